@@ -1,0 +1,67 @@
+"""Conversation state: what one conversation remembers between turns, and its wire format.
+
+Kept deliberately small: it is stored in Redis for every conversation, and the
+memory budget is a few hundred bytes. Serialised as compact JSON with short keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_HISTORY = 4  # how many earlier slot sets the "back" step can return to
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """Slots filled so far, the question being asked, and a short undo history.
+
+    `slots` holds only JSON-safe values (str, int, float, None). Known keys:
+    region (code), insurance_type, gap_months, gap_since (YYYY-MM), cause,
+    monthly_base, years_paid, gender, source (referring account).
+    """
+
+    step: str = "start"
+    slots: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    answered: bool = False
+    pending: dict[str, Any] = field(default_factory=dict)  # e.g. ambiguous region candidates
+
+    def push_history(self) -> None:
+        """Remember the current slots so a later "back" can restore them."""
+        self.history.append(dict(self.slots))
+        del self.history[:-MAX_HISTORY]
+
+    def dumps(self) -> bytes:
+        """Compact JSON with short keys; empty parts are left out."""
+        doc: dict[str, Any] = {"s": SCHEMA_VERSION, "t": self.step}
+        if self.slots:
+            doc["v"] = self.slots
+        if self.history:
+            doc["h"] = self.history
+        if self.answered:
+            doc["a"] = 1
+        if self.pending:
+            doc["p"] = self.pending
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def loads(cls, raw: bytes | str | None) -> ConversationState:
+        """Parse a stored record; an unknown schema or a broken record starts afresh."""
+        if not raw:
+            return cls()
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return cls()
+        if not isinstance(doc, dict) or doc.get("s") != SCHEMA_VERSION:
+            return cls()
+        return cls(
+            step=str(doc.get("t", "start")),
+            slots=dict(doc.get("v") or {}),
+            history=list(doc.get("h") or []),
+            answered=bool(doc.get("a")),
+            pending=dict(doc.get("p") or {}),
+        )
