@@ -1,0 +1,210 @@
+"""Deep-link start payloads: a compact, tamper-evident codec (platform-neutral).
+
+Telegram's `https://t.me/<bot>?start=<payload>` (and WeChat's scene strings) carry at
+most 64 characters of ``A-Z a-z 0-9 _ -``. A payload here pre-fills the region
+(administrative code), names the referring community account, and can carry a few
+slots for the group -> private hand-off.
+
+Wire format (version 1)::
+
+    <field>-<field>-...-<mac>
+
+* each field is one key letter followed by its value; a lowercase key means a plain
+  value of ``[A-Za-z0-9_]``, the same key in uppercase means the value is UTF-8 in
+  lowercase base32 without padding (for values such as Chinese text);
+* keys: ``r`` region code, ``s`` source, ``t`` insurance_type, ``g`` gap_months,
+  ``m`` gap_since (YYYY-MM written YYYYMM), ``c`` cause, ``b`` monthly_base,
+  ``y`` years_paid, ``x`` gender;
+* ``mac`` is the first 6 bytes of HMAC-SHA256(key, "v1:" + body) in base64url
+  (always 8 characters), so a hand-edited payload is rejected.
+
+Example: ``r650100-sjiedao12-g4-Xk7ow5pbr7s0-Hq1VZ8sC``. The default key
+`DEFAULT_KEY` is public and only guards against accidental or casual edits; a
+deployment that cares sets its own key (``DEEPLINK_KEY``) and hands it to both the
+dialog and the link printer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_KEY = "yibao-gap-bot/deeplink/v1"
+MAX_PAYLOAD = 64
+_MAC_LEN = 8  # base64url characters of a 6-byte truncated HMAC
+_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_]+$")
+_DIGITS = re.compile(r"^[0-9]{1,9}$")
+_REGION = re.compile(r"^[0-9]{2,12}$")
+_YEAR_MONTH = re.compile(r"^([0-9]{4})-?([0-9]{2})$")
+
+# Slot name -> (key letter, kind). Kinds: "int", "str", "ym" (YYYY-MM). The order here is
+# the order of importance: when a payload would be too long, slots are dropped from the end.
+_SLOTS: dict[str, tuple[str, str]] = {
+    "insurance_type": ("t", "str"),
+    "gap_months": ("g", "int"),
+    "gap_since": ("m", "ym"),
+    "cause": ("c", "str"),
+    "monthly_base": ("b", "int"),
+    "years_paid": ("y", "int"),
+    "gender": ("x", "str"),
+}
+_BY_KEY = {key: (name, kind) for name, (key, kind) in _SLOTS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class StartContext:
+    """What a start payload tells a new conversation."""
+
+    region_code: str | None = None
+    source: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+
+
+def _mac(body: str, key: str) -> str:
+    digest = hmac.new(key.encode(), b"v1:" + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+def _b32(text: str) -> str:
+    return base64.b32encode(text.encode()).decode().rstrip("=").lower()
+
+
+def _unb32(text: str) -> str:
+    padded = text.upper() + "=" * (-len(text) % 8)
+    return base64.b32decode(padded).decode()
+
+
+def _encode_value(letter: str, kind: str, value: Any) -> str:
+    """One field; raises ValueError for a value that cannot be carried."""
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
+            raise ValueError(f"slot {letter!r} needs a whole number 0..999999999, got {value!r}")
+        return f"{letter}{value}"
+    if kind == "ym":
+        match = _YEAR_MONTH.match(str(value))
+        if not match:
+            raise ValueError(f"gap_since must look like YYYY-MM, got {value!r}")
+        return f"{letter}{match.group(1)}{match.group(2)}"
+    text = str(value)
+    if not text:
+        raise ValueError("empty string slots are not carried")
+    if _PLAIN.match(text):
+        return f"{letter}{text}"
+    return f"{letter.upper()}{_b32(text)}"
+
+
+def _body(ctx: StartContext, slot_names: list[str]) -> str:
+    fields: list[str] = []
+    if ctx.region_code is not None:
+        if not _REGION.match(ctx.region_code):
+            raise ValueError(f"region_code must be 2-12 digits, got {ctx.region_code!r}")
+        fields.append("r" + ctx.region_code)
+    if ctx.source is not None:
+        fields.append(_encode_value("s", "str", ctx.source))
+    for name in slot_names:
+        letter, kind = _SLOTS[name]
+        fields.append(_encode_value(letter, kind, ctx.slots[name]))
+    return "-".join(fields)
+
+
+def encode_start(ctx: StartContext, key: str = DEFAULT_KEY) -> str:
+    """Encode `ctx` as a start payload of at most 64 characters of [A-Za-z0-9_-].
+
+    Slots whose value is None are left out. When everything does not fit, the least
+    important slots are dropped (region and source are always kept). Raises ValueError
+    for an unknown slot name, a value that cannot be carried, or a region + source that
+    alone exceed the limit.
+    """
+    unknown = sorted(set(ctx.slots) - set(_SLOTS))
+    if unknown:
+        raise ValueError(f"unknown slot(s) for a start payload: {', '.join(unknown)}")
+    names = [name for name in _SLOTS if ctx.slots.get(name) is not None]
+    while True:
+        body = _body(ctx, names)
+        payload = f"{body}-{_mac(body, key)}"
+        if len(payload) <= MAX_PAYLOAD:
+            return payload
+        if not names:
+            raise ValueError("region code and source are too long for a start payload")
+        names.pop()
+
+
+def _decode_fields(body: str) -> StartContext | None:
+    region: str | None = None
+    source: str | None = None
+    slots: dict[str, Any] = {}
+    for item in body.split("-") if body else []:
+        if len(item) < 2:
+            return None
+        letter, raw = item[0], item[1:]
+        lower = letter.lower()
+        if letter.isupper():
+            try:
+                value: Any = _unb32(raw)
+            except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+                return None
+        elif _PLAIN.match(raw):
+            value = raw
+        else:
+            return None
+        if lower == "r" and letter == "r" and _REGION.match(raw) and region is None:
+            region = raw
+        elif lower == "s" and source is None:
+            source = value
+        elif lower in _BY_KEY:
+            name, kind = _BY_KEY[lower]
+            if name in slots:
+                return None
+            if kind == "int":
+                if letter.isupper() or not _DIGITS.match(raw):
+                    return None
+                value = int(raw)
+            elif kind == "ym":
+                if letter.isupper() or not re.fullmatch(r"[0-9]{6}", raw):
+                    return None
+                value = f"{raw[:4]}-{raw[4:]}"
+            slots[name] = value
+        else:
+            return None
+    return StartContext(region_code=region, source=source, slots=slots)
+
+
+def decode_start(payload: str | None, key: str = DEFAULT_KEY) -> StartContext | None:
+    """Decode a start payload; None when it is absent, malformed, unknown or tampered with."""
+    if not payload or len(payload) > MAX_PAYLOAD or not _ALPHABET.match(payload):
+        return None
+    if len(payload) < _MAC_LEN + 1 or payload[-_MAC_LEN - 1] != "-":
+        return None
+    body, mac = payload[: -_MAC_LEN - 1], payload[-_MAC_LEN:]
+    if not hmac.compare_digest(mac, _mac(body, key)):
+        return None
+    return _decode_fields(body)
+
+
+def make_start_link(bot_username: str, ctx: StartContext, key: str = DEFAULT_KEY) -> str:
+    """The `https://t.me/<bot>?start=<payload>` link a community account publishes."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={encode_start(ctx, key)}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print a start link: `python -m flows.deeplink --bot NAME --region 650100 --source jiedao12`."""
+    parser = argparse.ArgumentParser(description="为社区服务号生成带地区与来源的 Telegram 深度链接")
+    parser.add_argument("--bot", required=True, help="bot username, without @")
+    parser.add_argument("--region", help="行政区划代码, e.g. 650100")
+    parser.add_argument("--source", help="来源账号标识 [A-Za-z0-9_]")
+    parser.add_argument("--key", default=DEFAULT_KEY, help="签名密钥 (DEEPLINK_KEY)")
+    args = parser.parse_args(argv)
+    ctx = StartContext(region_code=args.region, source=args.source)
+    print(make_start_link(args.bot, ctx, args.key))
+
+
+if __name__ == "__main__":
+    main()
