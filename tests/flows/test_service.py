@@ -1,0 +1,201 @@
+"""ConversationService against real Redis with a deterministic test dialog (tests.conftest.ListDialog)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from flows.messages import InEvent, OutMessage
+from flows.reminders import ReminderStore
+from flows.service import APOLOGY, CollectingSink, ConversationService, SubmitOutcome, SubmitResult
+from flows.state import ConversationState
+from flows.store import ConversationStore, KeySpace, StoreConfig, encode_event, numeric_order
+from flows.turn import CountReferral, ScheduleReminder, Turn
+from tests.conftest import ListDialog, make_event
+
+TODAY = date(2026, 3, 1)
+CID = make_event(1).conversation_id
+
+
+def _service(
+    redis: Redis, keyspace: KeySpace, sink: CollectingSink | None = None, config: StoreConfig | None = None
+) -> tuple[ConversationService, CollectingSink]:
+    sink = sink or CollectingSink()
+    store = ConversationStore(redis, keyspace, config)
+    return ConversationService(store, ListDialog(), sink, clock=lambda: TODAY), sink
+
+
+def _texts(sink: CollectingSink) -> list[str]:
+    return [m.text for _, messages in sink.delivered for m in messages]
+
+
+async def _seen(service: ConversationService, cid: str = CID) -> list[str]:
+    record = await service.store.read(cid)
+    return list(ConversationState.loads(record.state).slots.get("seen", []))
+
+
+async def test_submit_runs_the_dialog_commits_and_delivers(redis: Redis, keyspace: KeySpace) -> None:
+    service, sink = _service(redis, keyspace)
+    assert await service.submit(make_event(1, "你好")) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert await service.submit(make_event(2, "断缴三个月")) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert _texts(sink) == ["got 你好", "got 断缴三个月"]
+    assert sink.delivered[0][0] == make_event(1, "你好")
+    assert await _seen(service) == ["你好", "断缴三个月"]
+
+
+async def test_group_users_and_topics_have_their_own_conversations(redis: Redis, keyspace: KeySpace) -> None:
+    service, _ = _service(redis, keyspace)
+    alice = make_event(1, "a", user="1", chat="-100")
+    bob = make_event(2, "b", user="2", chat="-100")
+    topic = InEvent("telegram", "bot1", "-100", "1", alice.chat_kind, "3", text="t", thread_id="9")
+    for event in (alice, bob, topic):
+        await service.submit(event)
+    assert len({alice.conversation_id, bob.conversation_id, topic.conversation_id}) == 3
+    assert await _seen(service, alice.conversation_id) == ["a"]
+    assert await _seen(service, bob.conversation_id) == ["b"]
+    assert await _seen(service, topic.conversation_id) == ["t"]
+
+
+async def test_repeated_update_is_answered_once(redis: Redis, keyspace: KeySpace) -> None:
+    service, sink = _service(redis, keyspace)
+    results = await asyncio.gather(*(service.submit(make_event(5, "同一条")) for _ in range(5)))
+    assert sorted(r.outcome for r in results).count(SubmitOutcome.DUPLICATE) == 4
+    assert (await service.submit(make_event(5, "同一条"))).outcome is SubmitOutcome.DUPLICATE
+    assert _texts(sink) == ["got 同一条"]
+    assert await _seen(service) == ["同一条"]
+
+
+async def test_concurrent_updates_in_one_process_are_each_applied_once(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    # Concurrent submits have no order among themselves (the first to reach Redis
+    # drains); what must hold is exactly-once, and replies in the order applied.
+    service, sink = _service(redis, keyspace)
+    results = await asyncio.gather(*(service.submit(make_event(i, f"m{i}")) for i in range(1, 21)))
+    assert sum(r.processed for r in results) == 20
+    assert [r.outcome for r in results].count(SubmitOutcome.PROCESSED) >= 1
+    seen = await _seen(service)
+    assert sorted(seen) == sorted(f"m{i}" for i in range(1, 21))
+    assert _texts(sink) == [f"got {text}" for text in seen]
+
+
+async def test_dialog_error_is_answered_with_an_apology_and_changes_nothing(
+    redis: Redis, keyspace: KeySpace, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, sink = _service(redis, keyspace)
+    await service.submit(make_event(1, "before"))
+    version = (await service.store.read(CID)).version
+    boom = InEvent(
+        "telegram", "bot1", "42", "42", make_event(1).chat_kind, "2", text="boom", user_name="张三13812345678"
+    )
+    with caplog.at_level(logging.ERROR, logger="flows.service"):
+        assert await service.submit(boom) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert _texts(sink) == ["got before", APOLOGY]
+    record = await service.store.read(CID)
+    assert await _seen(service) == ["before"]  # the half-done mutation was not stored
+    assert record.version == version + 1 and "2" in record.recent_ids
+    assert (await service.submit(boom)).outcome is SubmitOutcome.DUPLICATE
+    assert "RuntimeError" in caplog.text and "13812345678" not in caplog.text
+    await service.submit(make_event(3, "after"))
+    assert await _seen(service) == ["before", "after"]
+
+
+class _FailingSink(CollectingSink):
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+        await super().deliver(event, messages)
+        raise ConnectionError("telegram is down")
+
+
+async def test_sink_failure_keeps_the_committed_state(
+    redis: Redis, keyspace: KeySpace, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, sink = _service(redis, keyspace, _FailingSink())
+    with caplog.at_level(logging.ERROR, logger="flows.service"):
+        assert await service.submit(make_event(1, "a")) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+        assert await service.submit(make_event(2, "b")) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert await _seen(service) == ["a", "b"]
+    assert len(sink.delivered) == 2
+    assert "telegram is down" in caplog.text
+
+
+async def test_schema_mismatch_starts_afresh(redis: Redis, keyspace: KeySpace) -> None:
+    service, _ = _service(redis, keyspace)
+    await service.submit(make_event(1, "old"))
+    await redis.hset(keyspace.state(CID), "d", b'{"s":0,"t":"ask","v":{"seen":["from v0"]}}')
+    await service.submit(make_event(2, "new"))
+    assert await _seen(service) == ["new"]
+
+
+async def test_cancel_forgets_the_conversation_and_its_reminders(redis: Redis, keyspace: KeySpace) -> None:
+    service, sink = _service(redis, keyspace)
+    await service.submit(make_event(1, "a"))
+    await service.reminders.schedule(
+        CID, ScheduleReminder("window_closing", TODAY + timedelta(days=3), "快到期")
+    )
+    await service.submit(make_event(2, "/cancel"))
+    assert _texts(sink)[-1] == "bye"
+    assert not await redis.hexists(keyspace.state(CID), "d")
+    assert not await redis.exists(keyspace.reminders(CID))
+    assert await redis.zcard(keyspace.reminders_due) == 0
+    await service.submit(make_event(3, "again"))
+    assert await _seen(service) == ["again"]
+
+
+class _EffectsDialog:
+    def step(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        return Turn(
+            state=state,
+            messages=[OutMessage("ok")],
+            effects=[
+                CountReferral("community-7"),
+                ScheduleReminder("waiting_ends", today + timedelta(days=90), "等待期结束"),
+            ],
+        )
+
+
+async def test_effects_count_referrals_and_store_reminders(redis: Redis, keyspace: KeySpace) -> None:
+    store = ConversationStore(redis, keyspace, StoreConfig(ttl=timedelta(days=30)))
+    service = ConversationService(store, _EffectsDialog(), CollectingSink(), clock=lambda: TODAY)
+    await service.submit(make_event(1))
+    await service.submit(make_event(2))
+    assert await redis.hget(keyspace.referrals, "community-7") == b"2"
+    reminders = ReminderStore(redis, keyspace)
+    [reminder] = await reminders.of(CID)
+    assert (reminder.kind, reminder.due, reminder.text) == (
+        "waiting_ends",
+        TODAY + timedelta(days=90),
+        "等待期结束",
+    )
+    # It outlives the conversation TTL: kept until the due day + TTL (at least TTL from now).
+    assert await redis.pttl(keyspace.reminders(CID)) >= 30 * 86_400_000 - 60_000
+    assert await reminders.due(TODAY + timedelta(days=89)) == []
+    assert await reminders.due(TODAY + timedelta(days=90)) == [reminder]
+    await reminders.remove(reminder)
+    assert await reminders.due(TODAY + timedelta(days=90)) == []
+
+
+async def test_handle_returns_the_replies_to_its_own_update(redis: Redis, keyspace: KeySpace) -> None:
+    service, sink = _service(redis, keyspace)
+    assert await service.handle(make_event(1, "问一下")) == [OutMessage("got 问一下")]
+    assert await service.handle(make_event(1, "问一下")) == []  # duplicate
+    assert sink.delivered == []
+
+
+async def test_recover_drains_what_a_dead_drainer_left(redis: Redis, keyspace: KeySpace) -> None:
+    config = StoreConfig(lease=timedelta(milliseconds=100))
+    service, sink = _service(redis, keyspace, config=config)
+    # A worker took the lease for update 1 and died before committing; 2 queued behind it.
+    for update_id in (1, 2):
+        event = make_event(update_id, f"m{update_id}")
+        await service.store.submit(CID, event.update_id, numeric_order(event.update_id), encode_event(event))
+    assert await service.recover() == 0  # the lease has not expired yet
+    await asyncio.sleep(0.2)
+    assert await service.recover() == 2
+    assert _texts(sink) == ["got m1", "got m2"]
+    assert await service.store.stale_pending() == []
+    assert await service.recover() == 0
