@@ -1,0 +1,187 @@
+"""Outbound rate limits shared by every worker process through Redis.
+
+Telegram allows about 30 messages per second in total, about 1 per second in one
+chat (short bursts are tolerated) and 20 per minute in one group. Each send first
+*reserves* a slot with a Lua script (GCRA per chat plus a sliding window for groups,
+then a GCRA over all chats) and sleeps until that slot; there is no polling. Time is
+Redis server time, so all workers agree. A 429 with `retry_after` stores the chat's
+"not before" time in Redis (other workers respect it too) and the message is sent
+again at its next slot.
+
+Keys of one chat share a hash tag (`{tg:<bot>:<chat>}`), so each script touches a
+single Redis Cluster slot; the global bucket has its own tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# KEYS: rate hash, window zset. ARGV: interval ms, burst, window ms, window max, member.
+# Returns {delay in microseconds, slot in ms as string}.
+_CHAT_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local wmax = tonumber(ARGV[4])
+local h = redis.call('HMGET', KEYS[1], 'tat', 'nb', 'last')
+local tat = tonumber(h[1]) or 0
+local nb = tonumber(h[2]) or 0
+local last = tonumber(h[3]) or 0
+local slot = math.max(now, nb, last, tat - (burst - 1) * interval)
+if wmax > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  local n = redis.call('ZCARD', KEYS[2])
+  if n >= wmax then
+    local e = redis.call('ZRANGE', KEYS[2], n - wmax, n - wmax, 'WITHSCORES')
+    slot = math.max(slot, tonumber(e[2]) + window)
+  end
+  redis.call('ZADD', KEYS[2], slot, ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], math.ceil(slot - now + window + 1000))
+end
+tat = math.max(tat, slot) + interval
+redis.call('HSET', KEYS[1], 'tat', tat, 'last', slot)
+redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, nb) - now + 60000))
+return {math.ceil((slot - now) * 1000), tostring(slot)}
+"""
+
+# KEYS: global rate hash. ARGV: interval ms, burst, earliest slot ms. Returns delay in microseconds.
+_GLOBAL_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local at = tonumber(ARGV[3])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or 0
+local slot = math.max(now, at, tat - (burst - 1) * interval)
+redis.call('HSET', KEYS[1], 'tat', math.max(tat, slot) + interval)
+redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, slot) + interval - now + 60000))
+return math.ceil((slot - now) * 1000)
+"""
+
+# KEYS: rate hash. ARGV: retry_after ms. Moves the chat's "not before" time forward.
+_PENALTY_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local nb = math.max(tonumber(redis.call('HGET', KEYS[1], 'nb')) or 0, now + tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'nb', nb)
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], math.max(ttl, math.ceil(nb - now + 60000)))
+return tostring(nb)
+"""
+
+
+class RetryLater(Exception):
+    """The platform said "too many requests": try this chat again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundLimits:
+    """Telegram's documented limits; tests may loosen them to run fast."""
+
+    global_per_second: float = 30.0
+    global_burst: int = 30
+    chat_per_second: float = 1.0
+    chat_burst: int = 3
+    group_per_minute: int = 20
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A reserved send time: `delay` seconds from now."""
+
+    delay: float
+    at_ms: float
+
+
+class OutboundLimiter:
+    """Reserve send slots in Redis and run sends at their slot."""
+
+    def __init__(self, redis: Redis, limits: OutboundLimits, bot_id: str) -> None:
+        self._redis = redis
+        self._limits = limits
+        self._bot = bot_id
+        self._chat_script = redis.register_script(_CHAT_LUA)
+        self._global_script = redis.register_script(_GLOBAL_LUA)
+        self._penalty_script = redis.register_script(_PENALTY_LUA)
+
+    def chat_keys(self, chat_id: str) -> tuple[str, str]:
+        """The rate hash and the group window of one chat (same hash tag)."""
+        tag = f"{{tg:{self._bot}:{chat_id}}}"
+        return f"ob:{tag}:rate", f"ob:{tag}:win"
+
+    @property
+    def global_key(self) -> str:
+        return f"ob:{{tg:{self._bot}:all}}:rate"
+
+    async def reserve_chat(self, chat_id: str, group: bool) -> Slot:
+        """Reserve the chat's next slot (per-chat GCRA, group window, 429 "not before")."""
+        lim = self._limits
+        window_max = lim.group_per_minute if group else 0
+        delay_us, slot = await self._chat_script(
+            keys=list(self.chat_keys(chat_id)),
+            args=[1000.0 / lim.chat_per_second, lim.chat_burst, 60000, window_max, uuid.uuid4().hex],
+        )
+        return Slot(max(0.0, int(delay_us) / 1e6), float(slot))
+
+    async def reserve_global(self, at_ms: float = 0.0) -> float:
+        """Reserve a slot in the all-chats bucket no earlier than `at_ms`; returns the delay in seconds."""
+        lim = self._limits
+        delay_us = await self._global_script(
+            keys=[self.global_key], args=[1000.0 / lim.global_per_second, lim.global_burst, at_ms],
+        )
+        return max(0.0, int(delay_us) / 1e6)
+
+    async def penalize(self, chat_id: str, retry_after: float) -> None:
+        """Remember in Redis that the chat must not get messages for `retry_after` seconds."""
+        await self._penalty_script(keys=[self.chat_keys(chat_id)[0]], args=[retry_after * 1000.0])
+
+    async def send(self, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,
+                   per_chat: bool = True) -> T:
+        """Run `call` at the next free slot; after a 429 wait for the chat's new slot and send again.
+
+        `per_chat=False` (e.g. editing a pressed keyboard) only uses the global bucket but
+        still waits for the chat's "not before" time after a 429.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if per_chat:
+                slot = await self.reserve_chat(chat_id, group)
+                delay = await self.reserve_global(slot.at_ms)
+            else:
+                delay = max(await self._not_before(chat_id), await self.reserve_global())
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                return await call()
+            except RetryLater as exc:
+                log.warning("429 for chat %s: retry after %ss (attempt %d)",
+                            chat_id, exc.retry_after, attempt)
+                await self.penalize(chat_id, exc.retry_after)
+                if attempt >= self._limits.max_attempts:
+                    raise
+
+    async def _not_before(self, chat_id: str) -> float:
+        """Seconds until the chat's stored "not before" time (0 when none)."""
+        raw = await self._redis.hget(self.chat_keys(chat_id)[0], "nb")
+        if raw is None:
+            return 0.0
+        now_s, now_us = await self._redis.time()
+        return max(0.0, float(raw) / 1000.0 - (now_s + now_us / 1e6))

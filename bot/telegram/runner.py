@@ -1,0 +1,128 @@
+"""Start the Telegram bot in polling or webhook mode with either framework.
+
+`run_telegram(framework, settings)` is what `python -m bot telegram` calls. Tests and
+benchmarks use `running_bot(...)`, which takes the Redis client and a service factory
+directly so they can run several workers in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+
+from bot.outbound import OutboundLimiter
+from bot.settings import TelegramSettings
+from bot.telegram.aiogram_adapter import AiogramAdapter
+from bot.telegram.api import COMMANDS, BotApi
+from bot.telegram.processor import Sequencer, Submitter, UpdateProcessor
+from bot.telegram.ptb_adapter import PtbAdapter
+from bot.telegram.sink import TelegramSink
+from bot.telegram.translate import BotIdentity
+from bot.telegram.webhook import make_webhook_app, start_webhook
+
+log = logging.getLogger(__name__)
+
+FRAMEWORKS = ("aiogram", "ptb")
+MakeService = Callable[[TelegramSink], Submitter]
+
+
+class Adapter(Protocol):
+    """What the runner needs from a framework adapter."""
+
+    framework: str
+    api: BotApi
+
+    async def start(self) -> None: ...
+
+    def attach(self, handle: Any) -> None: ...
+
+    async def feed(self, update: dict[str, Any]) -> None: ...
+
+    async def poll(self, stop: asyncio.Event, poll_seconds: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class RunningBot:
+    """A started bot: who it is, and where its webhook front listens (webhook mode)."""
+
+    me: BotIdentity
+    adapter: Adapter
+    processor: UpdateProcessor
+    webhook_port: int | None = None
+
+
+def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
+    """The adapter for `framework` ("aiogram" or "ptb")."""
+    if framework == "aiogram":
+        return AiogramAdapter(settings.token, settings.telegram_api_base)
+    if framework == "ptb":
+        return PtbAdapter(settings.token, settings.telegram_api_base, webhook=settings.webhook_mode)
+    raise ValueError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
+
+
+@contextlib.asynccontextmanager
+async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
+                      make_service: MakeService) -> AsyncIterator[RunningBot]:
+    """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit."""
+    adapter = make_adapter(framework, settings)
+    stop = asyncio.Event()
+    sequencer: Sequencer | None = None
+    runner = None
+    poller: asyncio.Task[None] | None = None
+    try:
+        await adapter.start()
+        me = await adapter.api.get_me()
+        limiter = OutboundLimiter(redis, settings.outbound_limits(), str(me.id))
+        service = make_service(TelegramSink(adapter.api, limiter))
+        sequencer = None if settings.webhook_mode else Sequencer()
+        processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
+        adapter.attach(processor.handle)
+        await adapter.api.set_commands(COMMANDS)
+        bot = RunningBot(me, adapter, processor)
+        if settings.webhook_mode:
+            host, port = settings.listen
+            app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
+                                   settings.webhook_max_body)
+            runner, bot.webhook_port = await start_webhook(app, host, port)
+            if settings.webhook_url:
+                await adapter.api.set_webhook(settings.webhook_url, settings.secret)
+            log.info("@%s (%s) webhook on %s:%s%s", me.username, framework, host, bot.webhook_port,
+                     settings.webhook_path)
+        else:
+            await adapter.api.delete_webhook()
+            poller = asyncio.create_task(adapter.poll(stop, settings.polling_timeout))
+            log.info("@%s (%s) polling %s", me.username, framework, settings.telegram_api_base)
+        yield bot
+    finally:
+        stop.set()
+        if poller is not None:
+            await poller
+        if runner is not None:
+            await runner.cleanup()
+        if sequencer is not None:
+            await sequencer.drain()
+        await adapter.close()
+
+
+async def run_telegram(framework: str, settings: TelegramSettings) -> None:
+    """Run until SIGINT/SIGTERM: `python -m bot telegram --framework aiogram|ptb`."""
+    from bot.runtime import open_runtime  # the lead's runtime: Redis, rulebook, GapDialog, service
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_runtime(settings.redis_url) as rt, running_bot(
+        framework, settings, redis=rt.redis, make_service=rt.make_service
+    ):
+        await stop.wait()

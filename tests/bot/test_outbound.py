@@ -1,0 +1,88 @@
+"""Outbound limits in Redis: reserved slots follow Telegram's limits; 429 moves a chat back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.outbound import OutboundLimiter, OutboundLimits, RetryLater
+
+
+async def test_private_chat_bursts_then_one_per_second(tg_redis: Redis) -> None:
+    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="1")
+    delays = [(await limiter.reserve_chat("42", group=False)).delay for _ in range(6)]
+    assert delays[:3] == pytest.approx([0, 0, 0], abs=0.05)
+    assert delays[3:] == pytest.approx([1, 2, 3], abs=0.05)
+
+
+async def test_group_keeps_twenty_per_minute(tg_redis: Redis) -> None:
+    limits = OutboundLimits(chat_per_second=1000, chat_burst=1000)
+    limiter = OutboundLimiter(tg_redis, limits, bot_id="1")
+    slots = [await limiter.reserve_chat("-100500", group=True) for _ in range(25)]
+    assert all(s.delay < 0.5 for s in slots[:20])
+    assert all(59.5 < s.delay < 61 for s in slots[20:])
+    times = sorted(s.at_ms for s in slots)
+    # any 60-second window holds at most 20 reserved sends
+    assert max(sum(1 for u in times if t <= u < t + 60000) for t in times) == 20
+
+
+async def test_global_bucket_spreads_sends_across_chats(tg_redis: Redis) -> None:
+    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="1")
+    delays = [await limiter.reserve_global() for _ in range(60)]
+    assert max(delays[:30]) < 0.1
+    assert delays[-1] == pytest.approx(30 / 30, abs=0.1)
+
+
+async def test_limits_are_shared_between_limiters_on_one_redis(tg_redis: Redis, tg_redis_url: str) -> None:
+    other_client = Redis.from_url(tg_redis_url)
+    try:
+        a = OutboundLimiter(tg_redis, OutboundLimits(chat_burst=1), bot_id="1")
+        b = OutboundLimiter(other_client, OutboundLimits(chat_burst=1), bot_id="1")
+        first = await a.reserve_chat("7", group=False)
+        second = await b.reserve_chat("7", group=False)
+        assert first.delay < 0.05 and second.delay == pytest.approx(1.0, abs=0.05)
+    finally:
+        await other_client.aclose()
+
+
+async def test_keys_of_one_chat_share_a_hash_tag(tg_redis: Redis) -> None:
+    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="9")
+    rate, window = limiter.chat_keys("-1001")
+    tag = rate[rate.index("{") : rate.index("}") + 1]
+    assert tag in window and tag == "{tg:9:-1001}"
+
+
+async def test_429_delays_that_chat_only_and_the_message_is_sent(tg_redis: Redis) -> None:
+    limiter = OutboundLimiter(tg_redis, OutboundLimits(chat_per_second=100, chat_burst=10), bot_id="1")
+    attempts: list[float] = []
+
+    async def flaky() -> str:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RetryLater(1)
+        return "sent"
+
+    async def plain() -> str:
+        return "other"
+
+    started = time.monotonic()
+    result, other = await asyncio.gather(limiter.send("5", False, flaky), limiter.send("6", False, plain))
+    assert result == "sent" and other == "other"
+    assert attempts[1] - started >= 0.95
+    # another chat is not held back, and the stored "not before" also holds edits back
+    nb = await tg_redis.hget(limiter.chat_keys("5")[0], "nb")
+    assert nb is not None
+    assert (await limiter.reserve_chat("6", group=False)).delay < 0.05
+
+
+async def test_gives_up_after_max_attempts(tg_redis: Redis) -> None:
+    limiter = OutboundLimiter(tg_redis, OutboundLimits(max_attempts=2), bot_id="1")
+
+    async def always_limited() -> None:
+        raise RetryLater(0.05)
+
+    with pytest.raises(RetryLater):
+        await limiter.send("8", False, always_limited)
