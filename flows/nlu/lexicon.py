@@ -1,0 +1,160 @@
+"""Keyword tables: insurance type, cause, gender, intents, and the context words around numbers.
+
+All tables work on text already passed through `flows.nlu.normalise.normalise` (simplified, NFKC,
+lower case, typos fixed). Patterns are compiled once here; none can backtrack badly (no nested
+quantifiers, every gap between words is bounded).
+"""
+
+from __future__ import annotations
+
+import re
+
+from policies.model import Gender, InsuranceType
+
+# --------------------------------------------------------------------------- insurance type
+# Retiree triggers win over everything: someone near retirement who is short of years is answered
+# by the retiree rules whatever scheme they paid into.
+RETIREE = re.compile(
+    r"快退休|临近退休|即将退休|马上退休|要退休|退休|年限不够|年限不足|交够年限|缴够年限|到龄"
+)
+
+# Explicit scheme words; when several appear, the last one mentioned wins ("以前单位交，现在灵活就业").
+# 自己交的职工医保 is flexible employment: it must be listed before plain 职工医保 at the same spot.
+TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
+    (
+        re.compile(
+            r"灵活就业|灵活用工|自由职业|个体户|个体工商户|以个人身份|个人身份参保"
+            r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
+        ),
+        InsuranceType.FLEXIBLE,
+    ),
+    (
+        re.compile(
+            r"居民医保|城乡居民|城镇居民|新农合|农村合作医疗|合作医疗|学生医保|少儿医保|儿童医保"
+            r"|农村医保|大学生医保|居民基本医保"
+        ),
+        InsuranceType.RESIDENT,
+    ),
+    (re.compile(r"失业金|失业保险金|领失业|失业(?!保险)"), InsuranceType.UNEMPLOYED),
+    (
+        re.compile(r"职工医保|(?:单位|公司|企业|老板)(?:给我?)?(?:交|缴|买)的?(?:医保|社保)?|在职职工"),
+        InsuranceType.EMPLOYEE,
+    ),
+)
+
+# Weak hints of an employee (no scheme named): used only when nothing explicit was said.
+EMPLOYEE_HINT = re.compile(r"上班|单位|公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
+
+# --------------------------------------------------------------------------- cause
+_SUBJECT = r"(?:公司|单位|老板|企业|厂里|工厂|雇主|人事|hr)"
+EMPLOYER_CAUSE = re.compile(
+    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?)(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)"
+    rf"|{_SUBJECT}[^,。!?;]{{0,8}}?(?:停|断)(?:了|掉|缴|交)"
+    rf"|{_SUBJECT}的?原因|{_SUBJECT}(?:倒闭|破产|跑路)"
+)
+# A job change is not read as either cause: the old employer stopped legally and whether the gap
+# between jobs is "personal" depends on the case, so the dialog asks.
+PERSONAL_CAUSE = re.compile(
+    r"自己忘|忘了交|忘记交|忘交|忘了续|忘记续|个人原因|自己的原因|我的原因|没钱交|交不起|没钱"
+    r"|自己没交|自己没缴|自己停|自己断|不想交|没及时交|自己的问题"
+)
+UNKNOWN_CAUSE = re.compile(
+    r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
+    r"|原因不(?:知道|清楚|明)"
+)
+NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
+
+# --------------------------------------------------------------------------- gender
+_GENDER_PATTERNS = (
+    re.compile(r"(?:我是|本人|性别:?是?)(?P<g>[男女])"),
+    re.compile(r"(?P<g>[男女])(?:性|士)"),
+    re.compile(r"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff])"),
+    re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
+)
+_GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
+
+
+def read_gender(text: str) -> Gender | None:
+    """The user's own gender when stated; None when not said or contradictory."""
+    found: set[Gender] = set()
+    for pattern in _GENDER_PATTERNS:
+        for m in pattern.finditer(text):
+            found.add(_GENDER_OF[m.group("g")])
+    return found.pop() if len(found) == 1 else None
+
+
+# --------------------------------------------------------------------------- context around numbers
+# Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
+YEARS_PAID_BEFORE = re.compile(
+    r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
+    r"(?:了|有|是|为|已经|已)?$"
+)
+# Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
+PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
+# A gap verb in the same clause makes a stretch of time (or a month) the gap.
+GAP_VERB = re.compile(
+    r"断|停|没有?(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)|未(?:交|缴)|欠|漏|不交|不缴|中断|空了|空档"
+)
+# In a clause without a gap verb, these make a stretch of time something else (a price period, a
+# waiting period, an age, a job's length).
+NOT_GAP = re.compile(
+    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少钱|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
+    r"|前|后"
+)
+# Markers that a month is when something started ("10月份开始").
+START_AFTER = re.compile(r"^份?(?:开始|起|以来|至今|以后|之后|后|就|没|断|停|到现在)")
+START_BEFORE = re.compile(r"(?:从|自从|自|打)$")
+START_IN_CLAUSE = re.compile(r"开始|起|以来|至今|到现在|从|自从")
+
+# --------------------------------------------------------------------------- monthly base
+_BASE_NUM = (
+    r"(?P<n>\d{3,7}(?:\.\d{1,2})?|\d{1,3}(?:\.\d{1,2})?(?=[万千k])"
+    r"|[一二两三四五六七八九十百千万点]{1,8})"
+)
+_BASE_UNIT = r"(?P<u>万|千|k)?(?:元|块)?"
+BASE = (
+    re.compile(rf"基数(?:是|为|按|大概|约|在|:)*{_BASE_NUM}{_BASE_UNIT}"),
+    re.compile(rf"按照?{_BASE_NUM}{_BASE_UNIT}的?(?:缴费)?基数"),
+    re.compile(rf"{_BASE_NUM}{_BASE_UNIT}的?(?:缴费)?基数"),
+)
+BASE_UNIT_FACTOR = {"万": 10000.0, "千": 1000.0, "k": 1000.0}
+
+# --------------------------------------------------------------------------- intents
+INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("start", re.compile(r"^/start\b")),
+    ("cancel", re.compile(r"^/cancel\b|取消|不用了|忘掉|不问了|退出|别管了|^算了|算了吧?$")),
+    ("restart", re.compile(r"^/restart\b|重新开始|重来|从头开始|重新来|重新问")),
+    ("help", re.compile(r"^/help\b|帮助|怎么用|使用说明|你能做什么|你会什么|能干什么|菜单")),
+    ("back", re.compile(r"^/back\b|返回|上一步|退回|回到上一")),
+    ("correction", re.compile(r"不对|错了|改成|换成|改为|应该是|更正|说错|搞错|(?<!是)不是.")),
+    ("what_if", re.compile(r"如果|假如|(?<![主只需就])要是|假设|万一|若是")),
+    (
+        "greeting",
+        re.compile(r"你好|您好|在吗|在不在|哈喽|嗨|早上好|晚上好|下午好|(?<![a-z])(?:hello|hi)(?![a-z])"),
+    ),
+    ("thanks", re.compile(r"谢谢|感谢|多谢|谢了|(?<![a-z])(?:thanks?|thx)(?![a-z])")),
+    ("reminder", re.compile(r"提醒")),
+    ("human", re.compile(r"人工|客服|电话|热线|真人|12393")),
+    (
+        "question_backpay",
+        re.compile(r"能补|可以补|补缴|补交|怎么补|还能交|能不能交|能不能补|可不可以补|补上|补办|续上|接上|能续"),
+    ),
+    ("question_cost", re.compile(r"多少钱|费用|交多少|缴多少|花多少|滞纳金|贵不贵|要多少|几块钱|多少费")),
+    (
+        "question_when",
+        re.compile(
+            r"什么时候(?:能|可以)?(?:用|报|恢复|生效)|多久(?:能|可以|才能)?(?:用|报|恢复|生效)"
+            r"|等待期|多长时间(?:能|可以|才能)?(?:用|报|恢复|生效)|几个月(?:能|可以|才能)(?:用|报)"
+        ),
+    ),
+    (
+        "question_where",
+        re.compile(r"在哪|去哪|哪里办|哪儿|线上|网上|怎么办理|app|小程序|窗口|公众号|网厅|掌上"),
+    ),
+)
+
+_PARTICLES = r"(?:的|啊|呀|吧|哦|噢|呢|了|嘛)?"
+YES = re.compile(
+    rf"^(?:是|是的|对|对的|好|好的|可以|嗯|嗯嗯|行|没错|确定|要|需要|ok|okay|yes|y){_PARTICLES}$"
+)
+NO = re.compile(rf"^(?:不是|不要|没有|不|否|不用|不需要|不行|不可以|没|no|n){_PARTICLES}$")

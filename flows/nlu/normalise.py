@@ -1,0 +1,78 @@
+"""Bring a user's message into one canonical form before anything is read from it.
+
+Order matters: strip characters that break converters (control characters, lone surrogates),
+NFKC (full-width digits, letters, punctuation and spaces become ASCII), traditional -> simplified
+(OpenCC t2s), lower case (for /commands and Latin words), then a small map of typos and variants.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from opencc import OpenCC
+
+# Telegram caps a message at 4096 characters; anything beyond that is not a question about a gap.
+MAX_CHARS = 4096
+
+# OpenCC's converter holds no per-call state; one instance serves every call (and every thread).
+_T2S = OpenCC("t2s")
+
+# Control characters (except tab/newline) and lone surrogates: OpenCC works on C strings.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SPACES = re.compile(r"\s+")
+# A space matters only between two Latin letters or digits ("ok thanks"); between Chinese words it
+# is a pause like a comma is not: "公司 没交" is one clause, "断了 4 个月" is "断了4个月".
+_INNER_SPACE = re.compile(r"(?<![a-z0-9]) | (?![a-z0-9])")
+
+# Typos and variants seen in user messages, mapped to the words the keyword tables use. Pinyin input
+# methods produce homophones (医宝, 零活, 断交); long official names are shortened so that one
+# keyword covers both. Applied in order, after t2s.
+TYPOS: tuple[tuple[str, str], ...] = (
+    ("医疗保险", "医保"),
+    ("医宝", "医保"),
+    ("医报", "医保"),
+    ("衣保", "医保"),
+    ("社宝", "社保"),
+    ("就叶", "就业"),
+    ("灵话", "灵活"),
+    ("零活", "灵活"),
+    ("断交", "断缴"),
+    ("段缴", "断缴"),
+    ("短缴", "断缴"),
+    ("补教", "补缴"),
+    ("补叫", "补缴"),
+    ("新农和", "新农合"),
+    ("心农合", "新农合"),
+    ("失业精", "失业金"),
+    ("退修", "退休"),
+    ("俩", "两"),
+)
+
+
+def normalise(text: str) -> str:
+    """The canonical form of a message (see module docstring); never raises on str input."""
+    text = _UNSAFE.sub("", text[:MAX_CHARS])
+    text = unicodedata.normalize("NFKC", text)
+    text = _T2S.convert(text)
+    text = text.lower()
+    for wrong, right in TYPOS:
+        if wrong in text:
+            text = text.replace(wrong, right)
+    return _INNER_SPACE.sub("", _SPACES.sub(" ", text).strip())
+
+
+_CLAUSE_SPLIT = re.compile(r"[,，。!?;；、~…]+|(?<!\d)\.(?!\d)")
+
+
+def clauses(text: str) -> list[tuple[int, str]]:
+    """Split normalised text into clauses, each with its start offset (context stays clause-local)."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for match in _CLAUSE_SPLIT.finditer(text):
+        if match.start() > pos:
+            out.append((pos, text[pos : match.start()]))
+        pos = match.end()
+    if pos < len(text):
+        out.append((pos, text[pos:]))
+    return out

@@ -1,0 +1,81 @@
+"""Month expressions that say when a gap began ("上个月", "去年10月", "2025年10月", "10月份开始").
+
+Everything is relative to the `today` passed in; nothing reads the clock. The result is the first
+day of the month. A bare month ("10月份") means the latest such month not after today's month.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flows.nlu.numbers import NUM, to_number
+
+_REL_YEAR = {"今年": 0, "去年": -1, "前年": -2, "大前年": -3}
+_EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12}
+
+_MONTH = re.compile(
+    r"(?P<ll>上上个?月)"
+    r"|(?P<l>上个?月)"
+    r"|(?P<this>这个月|本月|当月)"
+    rf"|(?P<ago>(?P<ago_n>{NUM})个月(?:以前|之前|前))"
+    rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|初|底))"
+    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d))"
+    rf"|(?P<bm>(?<![\d年.])(?:1[0-2]|0?[1-9])|(?<![一二两三四五六七八九十年])(?:十[一二]|十|[一二三四五六七八九]))月"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthMention:
+    start: int
+    end: int
+    month: date  # first day of the month
+    bare: bool  # "10月份" without a year: needs a start marker to count as the gap's beginning
+
+
+def _shift(today: date, months: int) -> date:
+    index = today.year * 12 + today.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from start's month to end's month (Oct 2025 -> Nov 2026 = 13)."""
+    return (end.year - start.year) * 12 + (end.month - start.month)
+
+
+def month_mentions(text: str, today: date) -> list[MonthMention]:
+    """Every month expression in the text, resolved against today; impossible dates are skipped."""
+    out: list[MonthMention] = []
+    for m in _MONTH.finditer(text):
+        month: date | None = None
+        bare = False
+        if m.group("ll"):
+            month = _shift(today, -2)
+        elif m.group("l"):
+            month = _shift(today, -1)
+        elif m.group("this"):
+            month = _shift(today, 0)
+        elif m.group("ago"):
+            n = to_number(m.group("ago_n"))
+            if n is not None and n == int(n) and 0 < n <= 600:
+                month = _shift(today, -int(n))
+        elif m.group("ry"):
+            year = today.year + _REL_YEAR[m.group("ry")]
+            number = to_number(m.group("ry_m")) if m.group("ry_m") else _EDGE_MONTH[m.group("ry_e")]
+            if number is not None and number == int(number) and 1 <= number <= 12:
+                month = date(year, int(number), 1)
+        elif m.group("ay"):
+            year = int(m.group("ay"))
+            year += 2000 if year < 100 else 0
+            mon = int(m.group("am") or m.group("am2"))
+            if 1 <= mon <= 12 and 1990 <= year <= today.year:
+                month = date(year, mon, 1)
+        else:
+            number = to_number(m.group("bm"))
+            if number is not None and 1 <= number <= 12:
+                year = today.year if int(number) <= today.month else today.year - 1
+                month, bare = date(year, int(number), 1), True
+        if month is not None and month <= today:
+            out.append(MonthMention(m.start(), m.end(), month, bare))
+    return out

@@ -1,0 +1,443 @@
+"""Reading real phrasings of users' messages (with the real region dataset)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from flows.__main__ import main
+from flows.understand import Understanding, understand
+from policies.model import Cause, Gender, InsuranceType
+from policies.regions import RegionIndex
+
+TODAY = date(2026, 11, 22)
+E, F, R, U, T = (
+    InsuranceType.EMPLOYEE,
+    InsuranceType.FLEXIBLE,
+    InsuranceType.RESIDENT,
+    InsuranceType.UNEMPLOYED,
+    InsuranceType.RETIREE,
+)
+
+
+@pytest.fixture(scope="module")
+def regions() -> RegionIndex:
+    return RegionIndex.load()
+
+
+def read(text: str, regions: RegionIndex, today: date = TODAY) -> Understanding:
+    return understand(text, today, regions)
+
+
+def test_urumqi_flexible_four_months(regions: RegionIndex) -> None:
+    u = read("乌鲁木齐灵活就业断了4个月还能补吗", regions)
+    assert u.region is not None and u.region.code == "650100"
+    assert u.insurance_type is F
+    assert u.gap_months == 4
+    assert "question_backpay" in u.intents
+    assert u.cause is None
+
+
+def test_employer_last_month(regions: RegionIndex) -> None:
+    u = read("公司上个月没给我交医保", regions)
+    assert u.cause is Cause.EMPLOYER
+    assert u.gap_months == 1
+    assert u.gap_since == date(2026, 10, 1)
+    assert u.insurance_type is E
+    assert u.region is None
+
+
+def test_new_rural_one_year(regions: RegionIndex) -> None:
+    u = read("新农合停了一年怎么办", regions)
+    assert u.insurance_type is R
+    assert u.gap_months == 12
+    assert u.region is None
+
+
+def test_since_last_october(regions: RegionIndex) -> None:
+    # Convention: months from the first unpaid month up to, not including, the current month.
+    u = read("去年10月开始没交", regions)
+    assert u.gap_since == date(2025, 10, 1)
+    assert u.gap_months == 13
+
+
+def test_traditional_characters(regions: RegionIndex) -> None:
+    u = read("烏魯木齊靈活就業斷了4個月", regions)
+    assert u.region is not None and u.region.code == "650100"
+    assert (u.insurance_type, u.gap_months) == (F, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "approximate"),
+    [
+        ("断了四个月", 4, False),
+        ("断了两个月", 2, False),
+        ("十二个月没交了", 12, False),
+        ("断了3个月", 3, False),
+        ("断了３个月", 3, False),  # full-width digit
+        ("断了 4 个月", 4, False),
+        ("半年没交了", 6, False),
+        ("断了一年半", 18, False),
+        ("两年多没交", 24, True),
+        ("断了一年", 12, False),
+        ("俩月没交", 2, False),
+        ("大半年没交了", 8, True),
+        ("断缴3年", 36, False),
+        ("断了一年零三个月", 15, False),
+        ("三个多月没交", 3, True),
+        ("断了十多个月", 10, True),
+        ("断了半个月", 1, True),
+        ("断了3月", 3, False),
+        ("4个月", 4, False),  # a bare reply to "断缴多久了"
+        ("大概半年", 6, False),
+        ("停了1.5年", 18, False),
+    ],
+)
+def test_durations(regions: RegionIndex, text: str, months: int, approximate: bool) -> None:
+    u = read(text, regions)
+    assert u.gap_months == months
+    assert u.gap_approximate is approximate
+    assert u.gap_since is None
+
+
+@pytest.mark.parametrize("text", ["断了几个月", "好几年没交了", "断了几个月了不记得"])
+def test_vague_durations_are_not_guessed(regions: RegionIndex, text: str) -> None:
+    u = read(text, regions)
+    assert u.gap_months is None and u.gap_since is None
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "months"),
+    [
+        ("上个月开始没交", date(2026, 10, 1), 1),
+        ("上上个月开始断的", date(2026, 9, 1), 2),
+        ("今年3月开始没交", date(2026, 3, 1), 8),
+        ("去年10月开始断缴", date(2025, 10, 1), 13),
+        ("2025年10月开始没交", date(2025, 10, 1), 13),
+        ("25年10月开始没交", date(2025, 10, 1), 13),
+        ("10月份开始没交的", date(2026, 10, 1), 1),
+        ("从12月起就没交了", date(2025, 12, 1), 11),  # 12月 not yet reached this year: last year
+        ("从2025-06开始断缴", date(2025, 6, 1), 17),
+        ("去年年底开始停了", date(2025, 12, 1), 11),
+        ("3个月前开始没交", date(2026, 8, 1), 3),
+        ("這個月沒交", date(2026, 11, 1), 0),
+    ],
+)
+def test_start_months(regions: RegionIndex, text: str, since: date, months: int) -> None:
+    u = read(text, regions)
+    assert u.gap_since == since
+    assert u.gap_months == months
+
+
+def test_start_month_relative_to_today(regions: RegionIndex) -> None:
+    u = read("去年10月开始没交", regions, today=date(2027, 2, 3))
+    assert u.gap_since == date(2026, 10, 1) and u.gap_months == 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027年1月开始没交",  # the future
+        "上个月换了工作",  # a month, but nothing stopped
+        "我是1990年出生的",
+        "手机13812345678",
+        "身份证号＊＊＊＊＊＊＊＊＊＊＊＊＊＊＊＊＊＊",
+        "一年要交多少钱",  # a price period
+        "等待期是3个月吗",
+        "我今年55岁",
+        "在这家公司干了3年",
+        "补交了3个月",
+    ],
+)
+def test_no_gap_read(regions: RegionIndex, text: str) -> None:
+    u = read(text, regions)
+    assert u.gap_months is None and u.gap_since is None
+
+
+def test_start_month_and_duration_disagreeing(regions: RegionIndex) -> None:
+    u = read("上个月才发现，一共断了5个月", regions)
+    assert u.gap_months == 5 and u.gap_since is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("我是职工医保", E),
+        ("单位交的医保", E),
+        ("公司交的", E),
+        ("在公司上班，医保断了", E),
+        ("灵活就业", F),
+        ("自由职业，自己交的职工医保", F),
+        ("个体户自己交职工医保", F),
+        ("灵活就叶", F),  # typo
+        ("零活就业断了两个月", F),
+        ("居民医保", R),
+        ("城乡居民医保停了", R),
+        ("新农合", R),
+        ("农村合作医疗", R),
+        ("孩子的学生医保没交", R),
+        ("失业了", U),
+        ("领失业金期间", U),
+        ("退休", T),
+        ("快退休了，年限不够", T),
+        ("临近退休缴费年限不够", T),
+        ("以前单位交，现在灵活就业", F),
+        ("我不是灵活就业，是单位交的", E),
+    ],
+)
+def test_insurance_type(regions: RegionIndex, text: str, kind: InsuranceType) -> None:
+    assert read(text, regions).insurance_type is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("公司没给我交", Cause.EMPLOYER),
+        ("单位漏缴了三个月", Cause.EMPLOYER),
+        ("老板一直拖欠没交", Cause.EMPLOYER),
+        ("公司停缴了", Cause.EMPLOYER),
+        ("用人单位欠缴医保", Cause.EMPLOYER),
+        ("单位原因", Cause.EMPLOYER),
+        ("公司倒闭了", Cause.EMPLOYER),
+        ("自己忘了交", Cause.PERSONAL),
+        ("个人原因", Cause.PERSONAL),
+        ("没钱交", Cause.PERSONAL),
+        ("不知道什么原因断的", Cause.UNKNOWN),
+        ("不清楚为什么", Cause.UNKNOWN),
+    ],
+)
+def test_cause(regions: RegionIndex, text: str, cause: Cause) -> None:
+    assert read(text, regions).cause is cause
+
+
+@pytest.mark.parametrize("text", ["换工作断了一个月", "不知道", "断了4个月", "不是单位原因", "上个月离职了"])
+def test_cause_not_guessed(regions: RegionIndex, text: str) -> None:
+    assert read(text, regions).cause is None
+
+
+def test_job_change_sets_employee_but_no_cause(regions: RegionIndex) -> None:
+    u = read("换工作断了一个月", regions)
+    assert (u.insurance_type, u.gap_months, u.cause) == (E, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("交了18年", 18.0), ("缴费15年", 15.0), ("职工医保一共交了二十年", 20.0), ("交了十年零三个月", 10.25),
+     ("缴费年限满25年", 25.0)],
+)
+def test_years_paid(regions: RegionIndex, text: str, years: float) -> None:
+    u = read(text, regions)
+    assert u.years_paid == years
+    assert u.gap_months is None
+
+
+def test_years_paid_and_gap_in_one_message(regions: RegionIndex) -> None:
+    u = read("交了18年，断了2年，男，快退休了", regions)
+    assert (u.years_paid, u.gap_months, u.gender, u.insurance_type) == (18.0, 24, Gender.MALE, T)
+
+
+@pytest.mark.parametrize(
+    ("text", "gender"),
+    [("男", Gender.MALE), ("我是女的", Gender.FEMALE), ("男性，55岁", Gender.MALE), ("女士", Gender.FEMALE),
+     ("性别：女", Gender.FEMALE), ("王先生，想问下", Gender.MALE), ("本人男", Gender.MALE)],
+)
+def test_gender(regions: RegionIndex, text: str, gender: Gender) -> None:
+    assert read(text, regions).gender is gender
+
+
+@pytest.mark.parametrize("text", ["我女儿的医保断了", "男女都一样吗", "我老公的医保", "妇女"])
+def test_gender_not_guessed(regions: RegionIndex, text: str) -> None:
+    assert read(text, regions).gender is None
+
+
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [("基数5000", 5000.0), ("按6000的基数", 6000.0), ("缴费基数是4500元", 4500.0), ("基数1万", 10000.0),
+     ("基数六千", 6000.0), ("按8000块的基数交", 8000.0)],
+)
+def test_monthly_base(regions: RegionIndex, text: str, base: float) -> None:
+    assert read(text, regions).monthly_base == base
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("取消", "cancel"),
+        ("算了", "cancel"),
+        ("不用了", "cancel"),
+        ("/cancel", "cancel"),
+        ("重新开始", "restart"),
+        ("/restart", "restart"),
+        ("帮助", "help"),
+        ("这个怎么用", "help"),
+        ("/help", "help"),
+        ("/start", "start"),
+        ("返回", "back"),
+        ("上一步", "back"),
+        ("不对，是5个月", "correction"),
+        ("改成灵活就业", "correction"),
+        ("应该是北京", "correction"),
+        ("如果是单位原因呢", "what_if"),
+        ("假如断了一年呢", "what_if"),
+        ("是的", "yes"),
+        ("好", "yes"),
+        ("可以", "yes"),
+        ("不是", "no"),
+        ("不要", "no"),
+        ("没有", "no"),
+        ("你好", "greeting"),
+        ("在吗", "greeting"),
+        ("谢谢", "thanks"),
+        ("提醒我", "reminder"),
+        ("设个提醒", "reminder"),
+        ("转人工", "human"),
+        ("客服电话多少", "human"),
+        ("能补吗", "question_backpay"),
+        ("可以补交吗", "question_backpay"),
+        ("怎么补", "question_backpay"),
+        ("多少钱", "question_cost"),
+        ("要交多少", "question_cost"),
+        ("什么时候能用", "question_when"),
+        ("多久恢复", "question_when"),
+        ("等待期多长", "question_when"),
+        ("在哪办", "question_where"),
+        ("去哪里交", "question_where"),
+        ("网上能办吗", "question_where"),
+    ],
+)
+def test_intents(regions: RegionIndex, text: str, intent: str) -> None:
+    assert intent in read(text, regions).intents
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("我算了一下要交多少", "cancel"),
+        ("是不是要交滞纳金", "correction"),
+        ("不是", "correction"),
+        ("主要是没钱", "what_if"),
+        ("不对", "yes"),
+        ("［已隐去的电话号码］", "human"),  # flows/pii.py label, not a request for a human
+    ],
+)
+def test_intents_not_misread(regions: RegionIndex, text: str, absent: str) -> None:
+    assert absent not in read(text, regions).intents
+
+
+def test_corrections_with_values(regions: RegionIndex) -> None:
+    u = read("不对，是5个月", regions)
+    assert u.gap_months == 5 and "correction" in u.intents
+    u = read("换成北京", regions)
+    assert u.region is not None and u.region.code == "110000" and "correction" in u.intents
+    u = read("如果是单位原因呢", regions)
+    assert u.cause is Cause.EMPLOYER and "what_if" in u.intents
+    u = read("不是4个月，是6个月", regions)
+    assert u.gap_months == 6
+
+
+def test_ambiguous_region_gives_candidates(regions: RegionIndex) -> None:
+    u = read("我在朝阳交的医保", regions)
+    assert u.region is None
+    assert {"110105", "211300"} <= {r.code for r in u.region_candidates}
+    assert "region" not in u.filled()
+    u = read("北京朝阳灵活就业", regions)
+    assert u.region is not None and u.region.code == "110105" and u.region_candidates == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["医宝断了怎么补", "医报断了能补吗", "断交了能补缴吗", "补交", "补缴"]
+)
+def test_typos_and_variants_of_backpay(regions: RegionIndex, text: str) -> None:
+    assert "question_backpay" in read(text, regions).intents
+
+
+def test_full_width_and_spaces(regions: RegionIndex) -> None:
+    u = read("　乌鲁木齐，灵活就业，断了　３　个月！", regions)
+    assert u.region is not None and u.region.code == "650100"
+    assert (u.insurance_type, u.gap_months) == (F, 3)
+
+
+def test_numbers_in_phone_numbers_are_not_gaps(regions: RegionIndex) -> None:
+    u = read("我电话13812345678，断了2个月", regions)
+    assert u.gap_months == 2
+    u = read("13812345678个月", regions)
+    assert u.gap_months is None
+
+
+def test_nothing_in_empty_or_chitchat(regions: RegionIndex) -> None:
+    assert read("", regions) == Understanding()
+    assert read("   ", regions).filled() == {}
+    assert read("今天天气不错", regions).filled() == {}
+
+
+def test_filled_lists_only_read_slots(regions: RegionIndex) -> None:
+    u = read("乌鲁木齐灵活就业去年10月开始没交", regions)
+    filled = u.filled()
+    assert set(filled) == {"region", "insurance_type", "gap_months", "gap_since"}
+    assert filled["gap_since"] == date(2025, 10, 1)
+
+
+def test_everything_in_one_message(regions: RegionIndex) -> None:
+    text = "我是女的，在宁波，职工医保交了16年，公司从今年5月开始没给交，基数6000，想问多少钱能补上"
+    u = read(text, regions)
+    assert u.region is not None and u.region.code == "330200"
+    assert u.gender is Gender.FEMALE
+    assert u.insurance_type is E
+    assert u.years_paid == 16.0
+    assert u.cause is Cause.EMPLOYER
+    assert u.gap_since == date(2026, 5, 1) and u.gap_months == 6
+    assert u.monthly_base == 6000.0
+    assert {"question_cost", "question_backpay"} <= u.intents
+
+
+# --------------------------------------------------------------------------- command line
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "乌鲁木齐灵活就业断了4个月还能补吗"
+    code, out, _ = run_cli(capsys, "understand", text, "--today", "2026-11-22", "--json")
+    assert code == 0
+    data: dict[str, Any] = json.loads(out)
+    assert list(data)[:4] == ["region", "insurance_type", "gap_months", "cause"]
+    assert data["region"] == {"code": "650100", "name": "乌鲁木齐市"}
+    assert (data["insurance_type"], data["gap_months"], data["cause"]) == ("flexible", 4, None)
+    assert "question_backpay" in data["intents"]
+
+
+def test_cli_json_since_and_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "understand", "公司去年10月开始没交", "--today", "2026-11-22", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["region"], data["gap_months"], data["cause"], data["gap_since"]) == (
+        None, 13, "employer", "2025-10-01"
+    )
+
+
+def test_cli_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "understand", "新农合停了一年", "--today", "2026-11-22")
+    assert code == 0
+    assert "城乡居民医保" in out and "12 个月" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["understand", "x", "--today", "2026-13-01"],
+        ["understand"],
+        ["nonsense"],
+        [],
+        ["understand", "x", "--bad"],
+    ],
+)
+def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert "输入有误" in err
