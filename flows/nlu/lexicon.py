@@ -43,10 +43,10 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
 )
 
 # Weak hints of an employee (no scheme named): used only when nothing explicit was said.
-EMPLOYEE_HINT = re.compile(r"上班|单位|公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
+EMPLOYEE_HINT = re.compile(r"上班|单位|(?<!保险)公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
 
 # --------------------------------------------------------------------------- cause
-_SUBJECT = r"(?:公司|单位|老板|企业|厂里|工厂|雇主|人事|hr)"
+_SUBJECT = r"(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr)"
 EMPLOYER_CAUSE = re.compile(
     rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?)(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)"
     rf"|{_SUBJECT}[^,。!?;]{{0,8}}?(?:停|断)(?:了|掉|缴|交)"

@@ -62,7 +62,8 @@ def normalise(text: str) -> str:
     return _INNER_SPACE.sub("", _SPACES.sub(" ", text).strip())
 
 
-_CLAUSE_SPLIT = re.compile(r"[,，。!?;；、~…]+|(?<!\d)\.(?!\d)")
+# 、 and ~ do not end a clause: they join list items and ranges ("6、7个月").
+_CLAUSE_SPLIT = re.compile(r"[,，。!?;；…]+|(?<!\d)\.(?!\d)")
 
 
 def clauses(text: str) -> list[tuple[int, str]]:

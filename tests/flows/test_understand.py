@@ -94,6 +94,11 @@ def test_traditional_characters(regions: RegionIndex) -> None:
         ("4个月", 4, False),  # a bare reply to "断缴多久了"
         ("大概半年", 6, False),
         ("停了1.5年", 18, False),
+        ("断了一两个月", 1, True),  # spoken ranges take the lower bound
+        ("三四个月没交", 3, True),
+        ("断了6、7个月", 6, True),
+        ("断了6-7个月", 6, True),
+        ("断了五六年", 60, True),
     ],
 )
 def test_durations(regions: RegionIndex, text: str, months: int, approximate: bool) -> None:
@@ -103,7 +108,9 @@ def test_durations(regions: RegionIndex, text: str, months: int, approximate: bo
     assert u.gap_since is None
 
 
-@pytest.mark.parametrize("text", ["断了几个月", "好几年没交了", "断了几个月了不记得"])
+@pytest.mark.parametrize(
+    "text", ["断了几个月", "好几年没交了", "断了几个月了不记得", "断了十几个月", "断了二三十个月"]
+)
 def test_vague_durations_are_not_guessed(regions: RegionIndex, text: str) -> None:
     u = read(text, regions)
     assert u.gap_months is None and u.gap_since is None
@@ -186,6 +193,7 @@ def test_start_month_and_duration_disagreeing(regions: RegionIndex) -> None:
         ("临近退休缴费年限不够", T),
         ("以前单位交，现在灵活就业", F),
         ("我不是灵活就业，是单位交的", E),
+        ("辞职半年了，医保一直没交", E),
     ],
 )
 def test_insurance_type(regions: RegionIndex, text: str, kind: InsuranceType) -> None:
@@ -213,7 +221,9 @@ def test_cause(regions: RegionIndex, text: str, cause: Cause) -> None:
     assert read(text, regions).cause is cause
 
 
-@pytest.mark.parametrize("text", ["换工作断了一个月", "不知道", "断了4个月", "不是单位原因", "上个月离职了"])
+@pytest.mark.parametrize(
+    "text", ["换工作断了一个月", "不知道", "断了4个月", "不是单位原因", "上个月离职了", "保险公司没给我赔"]
+)
 def test_cause_not_guessed(regions: RegionIndex, text: str) -> None:
     assert read(text, regions).cause is None
 
