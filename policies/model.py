@@ -132,6 +132,8 @@ class CostEstimate:
     total: float
     formula: str  # human readable, Chinese, with the figures, e.g. "6711 × 10.7% × 4 = 2872.31"
     base_note: str = ""  # where the base came from (the user's, or 60% of the local average...)
+    payer: str = ""  # who pays the principal: "employer" | "insured" | "fund" (added by policies engine)
+    person_pays: float | None = None  # what the insured person pays of `total` (0 when employer/fund pays)
 
 
 @dataclass(frozen=True, slots=True)
