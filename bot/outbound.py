@@ -40,6 +40,9 @@ local tat = tonumber(h[1]) or 0
 local nb = tonumber(h[2]) or 0
 local last = tonumber(h[3]) or 0
 local slot = math.max(now, nb, last, tat - (burst - 1) * interval)
+if h[3] then
+  slot = math.max(slot, last + 1)  -- strictly after the chat's previous send: keeps order
+end
 if wmax > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
   local n = redis.call('ZCARD', KEYS[2])
@@ -113,8 +116,9 @@ class Slot:
 class OutboundLimiter:
     """Reserve send slots in Redis and run sends at their slot."""
 
-    def __init__(self, redis: Redis, limits: OutboundLimits, bot_id: str) -> None:
+    def __init__(self, redis: Redis, limits: OutboundLimits, bot_id: str, *, prefix: str = "ob") -> None:
         self._redis = redis
+        self._prefix = prefix
         self._limits = limits
         self._bot = bot_id
         self._chat_script = redis.register_script(_CHAT_LUA)
@@ -124,11 +128,11 @@ class OutboundLimiter:
     def chat_keys(self, chat_id: str) -> tuple[str, str]:
         """The rate hash and the group window of one chat (same hash tag)."""
         tag = f"{{tg:{self._bot}:{chat_id}}}"
-        return f"ob:{tag}:rate", f"ob:{tag}:win"
+        return f"{self._prefix}:{tag}:rate", f"{self._prefix}:{tag}:win"
 
     @property
     def global_key(self) -> str:
-        return f"ob:{{tg:{self._bot}:all}}:rate"
+        return f"{self._prefix}:{{tg:{self._bot}:all}}:rate"
 
     async def reserve_chat(self, chat_id: str, group: bool) -> Slot:
         """Reserve the chat's next slot (per-chat GCRA, group window, 429 "not before")."""
@@ -152,21 +156,23 @@ class OutboundLimiter:
         """Remember in Redis that the chat must not get messages for `retry_after` seconds."""
         await self._penalty_script(keys=[self.chat_keys(chat_id)[0]], args=[retry_after * 1000.0])
 
-    async def send(self, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,
-                   per_chat: bool = True) -> T:
-        """Run `call` at the next free slot; after a 429 wait for the chat's new slot and send again.
+    async def reserve(self, chat_id: str, group: bool, *, per_chat: bool = True) -> float:
+        """Reserve the next send slot for the chat; returns seconds to wait.
 
-        `per_chat=False` (e.g. editing a pressed keyboard) only uses the global bucket but
-        still waits for the chat's "not before" time after a 429.
+        `per_chat=False` (e.g. editing a pressed keyboard) uses only the global bucket,
+        but still respects the chat's "not before" time after a 429.
         """
+        if per_chat:
+            slot = await self.reserve_chat(chat_id, group)
+            return await self.reserve_global(slot.at_ms)
+        return max(await self._not_before(chat_id), await self.reserve_global())
+
+    async def send_at(self, delay: float, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,
+                      per_chat: bool = True) -> T:
+        """Sleep until the reserved slot and run `call`; after a 429, reserve anew and send again."""
         attempt = 0
         while True:
             attempt += 1
-            if per_chat:
-                slot = await self.reserve_chat(chat_id, group)
-                delay = await self.reserve_global(slot.at_ms)
-            else:
-                delay = max(await self._not_before(chat_id), await self.reserve_global())
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
@@ -177,6 +183,13 @@ class OutboundLimiter:
                 await self.penalize(chat_id, exc.retry_after)
                 if attempt >= self._limits.max_attempts:
                     raise
+            delay = await self.reserve(chat_id, group, per_chat=per_chat)
+
+    async def send(self, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,
+                   per_chat: bool = True) -> T:
+        """Run `call` at the chat's next free slot (see `reserve` and `send_at`)."""
+        delay = await self.reserve(chat_id, group, per_chat=per_chat)
+        return await self.send_at(delay, chat_id, group, call, per_chat=per_chat)
 
     async def _not_before(self, chat_id: str) -> float:
         """Seconds until the chat's stored "not before" time (0 when none)."""

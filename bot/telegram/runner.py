@@ -71,18 +71,23 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
-                      make_service: MakeService) -> AsyncIterator[RunningBot]:
-    """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit."""
+                      make_service: MakeService, key_prefix: str = "ob") -> AsyncIterator[RunningBot]:
+    """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
+
+    `key_prefix` prefixes the outbound limiter's Redis keys (tests give each test its own).
+    """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
     sequencer: Sequencer | None = None
     runner = None
+    sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
-        limiter = OutboundLimiter(redis, settings.outbound_limits(), str(me.id))
-        service = make_service(TelegramSink(adapter.api, limiter))
+        limiter = OutboundLimiter(redis, settings.outbound_limits(), str(me.id), prefix=key_prefix)
+        sink = TelegramSink(adapter.api, limiter)
+        service = make_service(sink)
         sequencer = None if settings.webhook_mode else Sequencer()
         processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
         adapter.attach(processor.handle)
@@ -110,6 +115,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             await runner.cleanup()
         if sequencer is not None:
             await sequencer.drain()
+        if sink is not None:
+            await sink.drain()
         await adapter.close()
 
 

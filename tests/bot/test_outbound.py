@@ -11,16 +11,16 @@ from redis.asyncio import Redis
 from bot.outbound import OutboundLimiter, OutboundLimits, RetryLater
 
 
-async def test_private_chat_bursts_then_one_per_second(tg_redis: Redis) -> None:
-    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="1")
+async def test_private_chat_bursts_then_one_per_second(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(), bot_id="1", prefix=key_prefix)
     delays = [(await limiter.reserve_chat("42", group=False)).delay for _ in range(6)]
     assert delays[:3] == pytest.approx([0, 0, 0], abs=0.05)
     assert delays[3:] == pytest.approx([1, 2, 3], abs=0.05)
 
 
-async def test_group_keeps_twenty_per_minute(tg_redis: Redis) -> None:
+async def test_group_keeps_twenty_per_minute(redis: Redis, key_prefix: str) -> None:
     limits = OutboundLimits(chat_per_second=1000, chat_burst=1000)
-    limiter = OutboundLimiter(tg_redis, limits, bot_id="1")
+    limiter = OutboundLimiter(redis, limits, bot_id="1")
     slots = [await limiter.reserve_chat("-100500", group=True) for _ in range(25)]
     assert all(s.delay < 0.5 for s in slots[:20])
     assert all(59.5 < s.delay < 61 for s in slots[20:])
@@ -29,18 +29,19 @@ async def test_group_keeps_twenty_per_minute(tg_redis: Redis) -> None:
     assert max(sum(1 for u in times if t <= u < t + 60000) for t in times) == 20
 
 
-async def test_global_bucket_spreads_sends_across_chats(tg_redis: Redis) -> None:
-    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="1")
+async def test_global_bucket_spreads_sends_across_chats(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(), bot_id="1", prefix=key_prefix)
     delays = [await limiter.reserve_global() for _ in range(60)]
     assert max(delays[:30]) < 0.1
     assert delays[-1] == pytest.approx(30 / 30, abs=0.1)
 
 
-async def test_limits_are_shared_between_limiters_on_one_redis(tg_redis: Redis, tg_redis_url: str) -> None:
-    other_client = Redis.from_url(tg_redis_url)
+async def test_limits_are_shared_between_limiters_on_one_redis(redis: Redis, redis_url: str,
+                                                               key_prefix: str) -> None:
+    other_client = Redis.from_url(redis_url)
     try:
-        a = OutboundLimiter(tg_redis, OutboundLimits(chat_burst=1), bot_id="1")
-        b = OutboundLimiter(other_client, OutboundLimits(chat_burst=1), bot_id="1")
+        a = OutboundLimiter(redis, OutboundLimits(chat_burst=1), bot_id="1", prefix=key_prefix)
+        b = OutboundLimiter(other_client, OutboundLimits(chat_burst=1), bot_id="1", prefix=key_prefix)
         first = await a.reserve_chat("7", group=False)
         second = await b.reserve_chat("7", group=False)
         assert first.delay < 0.05 and second.delay == pytest.approx(1.0, abs=0.05)
@@ -48,15 +49,17 @@ async def test_limits_are_shared_between_limiters_on_one_redis(tg_redis: Redis, 
         await other_client.aclose()
 
 
-async def test_keys_of_one_chat_share_a_hash_tag(tg_redis: Redis) -> None:
-    limiter = OutboundLimiter(tg_redis, OutboundLimits(), bot_id="9")
+async def test_keys_of_one_chat_share_a_hash_tag(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(), bot_id="9", prefix=key_prefix)
     rate, window = limiter.chat_keys("-1001")
     tag = rate[rate.index("{") : rate.index("}") + 1]
     assert tag in window and tag == "{tg:9:-1001}"
+    assert rate.startswith(key_prefix + ":")
 
 
-async def test_429_delays_that_chat_only_and_the_message_is_sent(tg_redis: Redis) -> None:
-    limiter = OutboundLimiter(tg_redis, OutboundLimits(chat_per_second=100, chat_burst=10), bot_id="1")
+async def test_429_delays_that_chat_only_and_the_message_is_sent(redis: Redis, key_prefix: str) -> None:
+    limits = OutboundLimits(chat_per_second=100, chat_burst=10)
+    limiter = OutboundLimiter(redis, limits, bot_id="1", prefix=key_prefix)
     attempts: list[float] = []
 
     async def flaky() -> str:
@@ -73,13 +76,13 @@ async def test_429_delays_that_chat_only_and_the_message_is_sent(tg_redis: Redis
     assert result == "sent" and other == "other"
     assert attempts[1] - started >= 0.95
     # another chat is not held back, and the stored "not before" also holds edits back
-    nb = await tg_redis.hget(limiter.chat_keys("5")[0], "nb")
+    nb = await redis.hget(limiter.chat_keys("5")[0], "nb")
     assert nb is not None
     assert (await limiter.reserve_chat("6", group=False)).delay < 0.05
 
 
-async def test_gives_up_after_max_attempts(tg_redis: Redis) -> None:
-    limiter = OutboundLimiter(tg_redis, OutboundLimits(max_attempts=2), bot_id="1")
+async def test_gives_up_after_max_attempts(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(max_attempts=2), bot_id="1", prefix=key_prefix)
 
     async def always_limited() -> None:
         raise RetryLater(0.05)
