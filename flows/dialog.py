@@ -14,10 +14,10 @@ from typing import Any
 
 from flows import texts
 from flows.advisor import Advisor
-from flows.deeplink import StartContext, decode_start, encode_start
+from flows.deeplink import DEFAULT_KEY, StartContext, decode_start, encode_start
 from flows.messages import Button, ChatKind, InEvent, OutMessage
-from flows.render import render_answer
 from flows.reminder_plan import plan_reminders
+from flows.render import render_answer
 from flows.slots import (
     BUTTON_SLOTS,
     CORE_ORDER,
@@ -35,8 +35,9 @@ from policies.regions import RegionIndex
 
 log = logging.getLogger(__name__)
 
-# Extra inputs the engine may ask for that the conversation knows how to ask.
-ASKABLE_EXTRAS = ("years_paid", "gender", "monthly_base")
+# Extra inputs the engine may ask for that are worth a question before answering.
+# A monthly base is not: the answer comes first, with a button to refine the cost.
+ASKABLE_EXTRAS = ("years_paid", "gender")
 _VALID_TYPES = {t.value for t in InsuranceType}
 _VALID_CAUSES = {"employer", "personal"}
 _VALID_GENDERS = {"male", "female"}
@@ -47,7 +48,7 @@ class GapDialog:
     """The 医保断缴 conversation. Immutable: holds only loaded, read-only data."""
 
     advisor: Advisor
-    deeplink_key: bytes | None = None
+    deeplink_key: str = DEFAULT_KEY
 
     @classmethod
     def create(cls, rulebook: RuleBook | None = None, regions: RegionIndex | None = None) -> GapDialog:
@@ -173,6 +174,12 @@ class GapDialog:
             return self._remind(state, event, today)
         if action == "help":
             return Turn(state=state, messages=[OutMessage(texts.HELP)])
+        if action == "base":
+            skipped = [s for s in state.slots.get("skipped", []) if s != "monthly_base"]
+            state.slots.pop("skipped", None)
+            if skipped:
+                state.slots["skipped"] = skipped
+            return self._ask(state, "monthly_base", None)
         return self._reask(state, event, today, texts.STALE_BUTTON)
 
     def _remind(self, state: ConversationState, event: InEvent, today: date) -> Turn:
@@ -317,7 +324,8 @@ class GapDialog:
                 )
             )
         else:
-            messages[-1] = self._with_next_steps(messages[-1], event)
+            wants_base = "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots
+            messages[-1] = self._with_next_steps(messages[-1], event, offer_base=wants_base)
         return Turn(state=state, messages=messages)
 
     def _next_core_slot(self, slots: dict[str, Any]) -> str | None:
@@ -365,8 +373,10 @@ class GapDialog:
             return Turn(state=state, messages=[self._with_next_steps(OutMessage(note or texts.CANNOT_ANSWER), event)])
         return self._advance(state, event, today, prefix=note)
 
-    def _with_next_steps(self, message: OutMessage, event: InEvent) -> OutMessage:
+    def _with_next_steps(self, message: OutMessage, event: InEvent, offer_base: bool = False) -> OutMessage:
         rows: list[tuple[Button, ...]] = []
+        if offer_base and not _is_group(event):
+            rows.append((Button(texts.BTN_BASE, "a:base"),))
         if not _is_group(event):
             rows.append((Button(texts.BTN_REMIND, "a:remind"),))
         rows.append((Button(texts.BTN_OTHER_REGION, "a:region"), Button(texts.BTN_RESTART, "a:restart")))

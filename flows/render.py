@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cn2an
+
 from flows import texts
 from flows.messages import OutMessage
 from policies.model import Answer, BackpayVerdict, Confidence, LateFeePayer
@@ -89,7 +91,9 @@ def _details(answer: Answer) -> str:
             cost_lines.append(cost.base_note)
         parts.append("\n".join(cost_lines))
     if fee.daily_rate:
-        fee_line = f"⏱ 滞纳金：按日 {fee.daily_rate * 10000:g}‱（万分之{fee.daily_rate * 10000:g}）"
+        per_10k = fee.daily_rate * 10000
+        spoken = cn2an.an2cn(f"{per_10k:g}") if float(per_10k).is_integer() else f"{per_10k:g}"
+        fee_line = f"⏱ 滞纳金：按日万分之{spoken}（{fee.daily_rate * 100:g}%）"
         if fee.days:
             fee_line += f"，约 {fee.days} 天"
         if fee.amount:

@@ -38,6 +38,7 @@ REMINDERS_SET = "已为您设置提醒（到时在这里通知您，发 /cancel 
 BTN_REMIND = "⏰ 设个提醒"
 BTN_OTHER_REGION = "换个地区"
 BTN_RESTART = "重新开始"
+BTN_BASE = "💰 输入缴费基数，估算费用"
 SUGGESTIONS = ("如果是单位原因呢", "换成北京", "不对，是5个月")
 HELP = (
     "我能回答职工医保（含灵活就业）和城乡居民医保断缴后的问题：能不能补缴、线上线下去哪办、"

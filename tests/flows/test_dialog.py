@@ -268,7 +268,7 @@ def test_reminders_in_private(dialog: GapDialog) -> None:
 def test_group_ignores_unaddressed_talk(dialog: GapDialog) -> None:
     chat = Chat(dialog, kind=ChatKind.GROUP)
     assert chat.send("乌鲁木齐灵活就业断了4个月", addressed=False) == []
-    assert chat.raw is None
+    assert chat.state.slots == {} and chat.state.step == "start"
 
 
 def test_group_general_answer_then_private_handoff(dialog: GapDialog) -> None:
@@ -287,7 +287,7 @@ def test_group_general_answer_then_private_handoff(dialog: GapDialog) -> None:
 def test_deep_link_prefills_region_and_counts_referral(dialog: GapDialog) -> None:
     from flows.deeplink import StartContext, encode_start
 
-    payload = encode_start(StartContext(region_code="650102", source="tianshan01", slots={}), None)
+    payload = encode_start(StartContext(region_code="650102", source="tianshan01", slots={}))
     chat = Chat(dialog)
     chat.send("/start", start=payload)
     assert chat.state.slots["region"] == "650102"

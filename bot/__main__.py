@@ -1,0 +1,50 @@
+"""Process entry points: `python -m bot chat | telegram`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD，收到：{value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="医保断缴助手")
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="terminal chat against the same core and store")
+    chat.add_argument("--user", default="local", help="user id (each id has its own conversation)")
+    chat.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
+    tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
+    tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the chosen process. Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "chat":
+        from bot.cli_chat import main_chat
+
+        return main_chat(args.user, args.today)
+    if args.command == "telegram":
+        from bot.telegram.runner import load_settings_or_exit, run_telegram
+
+        settings = load_settings_or_exit()
+        logging.getLogger().setLevel(logging.INFO)
+        asyncio.run(run_telegram(args.framework, settings))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Wiring shared by every process: Redis (configured or embedded), the store and the dialog.
+
+Adapters get a `Runtime` and ask it for a `ConversationService` bound to their sink.
+Loading the rules and the region dataset is blocking file I/O, so it runs in a thread
+at start-up, never on the event loop while messages flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from flows.dialog import GapDialog
+from flows.redis_embed import open_redis
+from flows.service import ConversationService, Sink
+from flows.store import ConversationStore, KeySpace, StoreConfig
+from policies import RuleBook
+from policies.regions import RegionIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    redis: Redis
+    redis_url: str
+    store: ConversationStore
+    dialog: GapDialog
+
+    @property
+    def regions(self) -> RegionIndex:
+        return self.dialog.regions
+
+    @property
+    def rulebook(self) -> RuleBook:
+        return self.dialog.advisor.rulebook
+
+    def make_service(self, sink: Sink, clock: Callable[[], date] = date.today) -> ConversationService:
+        """A conversation service that sends its replies through `sink`."""
+        return ConversationService(self.store, self.dialog, sink, clock=clock)
+
+
+@asynccontextmanager
+async def open_runtime(
+    redis_url: str | None = None,
+    *,
+    data_dir: Path | None = None,
+    key_prefix: str | None = None,
+    store_config: StoreConfig | None = None,
+    dialog: GapDialog | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open Redis (REDIS_URL, else an embedded server), load the dialog, yield a Runtime."""
+    url = redis_url if redis_url is not None else (os.environ.get("REDIS_URL") or None)
+    handle = await open_redis(url, data_dir)
+    try:
+        loaded = dialog or await asyncio.to_thread(GapDialog.create)
+        keys = KeySpace(key_prefix) if key_prefix else KeySpace()
+        store = ConversationStore(handle.client, keys, store_config)
+        yield Runtime(redis=handle.client, redis_url=handle.url, store=store, dialog=loaded)
+    finally:
+        await handle.close()
