@@ -15,7 +15,10 @@ Conventions (the policy engine and the dialog rely on them):
 * Vague durations: 半年 6, 一年半 18, 大半年 8, 两年多 24; the "多"/"大半" forms set
   ``gap_approximate``. See `flows.nlu.numbers`.
 * Changing jobs ("换工作断了一个月") sets the employee type but no cause: whether the gap between
-  two jobs is the person's own doing depends on the case, so the dialog asks.
+  two jobs is the person's own doing depends on the case, so the dialog asks. "我自己换工作断的"
+  (the user's own account, with 自己) is personal.
+* "单位职工医保断了" is not the employer's doing: 单位 only names the insurance. The employer is the
+  cause when it is the actor ("公司没给我交", "公司把我医保停了", "单位原因").
 * Cause UNKNOWN only when the user says they do not know the reason ("不知道什么原因").
 * Only the first `flows.nlu.normalise.MAX_CHARS` characters are read.
 """

@@ -49,14 +49,18 @@ EMPLOYEE_HINT = re.compile(r"上班|单位|(?<!保险)公司|老板|入职|在�
 _SUBJECT = r"(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr)"
 EMPLOYER_CAUSE = re.compile(
     rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?)(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)"
-    rf"|{_SUBJECT}[^,。!?;]{{0,8}}?(?:停|断)(?:了|掉|缴|交)"
+    # 停/断 only with the employer as the actor ("公司停缴了", "公司把我医保停了"); in "单位职工医保断了"
+    # 单位 only says which insurance it is.
+    rf"|{_SUBJECT}(?:把|将|给|帮)[^,。!?;]{{0,6}}?(?:停|断)"
+    rf"|{_SUBJECT}(?:已经|直接|突然|就|又|也|擅自)?(?:停|断)(?:了|掉|缴|交|保)"
     rf"|{_SUBJECT}的?原因|{_SUBJECT}(?:倒闭|破产|跑路)"
 )
-# A job change is not read as either cause: the old employer stopped legally and whether the gap
-# between jobs is "personal" depends on the case, so the dialog asks.
+# A job change alone is not read as either cause: the old employer stopped legally and whether the
+# gap between jobs is "personal" depends on the case, so the dialog asks. Said with 自己 ("我自己换
+# 工作断的") it is the person's own account, and personal.
 PERSONAL_CAUSE = re.compile(
     r"自己忘|忘了交|忘记交|忘交|忘了续|忘记续|个人原因|自己的原因|我的原因|没钱交|交不起|没钱"
-    r"|自己没交|自己没缴|自己停|自己断|不想交|没及时交|自己的问题"
+    r"|自己[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
 )
 UNKNOWN_CAUSE = re.compile(
     r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
@@ -122,10 +126,21 @@ BASE_UNIT_FACTOR = {"万": 10000.0, "千": 1000.0, "k": 1000.0}
 # --------------------------------------------------------------------------- intents
 INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("start", re.compile(r"^/start\b")),
-    ("cancel", re.compile(r"^/cancel\b|取消|不用了|忘掉|不问了|退出|别管了|^算了|算了吧?$")),
-    ("restart", re.compile(r"^/restart\b|重新开始|重来|从头开始|重新来|重新问")),
+    # Commands that end or rewind the conversation must be said as commands: "医保资格被取消了",
+    # "重新开始交", "返回老家", "保费退回了" are not.
+    (
+        "cancel",
+        re.compile(
+            r"^/cancel\b|^(?:那|好吧|请|帮我)?(?:取消|不用了|算了|忘掉|不问了|退出|别管了|结束对话)"
+            r"|(?:取消|不用了|算了吧?|不问了|退出)$|忘掉(?:我|这|刚才|吧)"
+        ),
+    ),
+    (
+        "restart",
+        re.compile(r"^/restart\b|^(?:请|我要|我想)?(?:重新开始|重来|从头开始|重新来|重新问)(?!交|缴|参保)"),
+    ),
     ("help", re.compile(r"^/help\b|帮助|怎么用|使用说明|你能做什么|你会什么|能干什么|菜单")),
-    ("back", re.compile(r"^/back\b|返回|上一步|退回|回到上一")),
+    ("back", re.compile(r"^/back\b|^(?:返回|退回|回退)(?:上一步|上一个问题)?(?:吧|一下)?$|上一步|回到上一")),
     ("correction", re.compile(r"不对|错了|改成|换成|改为|应该是|更正|说错|搞错|(?<!是)不是.")),
     ("what_if", re.compile(r"如果|假如|(?<![主只需就])要是|假设|万一|若是")),
     (
@@ -133,7 +148,10 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"你好|您好|在吗|在不在|哈喽|嗨|早上好|晚上好|下午好|(?<![a-z])(?:hello|hi)(?![a-z])"),
     ),
     ("thanks", re.compile(r"谢谢|感谢|多谢|谢了|(?<![a-z])(?:thanks?|thx)(?![a-z])")),
-    ("reminder", re.compile(r"提醒")),
+    (
+        "reminder",
+        re.compile(r"(?:帮我|给我|请|能不能|可以|到时候?|记得)提醒|提醒我一下|设个?提醒|设置提醒|^提醒我"),
+    ),
     ("human", re.compile(r"人工|客服|电话|热线|真人|12393")),
     (
         "question_backpay",

@@ -213,6 +213,9 @@ def test_insurance_type(regions: RegionIndex, text: str, kind: InsuranceType) ->
         ("自己忘了交", Cause.PERSONAL),
         ("个人原因", Cause.PERSONAL),
         ("没钱交", Cause.PERSONAL),
+        ("乌鲁木齐单位职工医保断了5个月，是我自己换工作断的", Cause.PERSONAL),
+        ("公司把我医保停了", Cause.EMPLOYER),
+        ("单位直接停保了", Cause.EMPLOYER),
         ("不知道什么原因断的", Cause.UNKNOWN),
         ("不清楚为什么", Cause.UNKNOWN),
     ],
@@ -222,7 +225,17 @@ def test_cause(regions: RegionIndex, text: str, cause: Cause) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["换工作断了一个月", "不知道", "断了4个月", "不是单位原因", "上个月离职了", "保险公司没给我赔"]
+    "text",
+    [
+        "换工作断了一个月",
+        "不知道",
+        "断了4个月",
+        "不是单位原因",
+        "上个月离职了",
+        "保险公司没给我赔",
+        "单位职工医保断了3个月",  # 单位 names the insurance, it is not the actor
+        "公司交的医保断了",
+    ],
 )
 def test_cause_not_guessed(regions: RegionIndex, text: str) -> None:
     assert read(text, regions).cause is None
@@ -302,6 +315,10 @@ def test_monthly_base(regions: RegionIndex, text: str, base: float) -> None:
         ("在吗", "greeting"),
         ("谢谢", "thanks"),
         ("提醒我", "reminder"),
+        ("到时候提醒我一下", "reminder"),
+        ("那算了", "cancel"),
+        ("忘掉我刚才说的", "cancel"),
+        ("返回上一步", "back"),
         ("设个提醒", "reminder"),
         ("转人工", "human"),
         ("客服电话多少", "human"),
@@ -331,6 +348,12 @@ def test_intents(regions: RegionIndex, text: str, intent: str) -> None:
         ("主要是没钱", "what_if"),
         ("不对", "yes"),
         ("［已隐去的电话号码］", "human"),  # flows/pii.py label, not a request for a human
+        ("我的医保资格被取消了", "cancel"),
+        ("想重新开始交医保", "restart"),
+        ("重新开始缴费要等多久", "restart"),
+        ("过年返回老家了", "back"),
+        ("多交的保费退回了", "back"),
+        ("短信提醒我欠费了", "reminder"),
     ],
 )
 def test_intents_not_misread(regions: RegionIndex, text: str, absent: str) -> None:

@@ -209,6 +209,7 @@ def test_find_in_text(idx: RegionIndex, text: str, code: str) -> None:
         "新区那边怎么办",
         "我在开发区上班",
         "祝您安康",
+        "中原地区的政策一样吗",  # 中原区 (郑州)
         "",
     ],
 )
