@@ -84,6 +84,8 @@ _RISKY_NAMES = frozenset(
 
 _CODE_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{6})?)?)?$")
 _SKIP_CHARS_RE = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》/\\|_\-—~·]+")
+# Control characters and lone surrogates: OpenCC works on UTF-8 C strings and rejects them.
+_UNSAFE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _NEGATIONS = ("不是在", "而不是", "不是", "不在")
 # Real messages name one to three places; the cap keeps the pairwise checks cheap on junk input.
 _MAX_MENTIONS = 16
@@ -284,11 +286,13 @@ class RegionIndex:
         return False
 
     # ------------------------------------------------------------------ resolve a field
+    def _simplified(self, text: str) -> str:
+        """NFKC and traditional -> simplified, without the characters OpenCC cannot take."""
+        return self._t2s.convert(unicodedata.normalize("NFKC", _UNSAFE_RE.sub("", text)))
+
     def normalise(self, text: str) -> str:
         """NFKC, traditional -> simplified, and no spaces or punctuation (for name lookup)."""
-        text = unicodedata.normalize("NFKC", text)
-        text = self._t2s.convert(text)
-        return _SKIP_CHARS_RE.sub("", text)
+        return _SKIP_CHARS_RE.sub("", self._simplified(text))
 
     def resolve(self, text: str) -> RegionResolution:
         """Resolve a whole field: a name, short name, alias, address or code."""
@@ -311,8 +315,7 @@ class RegionIndex:
         Everyday words that happen to be region names (城区, 和平, 平安...) count only after a
         parent region ("阳泉城区"). Mentions right after a negation ("不是北京") are ignored.
         """
-        norm = self._t2s.convert(unicodedata.normalize("NFKC", text))
-        return self._scan(text, norm, address=False)
+        return self._scan(text, self._simplified(text), address=False)
 
     def _mentions(self, text: str) -> list[_Mention]:
         """Leftmost-longest dictionary matches, non-overlapping."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policies.model import Level
 from policies.regions import RegionIndex, default_csv_path
@@ -233,3 +235,24 @@ def test_get_accepts_code_forms(idx: RegionIndex) -> None:
     assert idx.get("65") == idx.get("650000")
     assert idx.get("650102001000") is None  # township codes are not regions here
     assert idx.get("abc") is None
+
+
+@pytest.mark.parametrize("text", ["\ud800乌鲁木齐", "乌鲁\x00木齐", "\x1b[31m乌鲁木齐\x1b[0m"])
+def test_hostile_characters_are_dropped(idx: RegionIndex, text: str) -> None:
+    res = idx.resolve(text)
+    assert res.region is not None and res.region.code == "650100"
+    found = idx.find_in_text(text)
+    assert found is not None and found.region == res.region
+
+
+_REGIONS = RegionIndex.load()  # hypothesis does not take function-scoped fixtures
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=200))
+def test_any_text_resolves_without_error(text: str) -> None:
+    res = _REGIONS.resolve(text)
+    assert res.region is None or res.candidates == ()
+    assert len(res.candidates) != 1
+    found = _REGIONS.find_in_text(text)
+    assert found is None or found.region is not None or len(found.candidates) >= 2
