@@ -181,12 +181,17 @@ def _load_nations(csv_path: Path) -> tuple[str, ...]:
 class RegionIndex:
     """All regions, with name/short-name/code lookup and a fast scan of free text."""
 
-    __slots__ = ("_by_code", "_by_surface", "_lengths", "_t2s")
+    __slots__ = ("_by_code", "_by_surface", "_code_aliases", "_lengths", "_t2s")
 
     def __init__(
-        self, regions: dict[str, Region], surfaces: dict[str, tuple[_Entry, ...]], t2s: OpenCC
+        self,
+        regions: dict[str, Region],
+        surfaces: dict[str, tuple[_Entry, ...]],
+        t2s: OpenCC,
+        code_aliases: dict[str, str] | None = None,
     ) -> None:
         self._by_code = regions
+        self._code_aliases = code_aliases or {}
         self._by_surface = surfaces
         lengths: dict[str, set[int]] = {}
         for surface in surfaces:
@@ -213,10 +218,13 @@ class RegionIndex:
                 if not name or code.startswith(_EXCLUDED_PREFIXES):
                     continue
                 raw[code] = name
-        # Municipalities' 市辖区/县 rows carry the municipality's own name: drop them.
+        # Municipalities' 市辖区/县 rows carry the municipality's own name: drop them, but let their
+        # codes (110100 is often used for 北京市 itself) still find the municipality.
+        code_aliases: dict[str, str] = {}
         for code in [c for c in raw if c[2:] != "0000" and c[4:] == "00"]:
             if raw[code] == raw.get(code[:2] + "0000"):
                 del raw[code]
+                code_aliases[code] = code[:2] + "0000"
 
         regions: dict[str, Region] = {}
         for code in sorted(raw):  # sorted: parents come before children
@@ -254,7 +262,7 @@ class RegionIndex:
             s: tuple(_Entry(code, exact) for code, exact in sorted(codes.items()))
             for s, codes in surfaces.items()
         }
-        return cls(regions, frozen, t2s)
+        return cls(regions, frozen, t2s, code_aliases)
 
     # ------------------------------------------------------------------ basic access
     def __len__(self) -> int:
@@ -266,7 +274,9 @@ class RegionIndex:
     def get(self, code: str) -> Region | None:
         """The region with this code: 6 digits, or the 12/4/2-digit forms of the same code."""
         norm = _normalise_code(code)
-        return self._by_code.get(norm) if norm else None
+        if not norm:
+            return None
+        return self._by_code.get(self._code_aliases.get(norm, norm))
 
     def chain(self, code: str) -> list[Region]:
         """The region, then its ancestors up to the province (the nation is not included)."""

@@ -107,8 +107,11 @@ def test_municipalities_have_districts_directly_below(idx: RegionIndex, code: st
     children = [r for r in idx if r.parent_code == code]
     assert len(children) >= 10
     assert all(r.level is Level.COUNTY for r in children)
-    # the dataset's 市辖区 rows (xx0100), named like the municipality, are not regions of their own
-    assert idx.get(code[:2] + "0100") is None
+    # the dataset's 市辖区 rows (xx0100), named like the municipality, are not regions of their own;
+    # their code finds the municipality
+    assert all(r.code != code[:2] + "0100" for r in idx)
+    assert idx.get(code[:2] + "0100") == municipality
+    assert idx.resolve(code[:2] + "0100000000").region == municipality
     assert idx.resolve(municipality.name).region == municipality
 
 
