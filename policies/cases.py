@@ -10,6 +10,7 @@ Layout: ``policies/cases/`` mirrors ``policies/rules/`` (one case file per rule 
           can_backpay: conditional   # a dotted path into Answer.to_json() ...
           late_fee.payer: insured
           notes_include: ["原则上不得补缴"]   # ... or a *_include check (substrings / members)
+          notes_exclude: ["下一申报期"]      # ... or text that must not appear in any note
 
 Case files are read with the same strict YAML reader as rule files.
 """
@@ -153,6 +154,12 @@ def check_case(book: RuleBook, case: Case) -> CaseResult:
     failures = []
     for path, (expected, line) in case.expect.items():
         where = f"{case.file}:{line}: {case.name}: {path}"
+        if path == "notes_exclude":
+            for item in expected if isinstance(expected, list) else [expected]:
+                hits = [n for n in data["notes"] if str(item) in n]
+                if hits:
+                    failures.append(f"{where}: {item!r} should not be in the notes, found {hits!r}")
+            continue
         if path in INCLUDE_KEYS:
             found, actual = _lookup(data, INCLUDE_KEYS[path])
             if path == "sources_include":

@@ -173,6 +173,7 @@ def _check(rules: Path | None, cases: Path | None) -> int:
             print(f, file=sys.stderr)
     for p in problems:
         print(p, file=sys.stderr)
+    sys.stderr.flush()
     print(f"rule files: {len(files)} ok; cases: {len(results) - len(failed)} passed, {len(failed)} failed"
           + (f"; {len(problems)} other problem(s)" if problems else ""))
     return 1 if failed or problems else 0

@@ -177,6 +177,11 @@ class _Build:
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, Range):
+        return f"{value.low:g}–{value.high:g}"
+    if isinstance(value, EmployeeRate):
+        top = f"–{pct(value.total_max)}" if value.total_max else ""
+        return f"{pct(value.total)}{top}"
     if isinstance(value, ItemList):
         return "；".join(i.text for i in value.items)
     if isinstance(value, ListItem):
@@ -496,9 +501,10 @@ def _employee(b: _Build, q: Query, gap: int | None, gap_since: date | None, miss
     cost = _cost(b, q, itype, cause, gap, gap_since, late_fee, missing)
     if cost is not None and late_fee.daily_rate is not None:
         late_fee = LateFee(late_fee.daily_rate, late_fee.payer, _late_days(gap_since, q.on), cost.late_fee)
-    window = b.value("declaration_window")
-    if isinstance(window, DayWindow) and itype is InsuranceType.FLEXIBLE:
-        _window_note(b, window, q.on)
+    if itype is InsuranceType.FLEXIBLE:
+        window = b.value("declaration_window")
+        if isinstance(window, DayWindow):
+            _window_note(b, window, q.on)
     return _Core(
         verdict, condition, outcome.waiting_months, _resume_date(q.on, outcome), outcome.retroactive,
         outcome.continuity_reset, late_fee, cost,
@@ -662,6 +668,9 @@ def _retiree(b: _Build, q: Query, missing: list[str]) -> _Core:
     lump, formula = None, ""
     if shortfall:
         lump, formula = _lump_sum(b, q, shortfall, missing)
+    elif shortfall is None:
+        # No shortfall to price yet: a published example cost is still worth showing (its note).
+        b.value("retiree_cost_reference", "retiree.cost_reference")
     if shortfall == 0:
         verdict, condition = BackpayVerdict.NO, "缴费年限已达到当地规定，退休后不再缴费即可享受职工医保待遇，无需补缴"
     elif allowed is not None and not allowed.allowed:
