@@ -54,12 +54,16 @@ async def open_runtime(
     store_config: StoreConfig | None = None,
     dialog: GapDialog | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Open Redis (REDIS_URL, else an embedded server), load the dialog, yield a Runtime."""
+    """Open Redis (REDIS_URL, else an embedded server), load the dialog, yield a Runtime.
+
+    `key_prefix` (or REDIS_KEY_PREFIX) namespaces every key, e.g. for several bots on one server.
+    """
     url = redis_url if redis_url is not None else (os.environ.get("REDIS_URL") or None)
     handle = await open_redis(url, data_dir)
     try:
         loaded = dialog or await asyncio.to_thread(GapDialog.create)
-        keys = KeySpace(key_prefix) if key_prefix else KeySpace()
+        prefix = key_prefix or os.environ.get("REDIS_KEY_PREFIX") or None
+        keys = KeySpace(prefix) if prefix else KeySpace()
         store = ConversationStore(handle.client, keys, store_config)
         yield Runtime(redis=handle.client, redis_url=handle.url, store=store, dialog=loaded)
     finally:

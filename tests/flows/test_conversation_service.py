@@ -1,0 +1,81 @@
+"""The real dialog through the real service and Redis: expiry, PII, duplicates, groups."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import date, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from flows.dialog import GapDialog
+from flows.messages import ChatKind, InEvent
+from flows.service import CollectingSink, ConversationService
+from flows.state import ConversationState
+from flows.store import ConversationStore, KeySpace, StoreConfig
+from tests.conftest import dump_prefixed
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def dialog() -> GapDialog:
+    return GapDialog.create()
+
+
+def make_service(redis: Redis, prefix: str, dialog: GapDialog, ttl: timedelta = timedelta(days=30)):
+    store = ConversationStore(redis, KeySpace(prefix), StoreConfig(ttl=ttl))
+    return ConversationService(store, dialog, CollectingSink(), clock=lambda: TODAY), store
+
+
+_ids = itertools.count(1)
+
+
+def event(text: str | None = None, *, user: str = "u1", kind: ChatKind = ChatKind.PRIVATE,
+          payload: str | None = None, addressed: bool = True, update_id: str | None = None) -> InEvent:
+    return InEvent(platform="test", bot_id="b", chat_id="c", user_id=user, chat_kind=kind,
+                   update_id=update_id or str(next(_ids)), text=text, payload=payload, addressed=addressed)
+
+
+async def test_expired_conversation_starts_afresh(redis: Redis, key_prefix: str, dialog: GapDialog) -> None:
+    service, store = make_service(redis, key_prefix, dialog, ttl=timedelta(seconds=1))
+    await service.handle(event("乌鲁木齐"))
+    record = await store.read(event().conversation_id)
+    assert record.state is not None
+    assert ConversationState.loads(record.state).slots["region"] == "650100"
+    await asyncio.sleep(1.3)
+    assert (await store.read(event().conversation_id)).state is None
+    replies = await service.handle(event("灵活就业断了2个月"))
+    assert "请问您在哪个城市" in replies[0].text  # the region was forgotten with the record
+
+
+async def test_personal_numbers_never_reach_redis(redis: Redis, key_prefix: str, dialog: GapDialog) -> None:
+    service, _ = make_service(redis, key_prefix, dialog)
+    phone, id_card, card = "13812345678", "11010519491231002X", "6222021234567890123"
+    await service.handle(event(f"我的手机{phone}，身份证{id_card}，卡号{card}，乌鲁木齐灵活就业断了4个月"))
+    dump = repr(await dump_prefixed(redis, key_prefix))
+    for secret in (phone, id_card, card):
+        assert secret not in dump
+    assert "650100" in dump  # the rest of the message was still understood and stored
+
+
+async def test_duplicate_update_answered_once(redis: Redis, key_prefix: str, dialog: GapDialog) -> None:
+    service, _ = make_service(redis, key_prefix, dialog)
+    first = await service.handle(event("北京", update_id="777"))
+    again = await service.handle(event("北京", update_id="777"))
+    assert first and again == []
+
+
+async def test_group_members_keep_separate_conversations(
+    redis: Redis, key_prefix: str, dialog: GapDialog
+) -> None:
+    service, store = make_service(redis, key_prefix, dialog)
+    await service.handle(event("北京", user="a", kind=ChatKind.GROUP))
+    await service.handle(event("乌鲁木齐", user="b", kind=ChatKind.GROUP))
+    chatter = await service.handle(event("今天天气不错", user="a", kind=ChatKind.GROUP, addressed=False))
+    assert chatter == []
+    a = await store.read(event(user="a", kind=ChatKind.GROUP).conversation_id)
+    b = await store.read(event(user="b", kind=ChatKind.GROUP).conversation_id)
+    assert ConversationState.loads(a.state).slots["region"] == "110000"
+    assert ConversationState.loads(b.state).slots["region"] == "650100"
