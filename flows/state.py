@@ -58,10 +58,18 @@ class ConversationState:
             return cls()
         if not isinstance(doc, dict) or doc.get("s") != SCHEMA_VERSION:
             return cls()
+        slots, history, pending = doc.get("v") or {}, doc.get("h") or [], doc.get("p") or {}
+        if not (
+            isinstance(slots, dict)
+            and isinstance(pending, dict)
+            and isinstance(history, list)
+            and all(isinstance(h, dict) for h in history)
+        ):
+            return cls()
         return cls(
             step=str(doc.get("t", "start")),
-            slots=dict(doc.get("v") or {}),
-            history=list(doc.get("h") or []),
+            slots=slots,
+            history=history,
             answered=bool(doc.get("a")),
-            pending=dict(doc.get("p") or {}),
+            pending=pending,
         )
