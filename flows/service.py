@@ -7,10 +7,14 @@ atomically, then hands the replies to the `Sink` and carries out the turn's effe
 A caller that does not obtain the lease returns at once; the lease holder - maybe in
 another worker process - answers its update, in update-id order.
 
-Guarantees: an update id is processed at most once and, unless Redis loses data,
-at least once (a dead drainer's lease expires and the next submit or `recover`
-continues). Replies and effects follow the commit, so a worker dying between the
-two loses that turn's replies rather than sending them twice.
+Guarantees: an update's state change is applied exactly once (lease token and
+version are checked in the commit script) and, unless Redis loses data, eventually
+(a dead drainer's lease expires and the next submit or `recover` continues).
+Replies go out before the commit, while the lease is held, so replies to one
+conversation are sent strictly in the order the updates are applied, even across
+workers. The price: a drainer that stalls past its lease (or dies between sending and
+committing) has its update processed again by the next drainer, so that reply is sent
+twice; state and effects still apply once. Effects (Redis writes) run after the commit.
 """
 
 from __future__ import annotations
@@ -155,14 +159,16 @@ class ConversationService:
         while lease.item is not None:
             update_id = lease.item.update_id
             event, turn, state = self._step(lease)
+            # Deliver while still holding the lease: no other worker can answer a later
+            # update of this conversation before this reply has gone out.
+            if event is not None and turn.messages:
+                await self._deliver(event, turn.messages, capture)
             status = await self.store.commit(lease, state)
             if status is not CommitStatus.COMMITTED:
-                # Our lease expired and another worker took over: it answers, we must not.
+                # Our lease expired and another worker took over; it continues from here.
                 log.warning("drain of %s stopped at update %s: %s", lease.conversation_id, update_id, status)
                 break
             processed += 1
-            if event is not None and turn.messages:
-                await self._deliver(event, turn.messages, capture)
             if turn.effects:
                 await self._apply(lease.conversation_id, turn.effects)
         return processed

@@ -111,7 +111,7 @@ class StoreConfig:
     """Tunables. `ttl` is how long an idle conversation is remembered."""
 
     ttl: timedelta = timedelta(days=30)
-    lease: timedelta = timedelta(seconds=15)
+    lease: timedelta = timedelta(seconds=30)  # > dialog step + sending the replies
     recent_ids: int = 5  # processed update ids remembered for de-duplication
     tombstone_ttl: timedelta = timedelta(days=1)  # after a conversation is forgotten
     hint_horizon: timedelta = timedelta(hours=1)  # pending hints older than this are trimmed
