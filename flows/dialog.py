@@ -231,8 +231,33 @@ class GapDialog:
         state.push_history()
         _merge(state.slots, updates)
         state.pending.pop("region", None)
-        prefix = texts.UPDATED if ("correction" in intents or state.answered) else None
+        if "correction" in intents or state.answered:
+            prefix = texts.UPDATED
+        else:
+            prefix = texts.NOTED.format(summary=self._describe(updates))
         return self._advance(state, event, today, prefix=prefix)
+
+    def _describe(self, updates: dict[str, Any]) -> str:
+        """A short Chinese echo of what was understood, so a misreading is easy to spot."""
+        parts: list[str] = []
+        if "region" in updates and (region := self.regions.get(updates["region"])) is not None:
+            parts.append(region.full_name or region.name)
+        if "insurance_type" in updates:
+            parts.append(texts.TYPE_LABELS.get(updates["insurance_type"], updates["insurance_type"]))
+        if updates.get("gap_since"):
+            year, month = updates["gap_since"].split("-")
+            parts.append(f"{year}年{int(month)}月起断缴")
+        elif updates.get("gap_months") is not None:
+            parts.append(f"断缴{updates['gap_months']}个月")
+        if "cause" in updates:
+            parts.append(texts.CAUSE_LABELS.get(updates["cause"], updates["cause"]))
+        if updates.get("years_paid") is not None:
+            parts.append(f"已缴{updates['years_paid']:g}年")
+        if "gender" in updates:
+            parts.append("男" if updates["gender"] == "male" else "女")
+        if updates.get("monthly_base"):
+            parts.append(f"缴费基数{updates['monthly_base']:g}元")
+        return "，".join(parts)
 
     def _read_direct_reply(
         self, state: ConversationState, text: str, heard: Understanding, updates: dict[str, Any]

@@ -15,13 +15,7 @@ MAX_MESSAGE_CHARS = 3500  # under Telegram's 4096 with room for adapters' additi
 MAX_SOURCES = 8
 MAX_NOTES = 6
 
-TYPE_LABELS = {
-    "employee": "单位职工医保",
-    "flexible": "灵活就业人员职工医保",
-    "resident": "城乡居民医保",
-    "unemployed": "领取失业金期间的职工医保",
-    "retiree": "退休/临近退休（职工医保年限）",
-}
+TYPE_LABELS = texts.TYPE_LABELS
 VERDICT_LABELS = {
     BackpayVerdict.YES: "✅ 可以补缴",
     BackpayVerdict.CONDITIONAL: "⚠️ 有条件补缴",

@@ -13,6 +13,15 @@ CANCELLED = "好的，已清除本次对话的所有信息和提醒。需要时�
 WENT_BACK = "好的，已退回上一步。"
 NOTHING_TO_UNDO = "已经是第一步了，没有可以退回的内容。"
 UPDATED = "好的，已按新的信息重新计算："
+NOTED = "好的，已记下：{summary}。"
+TYPE_LABELS = {
+    "employee": "单位职工医保",
+    "flexible": "灵活就业人员职工医保",
+    "resident": "城乡居民医保",
+    "unemployed": "领取失业金期间的职工医保",
+    "retiree": "退休/临近退休（职工医保年限）",
+}
+CAUSE_LABELS = {"employer": "单位原因", "personal": "个人原因"}
 ASK_OTHER_REGION = "好的，换个地区看看。"
 WHICH_REGION = "有几个同名的地区，请问是哪一个？"
 WHAT_IF_PREFIX = "【假设情况，不会改动您已填的信息】\n"
