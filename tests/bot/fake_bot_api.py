@@ -93,6 +93,7 @@ class FakeBotApi:
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
+    _holds: list[tuple[str, float]] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _push_task: asyncio.Task[None] | None = None
@@ -128,6 +129,10 @@ class FakeBotApi:
                   times: int = 1) -> None:
         """Answer the next `times` calls of `method` (for `chat_id`, if given) with a 429."""
         self._failures.append(_Failure(method, chat_id, retry_after, times))
+
+    def hold_next(self, method: str, seconds: float) -> None:
+        """Answer the next call of `method` only after `seconds` (a slow Bot API)."""
+        self._holds.append((method, seconds))
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update (getUpdates serves it, or it is pushed to the webhook)."""
@@ -248,6 +253,11 @@ class FakeBotApi:
             return _error(429, f"Too Many Requests: retry after {failure.retry_after}",
                           {"retry_after": failure.retry_after})
         self.calls.append(call)
+        hold = next((h for h in self._holds if h[0] == method), None)
+        if hold is not None:
+            self._holds.remove(hold)
+            await self._notify()
+            await asyncio.sleep(hold[1])
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")

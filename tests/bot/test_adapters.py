@@ -6,6 +6,8 @@ same kinds of scripts run against the real core in test_end_to_end.py.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -196,3 +198,36 @@ async def test_same_update_twice_gets_one_reply(
         await settle()
         await bot_api.wait_for(lambda: not bot_api.pending)
     assert len(bot_api.sent(ALICE.id)) == 1
+
+
+async def post_burst(urls: list[str], updates: list[dict[str, Any]]) -> list[int]:
+    """POST all updates at once, spread over the workers."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        async def post(url: str, update: dict[str, Any]) -> int:
+            async with http.post(url, json=update, headers=headers) as resp:
+                return resp.status
+
+        return list(await asyncio.gather(*(post(urls[i % len(urls)], u) for i, u in enumerate(updates))))
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_two_webhook_workers_apply_a_burst_in_order(
+    framework: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str, launch: Launch
+) -> None:
+    """While one worker is busy answering the first update, the rest of the burst arrives at both
+    workers in scrambled order; every update is still applied once and in update-id order."""
+    chat = Chat(ALICE.id)
+    updates = [{"update_id": 500 + i, **bot_api.message_update(ALICE, chat, f"第{i}条")} for i in range(12)]
+    rest = updates[1:]
+    random.Random(4).shuffle(rest)
+    async with launch(framework, "webhook", register_webhook=False) as one, \
+            launch(framework, "webhook", register_webhook=False) as two:
+        urls = [f"http://127.0.0.1:{bot.webhook_port}{WEBHOOK_PATH}" for bot in (one, two)]
+        bot_api.hold_next("sendMessage", 0.5)
+        first = asyncio.create_task(post_burst(urls[:1], updates[:1]))
+        await bot_api.wait_for(lambda: bot_api.calls_of("sendMessage"))
+        statuses = await post_burst(urls, rest) + await first
+        replies = await bot_api.replies(chat.id, 12)
+    assert statuses == [200] * 12
+    assert [r["text"] for r in replies] == [f"收到：第{i}条" for i in range(12)]
