@@ -377,7 +377,8 @@ class GapDialog:
         spec = SLOT_SPECS[slot]
         state.step = f"ask:{slot}"
         text = spec.question if not prefix else f"{prefix}\n\n{spec.question}"
-        return Turn(state=state, messages=[OutMessage(text, buttons=spec.buttons)])
+        buttons = spec.buttons + (((Button(texts.BTN_BACK, "a:back"),),) if state.history else ())
+        return Turn(state=state, messages=[OutMessage(text, buttons=buttons)])
 
     def _reask(self, state: ConversationState, event: InEvent, today: date, note: str | None) -> Turn:
         """Say what went wrong (politely) and repeat the pending question; nothing is lost."""

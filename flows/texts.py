@@ -47,6 +47,7 @@ REMINDERS_SET = "已为您设置提醒（到时在这里通知您，发 /cancel 
 BTN_REMIND = "⏰ 设个提醒"
 BTN_OTHER_REGION = "换个地区"
 BTN_RESTART = "重新开始"
+BTN_BACK = "↩ 上一步"
 BTN_BASE = "💰 输入缴费基数，估算费用"
 SUGGESTIONS = ("如果是单位原因呢", "换成北京", "不对，是5个月")
 HELP = (

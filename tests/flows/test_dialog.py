@@ -225,9 +225,13 @@ def test_back_restores_previous_slots(dialog: GapDialog) -> None:
     chat = Chat(dialog)
     chat.send("北京")
     chat.send(payload="t:flexible")
+    assert "a:back" in chat.payloads()
     chat.send("返回上一步")
     assert "insurance_type" not in chat.state.slots
     assert chat.state.step == "ask:insurance_type"
+    chat.send(payload="t:resident")
+    chat.send(payload="a:back")
+    assert "insurance_type" not in chat.state.slots
 
 
 def test_cancel_forgets_everything(dialog: GapDialog) -> None:
