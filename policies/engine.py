@@ -266,7 +266,7 @@ class RuleBook:
         notes = list(b.notes)
         if rule_level is Level.NATIONAL and chain.region.code != NATIONAL_CODE:
             notes.insert(0, NOTE_NATIONAL_ONLY)
-        if core.cost is not None or core.retiree is not None and core.retiree.lump_sum is not None:
+        if core.cost is not None or (core.retiree is not None and core.retiree.lump_sum is not None):
             notes.append(NOTE_ESTIMATE)
         if b.content_site:
             notes.append(NOTE_CONTENT_SITE)
@@ -627,11 +627,11 @@ def _window_note(b: _Build, window: DayWindow, on: date) -> None:
 def _unemployed(b: _Build, q: Query, gap: int | None, fund: Entry) -> _Core:
     b.use("can_backpay", fund, "失业保险基金代缴", fund.line)
     condition = "领取失业保险金期间的职工医保费由失业保险基金缴纳，个人不缴费；已不再领取失业金的，请按灵活就业人员参保缴费"
-    ratio = b.value("unemployed_base_ratio", "cost.unemployed_base_ratio")
-    reference = b.value("base_reference", "cost.base_reference") if ratio is not None else None
+    ratio: float | None = b.value("unemployed_base_ratio", "cost.unemployed_base_ratio")
+    reference: float | None = b.value("base_reference", "cost.base_reference") if ratio is not None else None
     months = gap or 0
     base = round(reference * ratio, 2) if reference is not None and ratio is not None else 0.0
-    if base:
+    if base and reference is not None and ratio is not None:
         formula = f"失业保险基金按 {money(reference)} × {pct(ratio)} = {money(base)}元/月 为基数代缴；个人缴费 0元"
         base_note = f"当地上年职工平均工资的{pct(ratio)}"
     elif ratio is not None:

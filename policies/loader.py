@@ -155,7 +155,6 @@ def parse_rule_file(raw: str, shown: str, filename: str = "", folder: str = "") 
 
 def _sources(ctx: Ctx, node: YNode) -> dict[str, Source]:
     out: dict[str, Source] = {}
-    assert node.kind == "map" or True
     declared = fields(ctx, node, "sources", (), tuple(node.value) if node.kind == "map" else ())
     if not declared:
         raise ctx.fail(node.line, "no sources declared", "declare at least one source under sources:")
@@ -167,7 +166,8 @@ def _sources(ctx: Ctx, node: YNode) -> dict[str, Source]:
                            "use seed:NNN_<16 hex>, law:..., doc:..., reply:... or site:...")
         conf = Confidence(choice(ctx, f["confidence"], "confidence", tuple(c.value for c in Confidence)))
         published = a_date(ctx, f["published"], "published") if "published" in f else None
-        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, src_node.line)
+        key_line = node.key_lines[alias] if node.key_lines else src_node.line
+        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, key_line)
     return out
 
 

@@ -1,0 +1,90 @@
+"""The command line: answer / explain / check, JSON shape and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from policies.cli import main
+
+ARGS = ["answer", "--region", "乌鲁木齐", "--type", "flexible", "--gap-months", "5", "--on", "2025-06-10"]
+
+
+def test_answer_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ARGS, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["region"] == {"code": "650100", "name": "乌鲁木齐市", "level": "city"}
+    assert data["rule_level"] == "city"
+    assert data["scheme"] == "employee"
+    assert data["can_backpay"] == "conditional"
+    assert data["channels"] == ["offline"]
+    assert data["waiting_months"] == 6
+    assert data["benefits_resume"] == "2025-12-01"
+    assert data["retroactive"] is False and data["continuity_reset"] is True
+    assert set(data["late_fee"]) >= {"daily_rate", "payer", "amount"}
+    assert data["cost"] is None
+    assert {"id", "title", "confidence"} <= set(data["sources"][0])
+    assert data["missing_inputs"] == ["monthly_base"]
+
+
+def test_answer_with_cost_and_gap_since(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["answer", "--region", "430102", "--type", "employee", "--gap-since", "2025-02",
+                 "--on", "2025-06-10", "--cause", "personal", "--json"]) == 0
+    cost = json.loads(capsys.readouterr().out)["cost"]
+    assert set(cost) >= {"months", "monthly_base", "rate", "principal", "late_fee", "total", "formula"}
+    assert (cost["months"], cost["monthly_base"], cost["principal"]) == (4, 6711.0, 2872.31)
+
+
+def test_answer_text_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ARGS) == 0
+    out = capsys.readouterr().out
+    assert "能否补缴：有条件补缴" in out and "2025-12-01" in out and "12393" in out
+
+
+def test_explain_prints_file_line_level_and_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", *ARGS[1:]]) == 0
+    out = capsys.readouterr().out
+    assert "policies/rules/65-xinjiang/650100-urumqi.yaml:" in out
+    assert "[city 650100]" in out and "seed:004_278633159ec3df58" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["answer", "--region", "火星", "--type", "employee"], "未找到地区"),
+        (["answer", "--region", "朝阳区", "--type", "employee"], "不明确"),
+        (["answer", "--region", "北京", "--type", "boss"], "invalid choice"),
+        (["answer", "--region", "北京", "--type", "employee", "--on", "2025-02-30"], "不是有效的日期"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-since", "2025-13"], "不是有效的年月"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-since", "2030-01", "--on", "2025-01-01"],
+         "晚于"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-months", "-1"], "负数"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-months", "2", "--gap-since", "2025-01"],
+         "not allowed"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+
+
+def test_check_passes_and_prints_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "rule files: " in out and "failed" in out and ", 0 failed" in out
+
+
+def test_python_dash_m_entry_point() -> None:
+    proc = subprocess.run([sys.executable, "-m", "policies", "answer", "--region", "抚顺", "--type", "employee"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "12345" in proc.stdout
+    bad = subprocess.run([sys.executable, "-m", "policies", "answer", "--region", "nowhere", "--type", "employee"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
