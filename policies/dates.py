@@ -16,7 +16,8 @@ def add_months(day: date, months: int) -> date:
 
 def first_of_month(day: date, plus_months: int = 0) -> date:
     """The first day of ``day``'s month, moved by ``plus_months``."""
-    return add_months(day.replace(day=1), plus_months)
+    year, month0 = divmod(day.year * 12 + day.month - 1 + plus_months, 12)
+    return date(year, month0 + 1, 1)
 
 
 def months_between(start: date, end: date) -> int:

@@ -91,17 +91,38 @@ def money(amount: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """The rule files that apply to one region, most specific first (national last)."""
+    """The rule files that apply to one region, most specific first (national last).
+
+    ``by_key`` holds, per (scheme, key), the entry lists of the files that have the key (in chain
+    order); ``note_keys`` the note keys per scheme. Both are built once per region.
+    """
 
     region: Region
     files: tuple[RuleFile, ...]
+    by_key: dict[tuple[Scheme, str], tuple[tuple[Entry, ...], ...]]
+    note_keys: dict[Scheme, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, region: Region, files: tuple[RuleFile, ...]) -> Chain:
+        """Index the files' rules by key (chain order kept)."""
+        by_key: dict[tuple[Scheme, str], list[tuple[Entry, ...]]] = {}
+        notes: dict[Scheme, list[str]] = {s: [] for s in Scheme}
+        for rf in files:
+            for (scheme, key), entries in rf.rules.items():
+                by_key.setdefault((scheme, key), []).append(entries)
+                if key.startswith(NOTE_PREFIX) and key not in notes[scheme]:
+                    notes[scheme].append(key)
+        return cls(region, files, {k: tuple(v) for k, v in by_key.items()},
+                   {s: tuple(v) for s, v in notes.items()})
 
 
 class _Build:
     """Collects what one answer used: trace, sources, notes, the levels that supplied rules."""
 
-    def __init__(self, chain: Chain, query: Query, cause: Cause, gap: int | None) -> None:
+    def __init__(self, chain: Chain, query: Query, cause: Cause, gap: int | None,
+                 trace_cache: dict[tuple[str, int, int, str], TraceEntry]) -> None:
         self.chain = chain
+        self.trace_cache = trace_cache
         self.scheme = scheme_of(query.insurance_type)
         self.on = query.on
         self.itype = query.insurance_type
@@ -117,10 +138,7 @@ class _Build:
     # -- lookups ---------------------------------------------------------------------------------
     def entries_in_force(self, key: str) -> Iterator[Entry]:
         """The entry in force on `on` at each level, most specific first, honouring inherit/none."""
-        for rf in self.chain.files:
-            entries = rf.rules.get((self.scheme, key))
-            if not entries:
-                continue
+        for entries in self.chain.by_key.get((self.scheme, key), ()):
             current = None
             for e in entries:
                 if e.since <= self.on:
@@ -147,13 +165,20 @@ class _Build:
     # -- bookkeeping -----------------------------------------------------------------------------
     def use(self, field: str, e: Entry, shown: str, line: int) -> None:
         """Record that `field` of the answer came from entry `e` (line `line` of its file)."""
-        ids = tuple(s.id for s in e.sources)
-        self.trace.append(TraceEntry(field, shown, e.region_code, e.level, e.file, line, ids))
-        self.rank = max(self.rank, LEVEL_RANK[e.level])
-        for s in e.sources:
-            if s.id not in self.sources:
-                self.sources[s.id] = SourceRef(s.id, s.title, s.confidence)
-                self.content_site |= s.confidence is Confidence.CONTENT_SITE
+        key = (field, id(e), line, shown)
+        entry = self.trace_cache.get(key)
+        if entry is None:
+            entry = TraceEntry(field, shown, e.region_code, e.level, e.file, line, tuple(r.id for r in e.refs))
+            self.trace_cache[key] = entry
+        self.trace.append(entry)
+        rank = LEVEL_RANK[e.level]
+        if rank > self.rank:
+            self.rank = rank
+        for ref in e.refs:
+            if ref.id not in self.sources:
+                self.sources[ref.id] = ref
+                if ref.confidence is Confidence.CONTENT_SITE:
+                    self.content_site = True
         if id(e) in self.seen_entries:
             return
         self.seen_entries.add(id(e))
@@ -214,6 +239,8 @@ class RuleBook:
         self.files: dict[str, RuleFile] = {rf.region_code: rf for rf in files}
         self.regions = regions
         self._chains: dict[str, Chain] = {}
+        # Trace entries are immutable and repeat across answers: built once per (field, rule, line, text).
+        self._trace_cache: dict[tuple[str, int, int, str], TraceEntry] = {}
 
     # -- region chain --------------------------------------------------------------------------------
     def chain(self, region_code: str, regions: RegionLookup | None = None) -> Chain:
@@ -232,7 +259,7 @@ class RuleBook:
         codes = [r.code for r in ancestry]
         files = [self.files[c] for c in codes if c in self.files]
         files.append(self.files[NATIONAL_CODE])
-        chain = Chain(region, tuple(files))
+        chain = Chain.build(region, tuple(files))
         if regions is None:
             self._chains[region_code] = chain
         return chain
@@ -247,7 +274,7 @@ class RuleBook:
         chain = self.chain(query.region_code, regions)
         scheme = scheme_of(query.insurance_type)
         gap, gap_since = _gap(query)
-        b = _Build(chain, query, _effective_cause(query), gap)
+        b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache)
         missing: list[str] = []
         if scheme is Scheme.RESIDENT:
             core = _resident(b, query, gap)
@@ -357,10 +384,7 @@ def _items(b: _Build, key: str, itype: InsuranceType, cause: Cause, gap: int | N
 
 
 def _notes(b: _Build, itype: InsuranceType, cause: Cause, gap: int | None) -> None:
-    keys: list[str] = []
-    for rf in b.chain.files:
-        keys.extend(k for (s, k) in rf.rules if s is b.scheme and k.startswith(NOTE_PREFIX) and k not in keys)
-    for key in keys:
+    for key in b.chain.note_keys[b.scheme]:
         e = b.entry(key)
         if e is None:
             continue

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from policies.errors import RuleError
-from policies.model import Confidence, Level, Scheme
+from policies.model import Confidence, Level, Scheme, SourceRef
 from policies.schema import (
     FILTER_KEYS,
     INHERIT,
@@ -218,6 +218,7 @@ def _entries(ctx: Ctx, node: YNode, key: str, parser: object, sources: dict[str,
                     raise ctx.fail(d.line, "a disputing source is stronger than the value's own sources",
                                    "the stronger source decides: swap the value and the dispute")
                 disputes.append(Dispute(text(ctx, g["says"], "says"), dsrc, d.line, parse_filter(ctx, g)))
-        out.append(Entry(key, since, value, cited, note, tuple(disputes), item.line, ctx.file, code, level))
+        refs = tuple(SourceRef(s.id, s.title, s.confidence) for s in cited)
+        out.append(Entry(key, since, value, cited, note, tuple(disputes), item.line, ctx.file, code, level, refs))
     out.sort(key=lambda e: e.since)
     return tuple(out)

@@ -25,7 +25,16 @@ from datetime import date
 from typing import Any
 
 from policies.errors import RuleError
-from policies.model import BackpayVerdict, Cause, Confidence, InsuranceType, LateFeePayer, Level, Scheme
+from policies.model import (
+    BackpayVerdict,
+    Cause,
+    Confidence,
+    InsuranceType,
+    LateFeePayer,
+    Level,
+    Scheme,
+    SourceRef,
+)
 from policies.yamlstrict import YNode
 
 
@@ -167,6 +176,7 @@ class Entry:
     file: str
     region_code: str
     level: Level
+    refs: tuple[SourceRef, ...] = ()  # the sources as answer-ready SourceRefs (built once at load)
 
 
 @dataclass(frozen=True, slots=True)
