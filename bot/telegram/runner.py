@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from bot.outbound import OutboundLimiter
-from bot.settings import TelegramSettings
+from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
 from bot.telegram.api import COMMANDS, BotApi
 from bot.telegram.processor import Sequencer, Submitter, UpdateProcessor
@@ -26,6 +27,8 @@ from bot.telegram.ptb_adapter import PtbAdapter
 from bot.telegram.sink import TelegramSink
 from bot.telegram.translate import BotIdentity
 from bot.telegram.webhook import make_webhook_app, start_webhook
+
+__all__ = ["FRAMEWORKS", "RunningBot", "load_settings_or_exit", "make_adapter", "run_telegram", "running_bot"]
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,12 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
-                      make_service: MakeService, key_prefix: str = "ob") -> AsyncIterator[RunningBot]:
+                      make_service: MakeService, key_prefix: str = "ob",
+                      recover_every: float = 30.0) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
-    `key_prefix` prefixes the outbound limiter's Redis keys (tests give each test its own).
+    `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
+    the service's `recover()` drains conversations a dead worker left waiting.
     """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
@@ -82,6 +87,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     runner = None
     sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
+    recovering: asyncio.Task[None] | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
@@ -93,6 +99,9 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         adapter.attach(processor.handle)
         await adapter.api.set_commands(COMMANDS)
         bot = RunningBot(me, adapter, processor)
+        recover = getattr(service, "recover", None)
+        if recover is not None:
+            recovering = asyncio.create_task(_recover_loop(recover, recover_every))
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
@@ -109,6 +118,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         yield bot
     finally:
         stop.set()
+        if recovering is not None:
+            recovering.cancel()
         if poller is not None:
             await poller
         if runner is not None:
@@ -120,16 +131,33 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         await adapter.close()
 
 
+async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
+    """Periodically let the service finish conversations a dead worker left waiting."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await recover()
+        except Exception:
+            log.exception("recover failed; trying again in %ss", every)
+
+
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     """Run until SIGINT/SIGTERM: `python -m bot telegram --framework aiogram|ptb`."""
-    from bot.runtime import open_runtime  # the lead's runtime: Redis, rulebook, GapDialog, service
+    from bot.runtime import open_runtime
+    from flows.deeplink import DEFAULT_KEY
+    from flows.dialog import GapDialog
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with open_runtime(settings.redis_url) as rt, running_bot(
-        framework, settings, redis=rt.redis, make_service=rt.make_service
+    key = settings.deeplink_key.get_secret_value()
+    dialog = None
+    if key != DEFAULT_KEY:  # the links printed for community accounts are signed with this key
+        dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
+    async with open_runtime(settings.redis_url, dialog=dialog) as rt, running_bot(
+        framework, settings, redis=rt.redis, make_service=rt.make_service,
+        key_prefix=f"{rt.store.keys.prefix}:ob",
     ):
         await stop.wait()
