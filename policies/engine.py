@@ -523,8 +523,9 @@ def _employee(b: _Build, q: Query, gap: int | None, gap_since: date | None, miss
         missing.append("cause")
     late_fee = _late_fee_rule(b, q.cause if itype is InsuranceType.EMPLOYEE else cause)
     cost = _cost(b, q, itype, cause, gap, gap_since, late_fee, missing)
-    if cost is not None and late_fee.daily_rate is not None:
-        late_fee = LateFee(late_fee.daily_rate, late_fee.payer, _late_days(gap_since, q.on), cost.late_fee)
+    if late_fee.daily_rate is not None and gap_since is not None:
+        amount = cost.late_fee if cost is not None else None
+        late_fee = LateFee(late_fee.daily_rate, late_fee.payer, _late_days(gap_since, q.on), amount)
     if itype is InsuranceType.FLEXIBLE:
         window = b.value("declaration_window")
         if isinstance(window, DayWindow):

@@ -18,6 +18,7 @@ from policies.schema import (
     Ctx,
     Dispute,
     Entry,
+    Parser,
     RuleFile,
     Source,
     a_date,
@@ -183,7 +184,7 @@ def _cite(ctx: Ctx, node: YNode, sources: dict[str, Source], used: set[str]) -> 
     return tuple(cited)
 
 
-def _entries(ctx: Ctx, node: YNode, key: str, parser: object, sources: dict[str, Source], used: set[str],
+def _entries(ctx: Ctx, node: YNode, key: str, parser: Parser, sources: dict[str, Source], used: set[str],
              code: str, level: Level) -> tuple[Entry, ...]:
     out: list[Entry] = []
     seen: dict[date, int] = {}
@@ -200,7 +201,7 @@ def _entries(ctx: Ctx, node: YNode, key: str, parser: object, sources: dict[str,
         elif vnode.kind == "scalar" and vnode.value == "none":
             value = NOTHING
         else:
-            value = parser(ctx, vnode)  # type: ignore[operator]
+            value = parser(ctx, vnode)
         if "sources" in f:
             cited = _cite(ctx, f["sources"], sources, used)
         elif value is INHERIT:
