@@ -320,6 +320,7 @@ class RuleBook:
             notes=tuple(notes),
             trace=tuple(b.trace),
             missing_inputs=tuple(dict.fromkeys(missing)),
+            extra={"backpay_deadline": core.deadline} if core.deadline else {},
         )
 
 
@@ -334,6 +335,7 @@ class _Core:
     late_fee: LateFee
     cost: CostEstimate | None = None
     retiree: RetireeShortfall | None = None
+    deadline: date | None = None  # last day paying keeps today's terms (for reminders)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -530,10 +532,27 @@ def _employee(b: _Build, q: Query, gap: int | None, gap_since: date | None, miss
         window = b.value("declaration_window")
         if isinstance(window, DayWindow):
             _window_note(b, window, q.on)
+    deadline = None
+    if gap is not None and gap_since is not None and verdict is BackpayVerdict.YES:
+        deadline = _terms_deadline(pairs, itype, cause, gap, gap_since, outcome)
     return _Core(
         verdict, condition, outcome.waiting_months, _resume_date(q.on, outcome), outcome.retroactive,
-        outcome.continuity_reset, late_fee, cost,
+        outcome.continuity_reset, late_fee, cost, deadline=deadline,
     )
+
+
+def _terms_deadline(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause, gap: int,
+                    gap_since: date, outcome: _Outcome) -> date | None:
+    """The last day on which paying back still gets today's terms (verdict, waiting period,
+    retroactive claims, continuity): the day before the gap grows into a band with other terms.
+    None when the terms never change within three years."""
+    terms = (outcome.backpay, outcome.waiting_months, outcome.retroactive, outcome.continuity_reset)
+    for longer in range(gap + 1, gap + 37):
+        other = _outcome(pairs, itype, cause, longer)
+        if other is None or (other.backpay, other.waiting_months, other.retroactive,
+                             other.continuity_reset) != terms:
+            return first_of_month(gap_since, longer) - timedelta(days=1)
+    return None
 
 
 def _late_fee_rule(b: _Build, cause: Cause) -> LateFee:

@@ -222,4 +222,6 @@ class Answer:
             "notes": list(self.notes),
             "missing_inputs": list(self.missing_inputs),
         }
+        deadline = self.extra.get("backpay_deadline")
+        out["backpay_deadline"] = deadline.isoformat() if isinstance(deadline, date) else None
         return out

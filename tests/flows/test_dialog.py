@@ -313,3 +313,16 @@ def test_non_text_message_is_handled(dialog: GapDialog) -> None:
     chat.send(None)
     assert "文字" in chat.text()
     assert chat.state.slots == {"region": "110000"}
+
+
+def test_reminder_before_the_backpay_window_closes(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐单位职工医保，上个月开始没交，是我自己换工作断的")
+    assert chat.state.answered
+    chat.send(payload="a:remind")
+    kinds = {e.kind: e for e in chat.turns[-1].effects if isinstance(e, ScheduleReminder)}
+    answer = dialog.advisor.answer(chat.state.slots, TODAY)
+    assert answer is not None
+    deadline = answer.extra["backpay_deadline"]
+    assert kinds["window_closing"].due < deadline
+    assert deadline.isoformat() in kinds["window_closing"].text
