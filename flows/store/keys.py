@@ -1,6 +1,6 @@
 """Redis key layout. Every key of one conversation shares the hash tag `{<conversation id>}`.
 
-    <prefix>:{<cid>}:st   HASH  d=state JSON, v=version, u=recent update ids (space separated)
+    <prefix>:{<cid>}:st   STR   "<version> <recent update ids>\\n<state>" (see flows.store.record)
     <prefix>:{<cid>}:in   ZSET  inbox: update id -> order (numeric update id, else arrival counter)
     <prefix>:{<cid>}:ip   HASH  inbox payloads: update id -> redacted event JSON
     <prefix>:{<cid>}:ls   STR   drain lease token (SET NX PX)

@@ -1,11 +1,18 @@
 """The Lua scripts that make every state change of a conversation one atomic round trip.
 
-All three scripts take the same KEYS, all in the conversation's hash slot:
-KEYS = st, in, ip, ls, rm (see flows.store.keys).
+KEYS = st, in, ip, ls[, rm] (see flows.store.keys), all in the conversation's hash slot,
+and for `submit` optionally a last key, the global pending-hint ZSET: only on a single
+Redis server, where a script may touch any key; under Cluster the store writes the hint
+with a separate command instead. The record format is in flows.store.record.
+
+The store's tunables (TTL, lease, ...) are compiled into the scripts as constants
+(`build_scripts`), which keeps the per-call arguments - and their encoding cost on the
+hot path - to the few values that change per call.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1} queued (someone else drains) | {2, v, d, next_id, next_payload}
-  acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, d, next_id, next_payload}
+  submit   {0} duplicate | {1} queued (someone else drains)
+           | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
+  acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, body, next_id, next_payload}
   commit   {-1} lease lost | {-2, v} version moved | {0, v} done, lease released
            | {1, v, next_id, next_payload} done, lease renewed, here is the next update
 """
@@ -18,11 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
-# Shared Lua: the first waiting update with its payload, or nothing.
-_NEXT = """
+# Shared Lua: read the record (version, seen ids, body) and the first waiting update.
+_COMMON = """
+local function read_record()
+  local rec = redis.call('GET', KEYS[1])
+  if not rec then return 0, '', '' end
+  local nl = string.find(rec, '\\n', 1, true)
+  if not nl then return 0, '', '' end
+  local v, ids = string.match(string.sub(rec, 1, nl - 1), '^(%d+) ?(.*)$')
+  return tonumber(v) or 0, ids or '', string.sub(rec, nl + 1)
+end
 local function next_item()
   local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
   if not first then return nil end
@@ -30,79 +44,65 @@ local function next_item()
 end
 """
 
-SUBMIT = (
-    _NEXT
-    + """
--- ARGV: update id, numeric order ('' if the id is not numeric), payload, lease token,
---       lease ms, ttl ms
+_SUBMIT = """
+-- ARGV: update id, payload, lease token[, now ms, conversation id (with the hint key)]
 local uid = ARGV[1]
-local recent = redis.call('HGET', KEYS[1], 'u')
-if recent then
-  for id in string.gmatch(recent, '%S+') do
-    if id == uid then return {0} end
-  end
+local v, ids, body = read_record()
+for id in string.gmatch(ids, '%S+') do
+  if id == uid then return {0} end
 end
 if redis.call('HEXISTS', KEYS[3], uid) == 1 then return {0} end
-local order = tonumber(ARGV[2])
+-- numeric ids (Telegram's) sort numerically; up to 15 digits are exact in a double
+local order = #uid <= 15 and string.match(uid, '^%d+$') and tonumber(uid)
 if not order then
   local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   order = (tonumber(last[2]) or 0) + 1
 end
 redis.call('ZADD', KEYS[2], order, uid)
-redis.call('HSET', KEYS[3], uid, ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
-if not redis.call('SET', KEYS[4], ARGV[4], 'NX', 'PX', ARGV[5]) then return {1} end
-local rec = redis.call('HMGET', KEYS[1], 'v', 'd')
+redis.call('HSET', KEYS[3], uid, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], TTL_MS)
+redis.call('PEXPIRE', KEYS[3], TTL_MS)
+if KEYS[5] then
+  local now = tonumber(ARGV[4])
+  redis.call('ZADD', KEYS[5], now, ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - HINT_MS)
+end
+if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1} end
 local nid, npayload = next_item()
-return {2, tonumber(rec[1]) or 0, rec[2] or false, nid, npayload}
+if nid == uid then return {2, v, body, nid} end
+return {2, v, body, nid, npayload}
 """
-)
 
-ACQUIRE = (
-    _NEXT
-    + """
--- ARGV: lease token, lease ms
+_ACQUIRE = """
+-- ARGV: lease token
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1} end
+local v, _, body = read_record()
 local nid, npayload = next_item()
-if not nid then return {0} end
-if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
-local rec = redis.call('HMGET', KEYS[1], 'v', 'd')
-return {2, tonumber(rec[1]) or 0, rec[2] or false, nid, npayload}
+return {2, v, body, nid, npayload}
 """
-)
 
-COMMIT = (
-    _NEXT
-    + """
--- ARGV: lease token, expected version, update id, mode (w write | k keep | x forget),
---       state JSON, ttl ms, lease ms, how many recent ids to keep, tombstone ttl ms
+_COMMIT = """
+-- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
-local rec = redis.call('HMGET', KEYS[1], 'v', 'u')
-local v = tonumber(rec[1]) or 0
+local v, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
 local uid = ARGV[3]
-local ids = {}
-if rec[2] then
-  for id in string.gmatch(rec[2], '%S+') do ids[#ids + 1] = id end
-end
-ids[#ids + 1] = uid
-local keep = tonumber(ARGV[8])
-while #ids > keep do table.remove(ids, 1) end
+local seen = {}
+for id in string.gmatch(ids, '%S+') do seen[#seen + 1] = id end
+seen[#seen + 1] = uid
+while #seen > KEEP_IDS do table.remove(seen, 1) end
 v = v + 1
-local ttl = tonumber(ARGV[6])
-local mode = ARGV[4]
+local ttl = TTL_MS
+local mode = string.sub(ARGV[4], 1, 1)
 if mode == 'w' then
-  redis.call('HSET', KEYS[1], 'd', ARGV[5], 'v', v, 'u', table.concat(ids, ' '))
-else
-  if mode == 'x' then
-    -- forget the conversation; keep version and seen ids a short while so a
-    -- redelivered update is still recognised
-    redis.call('HDEL', KEYS[1], 'd')
-    ttl = tonumber(ARGV[9])
-  end
-  redis.call('HSET', KEYS[1], 'v', v, 'u', table.concat(ids, ' '))
+  body = string.sub(ARGV[4], 2)
+elseif mode == 'x' then
+  -- forget the conversation; keep version and seen ids a short while
+  body = ''
+  ttl = TOMBSTONE_MS
 end
-redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('SET', KEYS[1], v .. ' ' .. table.concat(seen, ' ') .. '\\n' .. body, 'PX', ttl)
 -- reminders may be due later than the conversation's TTL: only ever extend them
 local rttl = redis.call('PTTL', KEYS[5])
 if rttl >= 0 and rttl < ttl then redis.call('PEXPIRE', KEYS[5], ttl) end
@@ -110,13 +110,12 @@ redis.call('ZREM', KEYS[2], uid)
 redis.call('HDEL', KEYS[3], uid)
 local nid, npayload = next_item()
 if nid then
-  redis.call('PEXPIRE', KEYS[4], ARGV[7])
+  redis.call('PEXPIRE', KEYS[4], LEASE_MS)
   return {1, v, nid, npayload}
 end
 redis.call('DEL', KEYS[4])
 return {0, v}
 """
-)
 
 # Global-key helper (one key, so Cluster-safe): drop a pending hint unless it was re-set.
 CLEAR_HINT = """
@@ -133,8 +132,8 @@ return 0
 class LuaScript:
     """A script run by EVALSHA, loading it only when the server answers NOSCRIPT.
 
-    redis-py's own Script checks SCRIPT EXISTS before every pipeline; that would cost
-    an extra round trip per turn, so this class loads lazily instead.
+    Like redis-py's Script, but usable with any client and free of its pipeline
+    behaviour (a SCRIPT EXISTS round trip before every pipeline).
     """
 
     source: str
@@ -151,16 +150,38 @@ class LuaScript:
             await client.script_load(self.source)
             return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
 
-    def queue(self, pipe: Pipeline, keys: Sequence[str], args: Sequence[Any]) -> None:
-        """Add an EVALSHA to `pipe`; on NoScriptError call `load` and run the pipeline again."""
-        pipe.evalsha(self.sha, len(keys), *keys, *args)
-
     async def load(self, client: Redis) -> None:
         """Send the script to the server (after a NOSCRIPT reply, or ahead of time)."""
         await client.script_load(self.source)
 
 
-SUBMIT_SCRIPT = LuaScript(SUBMIT)
-ACQUIRE_SCRIPT = LuaScript(ACQUIRE)
-COMMIT_SCRIPT = LuaScript(COMMIT)
 CLEAR_HINT_SCRIPT = LuaScript(CLEAR_HINT)
+
+
+@dataclass(frozen=True, slots=True)
+class Scripts:
+    """The per-conversation scripts compiled for one set of store tunables."""
+
+    submit: LuaScript
+    acquire: LuaScript
+    commit: LuaScript
+
+
+def build_scripts(*, ttl_ms: int, lease_ms: int, keep_ids: int, tombstone_ms: int, hint_ms: int) -> Scripts:
+    """Compile the scripts with the tunables as Lua constants (all must be positive integers)."""
+    values = {
+        "TTL_MS": ttl_ms,
+        "LEASE_MS": lease_ms,
+        "KEEP_IDS": keep_ids,
+        "TOMBSTONE_MS": tombstone_ms,
+        "HINT_MS": hint_ms,
+    }
+    for name, value in values.items():
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    header = "".join(f"local {name} = {value}\n" for name, value in values.items())
+    return Scripts(
+        submit=LuaScript(header + _COMMON + _SUBMIT),
+        acquire=LuaScript(header + _COMMON + _ACQUIRE),
+        commit=LuaScript(header + _COMMON + _COMMIT),
+    )

@@ -20,7 +20,7 @@ from flows.store import (
     SubmitStatus,
     decode_event,
     encode_event,
-    numeric_order,
+    unpack_state,
 )
 from flows.store.lua import LuaScript
 from tests.conftest import make_event
@@ -30,9 +30,7 @@ CID = make_event(1).conversation_id
 
 async def _submit(store: ConversationStore, update_id: int | str, text: str = "hi"):
     event = make_event(update_id, text)
-    return await store.submit(
-        event.conversation_id, event.update_id, numeric_order(event.update_id), encode_event(event)
-    )
+    return await store.submit(event.conversation_id, event.update_id, encode_event(event))
 
 
 def _state(*seen: str) -> bytes:
@@ -59,9 +57,11 @@ async def test_round_trip(redis: Redis, keyspace: KeySpace) -> None:
     record = await store.read(CID)
     assert ConversationState.loads(record.state).slots == {"seen": ["第一句"]}
     assert (record.version, record.recent_ids) == (1, ("7",))
-    # Steady state: only the state hash is left, with short fields.
+    # Steady state: only the record is left: "<version> <seen ids>\n<packed state>".
     assert await store.existing_keys(CID) == [keyspace.state(CID)]
-    assert set(await redis.hkeys(keyspace.state(CID))) == {b"d", b"v", b"u"}
+    raw = await redis.get(keyspace.state(CID))
+    assert raw is not None and raw.startswith(b"1 7\n")
+    assert unpack_state(raw.split(b"\n", 1)[1]) == _state("第一句")
 
 
 async def test_second_submit_is_queued_and_handed_over_by_commit(redis: Redis, keyspace: KeySpace) -> None:
@@ -180,7 +180,7 @@ async def test_version_cas_rejects_a_writer_whose_record_moved(redis: Redis, key
     store = ConversationStore(redis, keyspace)
     lease = (await _submit(store, 1)).lease
     assert lease is not None
-    await redis.hincrby(keyspace.state(CID), "v", 1)  # someone wrote without the lease
+    await redis.set(keyspace.state(CID), b"1 x\n")  # someone wrote without the lease
     assert await store.commit(lease, _state("stale")) is CommitStatus.STALE_VERSION
     assert (await store.read(CID)).state is None
 
@@ -194,7 +194,7 @@ async def test_forgetting_deletes_the_state_but_remembers_seen_ids(redis: Redis,
     assert lease is not None
     await store.commit(lease, None)
     assert lease.state is None
-    assert not await redis.hexists(keyspace.state(CID), "d")
+    assert await redis.get(keyspace.state(CID)) == b"2 1 2\n"  # version and seen ids only
     assert 0 < await redis.pttl(keyspace.state(CID)) <= 60_000
     assert (await store.read(CID)).state is None
     assert (await _submit(store, 2, "/cancel")).status is SubmitStatus.DUPLICATE
