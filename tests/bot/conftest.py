@@ -61,4 +61,7 @@ async def start_bot(api: FakeBotApi, framework: str, mode: str, redis: Redis,
     settings = bot_settings(api, mode, **kwargs)
     async with running_bot(framework, settings, redis=redis, make_service=make_service,
                            key_prefix=f"{key_prefix}:ob") as bot:
-        yield bot
+        try:
+            yield bot
+        finally:
+            await api.release_polls()  # so stopping does not wait out a long poll

@@ -94,6 +94,8 @@ class FakeBotApi:
     _messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _holds: list[tuple[str, float]] = field(default_factory=list)
+    _polls_released: bool = False
+    on_call: Callable[[Call], None] | None = None  # benchmarks: told of every successful call
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _push_task: asyncio.Task[None] | None = None
@@ -129,6 +131,11 @@ class FakeBotApi:
                   times: int = 1) -> None:
         """Answer the next `times` calls of `method` (for `chat_id`, if given) with a 429."""
         self._failures.append(_Failure(method, chat_id, retry_after, times))
+
+    async def release_polls(self) -> None:
+        """Answer pending and future getUpdates at once (a bot shutting down need not wait)."""
+        self._polls_released = True
+        await self._notify()
 
     def hold_next(self, method: str, seconds: float) -> None:
         """Answer the next call of `method` only after `seconds` (a slow Bot API)."""
@@ -262,6 +269,8 @@ class FakeBotApi:
         if handler is None:
             return _error(404, "Not Found: method not found")
         result = await handler(params)
+        if self.on_call is not None:
+            self.on_call(call)
         await self._notify()
         if isinstance(result, web.Response):
             return result
@@ -286,7 +295,7 @@ class FakeBotApi:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             try:
                 async with asyncio.timeout(timeout):
-                    while not self._updates:
+                    while not self._updates and not self._polls_released:
                         await self._changed.wait()
             except TimeoutError:
                 pass

@@ -23,6 +23,8 @@ from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 from tests.bot.support import ToyDialog, settle
 
+# PTB's own RetryAfter constructor warns about its int -> timedelta migration.
+pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
 MODES = ("polling", "webhook")
 Launch = Callable[..., Any]
 ALICE = User(1001, "Alice", "alice")

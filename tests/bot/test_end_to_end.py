@@ -29,6 +29,8 @@ from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 from tests.bot.test_adapters import post_burst
 
+# PTB's own RetryAfter constructor warns about its int -> timedelta migration.
+pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
 MODES = ("polling", "webhook")
 ALICE = User(2001, "王芳", "wangfang")
 BOB = User(2002, "李强")
