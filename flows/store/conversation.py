@@ -114,6 +114,10 @@ class ConversationStore:
     """Redis conversation store; see the module docstring for the protocol."""
 
     def __init__(self, redis: Redis, keys: KeySpace | None = None, config: StoreConfig | None = None):
+        if redis.get_encoder().decode_responses:
+            raise ValueError(
+                "ConversationStore needs a client with decode_responses=False: records are binary"
+            )
         self.redis = redis
         self.keys = keys or KeySpace()
         self.config = config or StoreConfig()

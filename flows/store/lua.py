@@ -27,6 +27,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from flows.store.wire import evalsha
+
 # Shared Lua: read the record (version, seen ids, body) and the first waiting update.
 _COMMON = """
 local function read_record()
@@ -145,10 +147,10 @@ class LuaScript:
     async def __call__(self, client: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run the script; one round trip unless the server has not seen it yet."""
         try:
-            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+            return await evalsha(client, self.sha, keys, args)
         except NoScriptError:
             await client.script_load(self.source)
-            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+            return await evalsha(client, self.sha, keys, args)
 
     async def load(self, client: Redis) -> None:
         """Send the script to the server (after a NOSCRIPT reply, or ahead of time)."""
