@@ -2,8 +2,8 @@
 
 `submit` redacts personal numbers from the event, queues it in the conversation's
 Redis mailbox and, if this caller obtains the conversation's drain lease, drains the
-mailbox: for every waiting update it runs the (pure) dialog, commits the new state
-atomically, then hands the replies to the `Sink` and carries out the turn's effects.
+mailbox: for every waiting update it runs the (pure) dialog, hands the replies to the
+`Sink`, commits the new state atomically, then carries out the turn's effects.
 A caller that does not obtain the lease returns at once; the lease holder - maybe in
 another worker process - answers its update, in update-id order.
 
@@ -27,8 +27,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Protocol
-
-from redis.exceptions import RedisError
 
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
@@ -190,6 +188,7 @@ class ConversationService:
         try:
             # Parse afresh each turn: a failed step may have mutated its state object.
             turn = self.dialog.step(ConversationState.loads(lease.state), event, self.clock())
+            data = turn.state.dumps() if turn.state is not None else None
         except Exception as exc:
             # The event was redacted before the dialog saw it; redact the trace anyway.
             log.error(
@@ -199,9 +198,8 @@ class ConversationService:
                 redact("".join(traceback.format_exception(exc))),
             )
             return event, Turn(state=None, messages=[OutMessage(APOLOGY)]), KEEP
-        if turn.state is None:
+        if data is None:
             return event, turn, None
-        data = turn.state.dumps()
         return event, turn, KEEP if data == lease.state else data
 
     async def _deliver(self, event: InEvent, messages: list[OutMessage], capture: _Capture | None) -> None:
@@ -225,8 +223,8 @@ class ConversationService:
                     await self.reminders.schedule(cid, effect)
                 elif isinstance(effect, CancelReminders):
                     await self.reminders.cancel_all(cid)
-            except RedisError as exc:
-                log.error("effect %s of %s failed: %s", type(effect).__name__, cid, exc)
+            except Exception as exc:  # the turn is committed; a failed effect must not undo it
+                log.error("effect %s of %s failed: %s", type(effect).__name__, cid, redact(repr(exc)))
 
 
 def _redacted(event: InEvent) -> InEvent:

@@ -120,7 +120,7 @@ class ListDialog:
     """Appends each text to slots["seen"] and replies "got <text>".
 
     "/cancel" forgets the conversation (and its reminders); "boom" mutates the state
-    and then raises; "slow:<seconds>" blocks that long before applying (to hold a
+    and then raises; "unstorable" returns a state that cannot be serialised; "slow:<seconds>" blocks that long before applying (to hold a
     drainer busy in another process).
     """
 
@@ -131,6 +131,9 @@ class ListDialog:
         if text == "boom":
             state.slots["seen"] = ["half-done"]
             raise RuntimeError(f"dialog exploded on {text!r} from {event.user_name!r}")
+        if text == "unstorable":
+            state.slots["when"] = object()  # not JSON: the state cannot be saved
+            return Turn(state=state, messages=[OutMessage("never sent")])
         if text.startswith("slow:"):
             time.sleep(float(text.removeprefix("slow:")))
         state.slots.setdefault("seen", []).append(text)

@@ -105,6 +105,15 @@ async def test_dialog_error_is_answered_with_an_apology_and_changes_nothing(
     assert await _seen(service) == ["before", "after"]
 
 
+async def test_state_the_dialog_cannot_serialise_is_an_error_too(redis: Redis, keyspace: KeySpace) -> None:
+    service, sink = _service(redis, keyspace)
+    await service.submit(make_event(1, "a"))
+    assert await service.submit(make_event(2, "unstorable")) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert _texts(sink) == ["got a", APOLOGY]
+    assert await _seen(service) == ["a"]
+    assert await redis.exists(keyspace.lease(CID)) == 0  # nothing left stuck
+
+
 class _FailingSink(CollectingSink):
     async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
         await super().deliver(event, messages)
@@ -201,3 +210,23 @@ async def test_recover_drains_what_a_dead_drainer_left(redis: Redis, keyspace: K
     assert _texts(sink) == ["got m1", "got m2"]
     assert await service.store.stale_pending() == []
     assert await service.recover() == 0
+
+
+class _BrokenReminders(ReminderStore):
+    async def schedule(self, cid: str, reminder: ScheduleReminder) -> None:
+        raise ValueError("reminder storage rejected it")
+
+
+async def test_failed_effect_is_logged_and_the_turn_stands(
+    redis: Redis, keyspace: KeySpace, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = ConversationStore(redis, keyspace)
+    sink = CollectingSink()
+    reminders = _BrokenReminders(redis, keyspace)
+    service = ConversationService(store, _EffectsDialog(), sink, clock=lambda: TODAY, reminders=reminders)
+    with caplog.at_level(logging.ERROR, logger="flows.service"):
+        assert await service.submit(make_event(1)) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert _texts(sink) == ["ok"]
+    assert (await store.read(CID)).version == 1
+    assert await redis.hget(keyspace.referrals, "community-7") == b"1"  # the other effect still ran
+    assert "reminder storage rejected it" in caplog.text
