@@ -547,7 +547,14 @@ def _terms_deadline(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause
     retroactive claims, continuity): the day before the gap grows into a band with other terms.
     None when the terms never change within three years."""
     terms = (outcome.backpay, outcome.waiting_months, outcome.retroactive, outcome.continuity_reset)
-    for longer in range(gap + 1, gap + 37):
+    # Terms can only change where some band starts or ends, so only those gap lengths are tried.
+    edges: set[int] = set()
+    for _, band in pairs:
+        if band.when.min_months is not None and band.when.min_months > gap:
+            edges.add(band.when.min_months)
+        if band.when.max_months is not None and band.when.max_months >= gap:
+            edges.add(band.when.max_months + 1)
+    for longer in sorted(e for e in edges if gap < e <= gap + 36):
         other = _outcome(pairs, itype, cause, longer)
         if other is None or (other.backpay, other.waiting_months, other.retroactive,
                              other.continuity_reset) != terms:
