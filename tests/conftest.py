@@ -7,7 +7,8 @@
 * `redis` (function): an asyncio client; on teardown it deletes only keys under the
   test's prefix (SCAN + UNLINK). Never FLUSHALL/FLUSHDB: the server may be shared.
 * `redis_dump` (function): an async callable returning {key: value} for every key under
-  the test's prefix, whatever the type - for asserting what is (not) stored.
+  the test's prefix, whatever the type - for asserting what is (not) stored (state
+  records are shown inflated; see `dump_prefixed`).
 
 `ListDialog` is a deterministic test double of `flows.turn.Dialog` (Redis stays real):
 it appends every text to the list slot "seen" and echoes it, so tests can see which
@@ -30,6 +31,7 @@ from flows.messages import ChatKind, InEvent, OutMessage
 from flows.redis_embed import open_redis
 from flows.state import ConversationState
 from flows.store.keys import KeySpace
+from flows.store.record import unpack_state
 from flows.turn import CancelReminders, Turn
 
 RedisDump = Callable[[], Awaitable[dict[str, Any]]]
@@ -94,13 +96,21 @@ async def delete_prefixed(client: Redis, prefix: str) -> int:
 
 
 async def dump_prefixed(client: Redis, prefix: str) -> dict[str, Any]:
-    """Every key under `prefix:` with its whole value (string, hash, zset, list or set)."""
+    """Every key under `prefix:` with its whole value (string, hash, zset, list or set).
+
+    Conversation records (`...:st`) store the state deflated; they are shown as
+    "<header>\\n<inflated state JSON>" so that searching the dump for a value (or for a
+    personal number that must not be there) sees what is really stored."""
     found: dict[str, Any] = {}
     async for raw_key in client.scan_iter(match=f"{_glob_escape(prefix)}:*", count=500):
         key = raw_key.decode()
         kind = (await client.type(key)).decode()
         if kind == "string":
-            found[key] = await client.get(key)
+            value = await client.get(key)
+            if key.endswith(":st") and value is not None:
+                header, _, body = value.partition(b"\n")
+                value = header + b"\n" + (unpack_state(body) or b"")
+            found[key] = value
         elif kind == "hash":
             found[key] = await client.hgetall(key)  # type: ignore[misc]
         elif kind == "zset":
