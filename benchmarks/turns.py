@@ -408,7 +408,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
             with_reminders = await _key_bytes(core_client, await service.store.existing_keys(cid))
             keys = service.store.keys
             due_entry = await _per_entry(core_client, keys.reminders_due)
-            hint_entry = await _per_entry(core_client, keys.pending)
+            hints = await core_client.zcard(keys.pending)
             await core_client.aclose()
             echo, _, echo_client = await run_core(
                 handle.url,
@@ -456,7 +456,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
         f"after asking for reminders ({len(reminders)} stored): {sum(with_reminders.values())} bytes "
         f"{json.dumps(with_reminders)}, plus {due_entry:.0f} bytes per reminder in the global due index"
     )
-    print(f"global pending hint (trimmed after 1 h): {hint_entry:.0f} bytes per recently active conversation")
+    print(
+        f"global pending-hint index after the run: {hints} entries (only conversations with waiting updates)"
+    )
     print()
     print(f"{RACE} updates from one user submitted at once:")
     print(f"  core:    {_race_summary(race_ours)}")

@@ -10,9 +10,9 @@ How one update travels (round trips in brackets):
 2. The lease holder runs the dialog and calls `commit` [1]: one script checks lease
    token and version, writes the new state, marks the update seen, removes it from
    the inbox, refreshes TTLs and hands back the next waiting update - or, when the
-   inbox is empty, releases the lease in the same atomic step, so an update queued
-   concurrently either sees the lease free or is seen by the drainer. Nothing waits,
-   sleeps or retries a lock.
+   inbox is empty, releases the lease (and drops the pending hint) in the same atomic
+   step, so an update queued concurrently either sees the lease free or is seen by the
+   drainer. Nothing waits, sleeps or retries a lock.
 
 A drainer that dies keeps its lease only until it expires; the next submit (or
 `recover`) then drains. A stalled drainer whose lease expired meanwhile is refused
@@ -104,7 +104,7 @@ class StoreConfig:
 
     ttl: timedelta = timedelta(days=30)
     lease: timedelta = timedelta(seconds=30)  # > dialog step + sending the replies
-    recent_ids: int = 5  # processed update ids remembered for de-duplication
+    recent_ids: int = 8  # processed update ids remembered for de-duplication
     tombstone_ttl: timedelta = timedelta(days=1)  # after a conversation is forgotten
     hint_horizon: timedelta = timedelta(hours=1)  # pending hints older than this are trimmed
     cluster: bool = False  # Redis Cluster: keep the global pending hint out of the script
@@ -187,8 +187,12 @@ class ConversationStore:
             change = b"x"
         else:
             change = b"w" + pack_state(state)
-        args = (lease.token, lease.version, lease.item.update_id, change)
-        reply = await self._scripts.commit(self.redis, self.keys.all_of(lease.conversation_id), args)
+        cid = lease.conversation_id
+        keys: tuple[str, ...] = self.keys.all_of(cid)
+        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change)
+        if not self.config.cluster:
+            keys, args = (*keys, self.keys.pending), (*args, cid)
+        reply = await self._scripts.commit(self.redis, keys, args)
         code = int(reply[0])
         if code == -1:
             return CommitStatus.LOST_LEASE

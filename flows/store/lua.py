@@ -1,9 +1,11 @@
 """The Lua scripts that make every state change of a conversation one atomic round trip.
 
 KEYS = st, in, ip, ls[, rm] (see flows.store.keys), all in the conversation's hash slot,
-and for `submit` optionally a last key, the global pending-hint ZSET: only on a single
-Redis server, where a script may touch any key; under Cluster the store writes the hint
-with a separate command instead. The record format is in flows.store.record.
+and for `submit` and `commit` optionally a last key, the global pending-hint ZSET:
+submit adds the conversation, the commit that empties the inbox removes it. Only on a
+single Redis server, where a script may touch any key; under Cluster the store writes
+the hint with a separate command and `recover` removes it. The record format is in
+flows.store.record.
 
 The store's tunables (TTL, lease, ...) are compiled into the scripts as constants
 (`build_scripts`), which keeps the per-call arguments - and their encoding cost on the
@@ -86,6 +88,7 @@ return {2, v, body, nid, npayload}
 
 _COMMIT = """
 -- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
+--       [, conversation id (with the hint key as KEYS[6])]
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
 local v, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
@@ -116,6 +119,8 @@ if nid then
   return {1, v, nid, npayload}
 end
 redis.call('DEL', KEYS[4])
+-- nothing waits any more: drop the pending hint (single server only, see above)
+if KEYS[6] then redis.call('ZREM', KEYS[6], ARGV[5]) end
 return {0, v}
 """
 

@@ -37,7 +37,9 @@ def pack_command(parts: Sequence[str | bytes | int | float]) -> bytes:
     return b"".join(out)
 
 
-async def evalsha(client: Redis, sha: str, keys: Sequence[str], args: Sequence[str | bytes | int | float]) -> Any:
+async def evalsha(
+    client: Redis, sha: str, keys: Sequence[str], args: Sequence[str | bytes | int | float]
+) -> Any:
     """EVALSHA sha len(keys) *keys *args; error replies raise (NoScriptError included)."""
     if not isinstance(client, Redis) or client.connection is not None:
         return await client.evalsha(sha, len(keys), *keys, *args)  # type: ignore[misc]

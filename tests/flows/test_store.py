@@ -241,3 +241,25 @@ async def test_pending_hint_is_cleared_only_if_unchanged(redis: Redis, keyspace:
     assert not await store.clear_hint(cid, score - 1)
     assert await store.clear_hint(cid, score)
     assert await store.stale_pending() == []
+
+
+async def test_pending_hint_lives_while_updates_wait(redis: Redis, keyspace: KeySpace) -> None:
+    store = ConversationStore(redis, keyspace)
+    lease = (await _submit(store, 1)).lease
+    await _submit(store, 2)
+    assert await redis.zscore(keyspace.pending, CID) is not None
+    assert lease is not None
+    await store.commit(lease, KEEP)  # update 2 still waits
+    assert await redis.zscore(keyspace.pending, CID) is not None
+    await store.commit(lease, KEEP)  # inbox empty, lease released, hint dropped
+    assert await redis.zcard(keyspace.pending) == 0
+
+
+async def test_cluster_mode_keeps_the_hint_out_of_the_scripts(redis: Redis, keyspace: KeySpace) -> None:
+    # On one server the flag only changes how the hint is written: by separate commands.
+    store = ConversationStore(redis, keyspace, StoreConfig(cluster=True))
+    lease = (await _submit(store, 1)).lease
+    assert lease is not None and await redis.zscore(keyspace.pending, CID) is not None
+    assert await store.commit(lease, _state("a")) is CommitStatus.COMMITTED
+    assert await redis.zscore(keyspace.pending, CID) is not None  # left for recover() to clear
+    assert ConversationState.loads((await store.read(CID)).state).slots == {"seen": ["a"]}
