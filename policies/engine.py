@@ -171,6 +171,10 @@ class _Build:
             entry = TraceEntry(field, shown, e.region_code, e.level, e.file, line, tuple(r.id for r in e.refs))
             self.trace_cache[key] = entry
         self.trace.append(entry)
+        # Rank, sources, notes and disputes depend on the entry alone: do them once per entry.
+        if id(e) in self.seen_entries:
+            return
+        self.seen_entries.add(id(e))
         rank = LEVEL_RANK[e.level]
         if rank > self.rank:
             self.rank = rank
@@ -179,9 +183,6 @@ class _Build:
                 self.sources[ref.id] = ref
                 if ref.confidence is Confidence.CONTENT_SITE:
                     self.content_site = True
-        if id(e) in self.seen_entries:
-            return
-        self.seen_entries.add(id(e))
         if e.note:
             self.note(e.note)
         for d in e.disputes:

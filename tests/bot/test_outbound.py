@@ -20,7 +20,7 @@ async def test_private_chat_bursts_then_one_per_second(redis: Redis, key_prefix:
 
 async def test_group_keeps_twenty_per_minute(redis: Redis, key_prefix: str) -> None:
     limits = OutboundLimits(chat_per_second=1000, chat_burst=1000)
-    limiter = OutboundLimiter(redis, limits, bot_id="1")
+    limiter = OutboundLimiter(redis, limits, bot_id="1", prefix=key_prefix)
     slots = [await limiter.reserve_chat("-100500", group=True) for _ in range(25)]
     assert all(s.delay < 0.5 for s in slots[:20])
     assert all(59.5 < s.delay < 61 for s in slots[20:])
