@@ -14,19 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flows.texts import CAUSE_LABELS, GENDER_LABELS, TYPE_LABELS
 from flows.understand import Understanding, understand
-from policies.model import Cause, Gender, InsuranceType
+from policies.model import Cause
 from policies.regions import RegionIndex
-
-_TYPE_LABELS = {
-    InsuranceType.EMPLOYEE: "职工医保（单位缴纳）",
-    InsuranceType.FLEXIBLE: "灵活就业",
-    InsuranceType.RESIDENT: "城乡居民医保",
-    InsuranceType.UNEMPLOYED: "领取失业金期间",
-    InsuranceType.RETIREE: "退休/临近退休",
-}
-_CAUSE_LABELS = {Cause.EMPLOYER: "单位原因", Cause.PERSONAL: "个人原因", Cause.UNKNOWN: "不清楚原因"}
-_GENDER_LABELS = {Gender.MALE: "男", Gender.FEMALE: "女"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,17 +79,17 @@ def to_summary(u: Understanding) -> str:
         names = "、".join(f"{r.full_name}（{r.code}）" for r in u.region_candidates)
         lines.append(f"地区不确定，可能是：{names}")
     if u.insurance_type is not None:
-        lines.append(f"医保类型：{_TYPE_LABELS[u.insurance_type]}")
+        lines.append(f"医保类型：{TYPE_LABELS[u.insurance_type]}")
     if u.gap_months is not None:
         about = "约" if u.gap_approximate else ""
         since = f"（从 {u.gap_since:%Y年%m月} 起）" if u.gap_since else ""
         lines.append(f"断缴：{about}{u.gap_months} 个月{since}")
     if u.cause is not None:
-        lines.append(f"断缴原因：{_CAUSE_LABELS[u.cause]}")
+        lines.append(f"断缴原因：{CAUSE_LABELS[u.cause]}")
     if u.years_paid is not None:
         lines.append(f"已缴年限：{u.years_paid:g} 年")
     if u.gender is not None:
-        lines.append(f"性别：{_GENDER_LABELS[u.gender]}")
+        lines.append(f"性别：{GENDER_LABELS[u.gender]}")
     if u.monthly_base is not None:
         lines.append(f"缴费基数：{u.monthly_base:g} 元/月")
     if u.intents:

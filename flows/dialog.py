@@ -254,7 +254,7 @@ class GapDialog:
         if updates.get("years_paid") is not None:
             parts.append(f"已缴{updates['years_paid']:g}年")
         if "gender" in updates:
-            parts.append("男" if updates["gender"] == "male" else "女")
+            parts.append(texts.GENDER_LABELS.get(updates["gender"], updates["gender"]))
         if updates.get("monthly_base"):
             parts.append(f"缴费基数{updates['monthly_base']:g}元")
         return "，".join(parts)

@@ -48,6 +48,7 @@ from flows.turn import CancelReminders, CountReferral, Dialog, Effect, ScheduleR
 
 log = logging.getLogger(__name__)
 
+_FRESH_STATE = ConversationState().dumps()
 APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
 
 
@@ -200,7 +201,9 @@ class ConversationService:
             return event, Turn(state=None, messages=[OutMessage(APOLOGY)]), KEEP
         if data is None:
             return event, turn, None
-        return event, turn, KEEP if data == lease.state else data
+        # A turn that changes nothing (e.g. a group's own talk) writes nothing, not even a fresh record.
+        unchanged = lease.state if lease.state is not None else _FRESH_STATE
+        return event, turn, KEEP if data == unchanged else data
 
     async def _deliver(self, event: InEvent, messages: list[OutMessage], capture: _Capture | None) -> None:
         if capture and event.update_id == capture.update_id and event.conversation_id == capture.cid:

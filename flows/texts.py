@@ -21,7 +21,8 @@ TYPE_LABELS = {
     "unemployed": "领取失业金期间的职工医保",
     "retiree": "退休/临近退休（职工医保年限）",
 }
-CAUSE_LABELS = {"employer": "单位原因", "personal": "个人原因"}
+CAUSE_LABELS = {"employer": "单位原因", "personal": "个人原因", "unknown": "不清楚原因"}
+GENDER_LABELS = {"male": "男", "female": "女"}
 ASK_OTHER_REGION = "好的，换个地区看看。"
 WHICH_REGION = "有几个同名的地区，请问是哪一个？"
 WHAT_IF_PREFIX = "【假设情况，不会改动您已填的信息】\n"

@@ -83,3 +83,13 @@ async def test_group_members_keep_separate_conversations(
     b = await store.read(event(user="b", kind=ChatKind.GROUP).conversation_id)
     assert ConversationState.loads(a.state).slots["region"] == "110000"
     assert ConversationState.loads(b.state).slots["region"] == "650100"
+
+
+async def test_unaddressed_group_talk_writes_no_conversation(
+    redis: Redis, key_prefix: str, dialog: GapDialog
+) -> None:
+    service, store = make_service(redis, key_prefix, dialog)
+    talk = event("今天天气不错", user="lurker", kind=ChatKind.GROUP, addressed=False)
+    assert await service.handle(talk) == []
+    record = await store.read(talk.conversation_id)
+    assert record.state is None  # nothing stored for people who never spoke to the bot
