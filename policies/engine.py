@@ -8,8 +8,7 @@ instance-level dict.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -90,17 +89,43 @@ def money(amount: float) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class InForce:
+    """What one chain says on one day for one scheme, resolved once and shared by that day's answers.
+
+    ``entries`` maps each key to the entries in force, most specific first, with ``inherit`` levels
+    skipped and the walk stopped at ``none``; ``notes`` holds the in-force entry of each note key
+    (chain order); ``hotlines`` the in-force hotline entry of each file up to a ``none``.
+    """
+
+    entries: dict[str, tuple[Entry, ...]]
+    notes: tuple[Entry, ...]
+    hotlines: tuple[Entry, ...]
+
+
+def _current(entries: tuple[Entry, ...], on: date) -> Entry | None:
+    """The entry of one file in force on `on` (entries are sorted by `since`)."""
+    current = None
+    for e in entries:
+        if e.since > on:
+            break
+        current = e
+    return current
+
+
+@dataclass(frozen=True, slots=True)
 class Chain:
     """The rule files that apply to one region, most specific first (national last).
 
     ``by_key`` holds, per (scheme, key), the entry lists of the files that have the key (in chain
-    order); ``note_keys`` the note keys per scheme. Both are built once per region.
+    order); ``note_keys`` the note keys per scheme. Both are built once per region. ``in_force``
+    resolves them for a day; the last few days' results are kept (answers are asked "today").
     """
 
     region: Region
     files: tuple[RuleFile, ...]
     by_key: dict[tuple[Scheme, str], tuple[tuple[Entry, ...], ...]]
     note_keys: dict[Scheme, tuple[str, ...]]
+    _days: dict[tuple[Scheme, date], InForce] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, region: Region, files: tuple[RuleFile, ...]) -> Chain:
@@ -114,6 +139,43 @@ class Chain:
                     notes[scheme].append(key)
         return cls(region, files, {k: tuple(v) for k, v in by_key.items()},
                    {s: tuple(v) for s, v in notes.items()})
+
+    def in_force(self, scheme: Scheme, on: date) -> InForce:
+        """The rules in force on `on` for `scheme` (computed once per day and scheme)."""
+        found = self._days.get((scheme, on))
+        if found is not None:
+            return found
+        entries: dict[str, tuple[Entry, ...]] = {}
+        for (sch, key), levels in self.by_key.items():
+            if sch is not scheme:
+                continue
+            picked: list[Entry] = []
+            for level_entries in levels:
+                current = _current(level_entries, on)
+                if current is None or current.value is INHERIT:
+                    continue
+                if current.value is NOTHING:
+                    break
+                picked.append(current)
+            if picked:
+                entries[key] = tuple(picked)
+        notes = tuple(entries[k][0] for k in self.note_keys[scheme] if k in entries)
+        hotlines: list[Entry] = []
+        for rf in self.files:
+            current = _current(rf.hotlines, on)
+            if current is None or current.value is INHERIT:
+                continue
+            if current.value is NOTHING:
+                break
+            hotlines.append(current)
+        found = InForce(entries, notes, tuple(hotlines))
+        if len(self._days) >= _DAYS_KEPT:
+            del self._days[next(iter(self._days))]  # the oldest day first
+        self._days[(scheme, on)] = found
+        return found
+
+
+_DAYS_KEPT = 6  # per chain: today and yesterday for both schemes, plus what-if dates
 
 
 class _Build:
@@ -134,25 +196,16 @@ class _Build:
         self.rank = 0
         self.content_site = False
         self.seen_entries: set[int] = set()
+        self.now = chain.in_force(self.scheme, self.on)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def entries_in_force(self, key: str) -> Iterator[Entry]:
+    def entries_in_force(self, key: str) -> tuple[Entry, ...]:
         """The entry in force on `on` at each level, most specific first, honouring inherit/none."""
-        for entries in self.chain.by_key.get((self.scheme, key), ()):
-            current = None
-            for e in entries:
-                if e.since <= self.on:
-                    current = e
-                else:
-                    break
-            if current is None or current.value is INHERIT:
-                continue
-            if current.value is NOTHING:
-                return
-            yield current
+        return self.now.entries.get(key, ())
 
     def entry(self, key: str) -> Entry | None:
-        return next(self.entries_in_force(key), None)
+        found = self.now.entries.get(key)
+        return found[0] if found else None
 
     def value(self, key: str, field: str | None = None, shown: str | None = None) -> Any:
         """The value in force for `key` (None if none), recorded in the trace as `field`."""
@@ -387,30 +440,19 @@ def _items(b: _Build, key: str, itype: InsuranceType, cause: Cause, gap: int | N
 
 
 def _notes(b: _Build, itype: InsuranceType, cause: Cause, gap: int | None) -> None:
-    for key in b.chain.note_keys[b.scheme]:
-        e = b.entry(key)
-        if e is None:
-            continue
+    for e in b.now.notes:
         item: ListItem = e.value
         if item.when.matches_person(itype, cause) and (item.when.matches_gap(gap) if gap is not None
                                                         else not item.when.gap_bound):
-            b.use(key, e, item.text, item.line)
+            b.use(e.key, e, item.text, item.line)
             b.note(item.text)
 
 
 def _hotlines(b: _Build) -> tuple[str, ...]:
     out: list[str] = []
-    for rf in b.chain.files:
-        current = None
-        for e in rf.hotlines:
-            if e.since <= b.on:
-                current = e
-        if current is None or current.value is INHERIT:
-            continue
-        if current.value is NOTHING:
-            break
-        b.use("hotlines", current, "、".join(current.value), current.line)
-        out.extend(h for h in current.value if h not in out)
+    for e in b.now.hotlines:
+        b.use("hotlines", e, "、".join(e.value), e.line)
+        out.extend(h for h in e.value if h not in out)
     return tuple(out)
 
 

@@ -6,9 +6,10 @@ worker process) takes it, so it must carry the whole event. Callers redact it fi
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+import orjson
 
 from flows.messages import ChatKind, InEvent
 
@@ -44,12 +45,21 @@ def encode_event(event: InEvent) -> bytes:
             doc[short] = str(value)
     if not event.addressed:
         doc["a"] = 0
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        # A lone surrogate (a malformed emoji half from a client) is not UTF-8: store U+FFFD instead.
+        return orjson.dumps({k: _utf8(v) if isinstance(v, str) else v for k, v in doc.items()})
+
+
+def _utf8(text: str) -> str:
+    """`text` as valid Unicode: surrogate pairs joined, lone surrogates replaced by U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def decode_event(raw: bytes | str) -> InEvent:
     """Inverse of `encode_event`. Raises ValueError on a payload it cannot read."""
-    doc = json.loads(raw)
+    doc = orjson.loads(raw)
     if not isinstance(doc, dict):
         raise ValueError("event payload is not an object")
     values: dict[str, Any] = {name: doc.get(short) for short, name in _FIELDS}

@@ -24,17 +24,35 @@ from redis.exceptions import ResponseError
 def pack_command(parts: Sequence[str | bytes | int | float]) -> bytes:
     """One command in RESP: an array of bulk strings."""
     out = [b"*%d\r\n" % len(parts)]
+    append = out.append
     for part in parts:
-        if isinstance(part, str):
-            data = part.encode()
-        elif isinstance(part, bytes):
-            data = part
-        elif isinstance(part, int | float) and not isinstance(part, bool):
+        # Exact type checks first: this runs for every argument of every script call.
+        kind = type(part)
+        if kind is str:
+            data = part.encode()  # type: ignore[union-attr]
+        elif kind is bytes:
+            data = part  # type: ignore[assignment]
+        elif kind is int or kind is float:
             data = repr(part).encode()
         else:
-            raise TypeError(f"cannot send {type(part).__name__} to Redis")
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+            data = _encode_other(part)
+        append(b"$%d\r\n" % len(data))
+        append(data)
+        append(b"\r\n")
     return b"".join(out)
+
+
+def _encode_other(part: object) -> bytes:
+    """Subclasses of str/bytes/int/float; anything else (bool included) is refused."""
+    if isinstance(part, bool):
+        raise TypeError("cannot send bool to Redis")
+    if isinstance(part, str):
+        return part.encode()
+    if isinstance(part, bytes | bytearray | memoryview):
+        return bytes(part)
+    if isinstance(part, int | float):
+        return repr(part).encode()
+    raise TypeError(f"cannot send {type(part).__name__} to Redis")
 
 
 async def evalsha(

@@ -93,3 +93,14 @@ async def test_unaddressed_group_talk_writes_no_conversation(
     assert await service.handle(talk) == []
     record = await store.read(talk.conversation_id)
     assert record.state is None  # nothing stored for people who never spoke to the bot
+
+
+async def test_lone_surrogate_in_a_message_is_answered(redis: Redis, key_prefix: str, dialog: GapDialog) -> None:
+    # Half an emoji (a lone UTF-16 surrogate) is not UTF-8: it must not break queueing the update.
+    service, store = make_service(redis, key_prefix, dialog)
+    first = event("乌鲁木齐\ud83d灵活就业\udc00")
+    replies = await service.handle(first)
+    assert replies and "乌鲁木齐" in replies[0].text
+    record = await store.read(first.conversation_id)
+    assert record.state is not None
+    assert ConversationState.loads(record.state).slots["insurance_type"] == "flexible"
