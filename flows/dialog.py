@@ -17,7 +17,7 @@ from flows.advisor import Advisor
 from flows.deeplink import DEFAULT_KEY, StartContext, decode_start, encode_start
 from flows.messages import Button, ChatKind, InEvent, OutMessage
 from flows.reminder_plan import plan_reminders
-from flows.render import render_answer
+from flows.render import render_answer, render_follow_up
 from flows.slots import (
     BUTTON_SLOTS,
     CORE_ORDER,
@@ -41,6 +41,13 @@ ASKABLE_EXTRAS = ("years_paid", "gender")
 _VALID_TYPES = {t.value for t in InsuranceType}
 _VALID_CAUSES = {"employer", "personal"}
 _VALID_GENDERS = {"male", "female"}
+# Questions about an answer already given, and the part of the answer each one asks for.
+QUESTION_TOPICS = {
+    "question_backpay": "backpay",
+    "question_cost": "cost",
+    "question_when": "when",
+    "question_where": "where",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +238,10 @@ class GapDialog:
         state.push_history()
         _merge(state.slots, updates)
         state.pending.pop("region", None)
+        if state.answered and set(updates) == {"monthly_base"}:
+            # Only the base changed: the verdict, channels and dates stay; show the new estimate.
+            prefix = texts.UPDATED_BASE.format(base=f"{updates['monthly_base']:g}")
+            return self._follow_up(state, event, today, {"cost"}, prefix=prefix)
         if "correction" in intents or state.answered:
             prefix = texts.UPDATED
         else:
@@ -309,8 +320,9 @@ class GapDialog:
             return Turn(state=state, messages=[OutMessage(texts.HOTLINES)])
         if "reminder" in intents:
             return self._remind(state, event, today)
-        if state.answered and intents & {"question_backpay", "question_cost", "question_when", "question_where"}:
-            return self._advance(state, event, today)
+        topics = {QUESTION_TOPICS[i] for i in intents if i in QUESTION_TOPICS}
+        if state.answered and topics:
+            return self._follow_up(state, event, today, topics)
         if state.answered:
             return Turn(
                 state=state,
@@ -352,6 +364,20 @@ class GapDialog:
             wants_base = "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots
             messages[-1] = self._with_next_steps(messages[-1], event, offer_base=wants_base)
         return Turn(state=state, messages=messages)
+
+    def _follow_up(
+        self, state: ConversationState, event: InEvent, today: date, topics: set[str], prefix: str | None = None
+    ) -> Turn:
+        """Answer a question about the answer already given with just the part asked for."""
+        answer = self.advisor.answer(state.slots, today)
+        if answer is None:
+            return self._advance(state, event, today, prefix=prefix)
+        state.step = "answered"
+        message = render_follow_up(answer, topics)
+        if prefix:
+            message = OutMessage(prefix + "\n\n" + message.text)
+        wants_base = "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots
+        return Turn(state=state, messages=[self._with_next_steps(message, event, offer_base=wants_base)])
 
     def _next_core_slot(self, slots: dict[str, Any]) -> str | None:
         skipped = set(slots.get("skipped", []))

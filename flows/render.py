@@ -42,81 +42,152 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
-def _summary(answer: Answer, slots: dict[str, Any], regions: RegionIndex) -> str:
+def _heading(answer: Answer) -> str:
     region = answer.region.full_name or answer.region.name
     kind = TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
     gap = f"，断缴 {answer.gap_months} 个月" if answer.gap_months else ""
-    lines = [f"📍 {region} · {kind}{gap}"]
+    return f"📍 {region} · {kind}{gap}"
+
+
+def _verdict_line(answer: Answer) -> str:
     verdict = VERDICT_LABELS[answer.can_backpay]
-    lines.append(f"结论：{verdict}" + (f"——{answer.condition}" if answer.condition else ""))
+    return f"结论：{verdict}" + (f"——{answer.condition}" if answer.condition else "")
+
+
+def _channel_lines(answer: Answer) -> list[str]:
     online = [c.name for c in answer.channels if c.kind == "online"]
     offline = [c.name for c in answer.channels if c.kind == "offline"]
+    lines = []
     if online:
         lines.append("线上办理：" + "；".join(online))
     if offline:
         lines.append("线下办理：" + "；".join(offline))
-    if answer.waiting_months > 0:
-        when = f"等待期 {answer.waiting_months} 个月"
-    else:
-        when = "无等待期"
+    return lines
+
+
+def _when_lines(answer: Answer) -> list[str]:
+    when = f"等待期 {answer.waiting_months} 个月" if answer.waiting_months > 0 else "无等待期"
     if answer.benefits_resume:
         when += f"；如今天办完补缴，预计 {answer.benefits_resume.isoformat()} 起恢复报销"
-    lines.append("什么时候能用：" + when)
-    lines.append("断缴期间的医药费：" + ("补缴后可以申请报销（零星报销）" if answer.retroactive else "一般不能报销"))
-    lines.append("连续缴费年限：" + ("会重新计算（清零）" if answer.continuity_reset else "不受影响"))
+    return [
+        "什么时候能用：" + when,
+        "断缴期间的医药费：" + ("补缴后可以申请报销（零星报销）" if answer.retroactive else "一般不能报销"),
+        "连续缴费年限：" + ("会重新计算（清零）" if answer.continuity_reset else "不受影响"),
+    ]
+
+
+def _summary(answer: Answer) -> str:
+    lines = [_heading(answer), _verdict_line(answer), *_channel_lines(answer), *_when_lines(answer)]
     return "\n".join(lines)
 
 
-def _details(answer: Answer) -> str:
-    parts: list[str] = []
+def _cost_block(answer: Answer) -> str | None:
     cost = answer.cost
+    if cost is None:
+        return None
+    lines = [
+        "💰 费用估算",
+        f"计算：{cost.formula}",
+        f"本金 {_money(cost.principal)} 元"
+        + (f"（含大病保险 {_money(cost.serious_illness)} 元）" if cost.serious_illness else ""),
+    ]
+    if cost.late_fee:
+        lines.append(f"滞纳金 {_money(cost.late_fee)} 元")
+    lines.append(f"合计约 {_money(cost.total)} 元")
+    if cost.base_note:
+        lines.append(cost.base_note)
+    return "\n".join(lines)
+
+
+def _late_fee_line(answer: Answer) -> str | None:
     fee = answer.late_fee
-    if cost is not None:
-        cost_lines = [
-            "💰 费用估算",
-            f"计算：{cost.formula}",
-            f"本金 {_money(cost.principal)} 元"
-            + (f"（含大病保险 {_money(cost.serious_illness)} 元）" if cost.serious_illness else ""),
-        ]
-        if cost.late_fee:
-            cost_lines.append(f"滞纳金 {_money(cost.late_fee)} 元")
-        cost_lines.append(f"合计约 {_money(cost.total)} 元")
-        if cost.base_note:
-            cost_lines.append(cost.base_note)
-        parts.append("\n".join(cost_lines))
-    if fee.daily_rate:
-        per_10k = fee.daily_rate * 10000
-        spoken = cn2an.an2cn(f"{per_10k:g}") if float(per_10k).is_integer() else f"{per_10k:g}"
-        fee_line = f"⏱ 滞纳金：按日万分之{spoken}（{fee.daily_rate * 100:g}%）"
-        if fee.days:
-            fee_line += f"，约 {fee.days} 天"
-        if fee.amount:
-            fee_line += f"，约 {_money(fee.amount)} 元"
-        fee_line += f"；{PAYER_LABELS[fee.payer]}"
-        parts.append(fee_line)
-    if answer.retiree is not None and answer.retiree.shortfall_years is not None:
-        r = answer.retiree
-        line = f"🧓 退休年限：当地要求 {r.required_years:g} 年，已缴 {r.years_paid:g} 年，还差 {r.shortfall_years:g} 年"
-        if r.lump_sum is not None:
-            line += f"；一次性补足约 {_money(r.lump_sum)} 元"
-        if r.formula:
-            line += f"（{r.formula}）"
-        parts.append(line)
+    if not fee.daily_rate:
+        return None
+    per_10k = fee.daily_rate * 10000
+    spoken = cn2an.an2cn(f"{per_10k:g}") if float(per_10k).is_integer() else f"{per_10k:g}"
+    line = f"⏱ 滞纳金：按日万分之{spoken}（{fee.daily_rate * 100:g}%）"
+    if fee.days:
+        line += f"，约 {fee.days} 天"
+    if fee.amount:
+        line += f"，约 {_money(fee.amount)} 元"
+    return line + f"；{PAYER_LABELS[fee.payer]}"
+
+
+def _retiree_line(answer: Answer) -> str | None:
+    r = answer.retiree
+    if r is None or r.shortfall_years is None:
+        return None
+    line = f"🧓 退休年限：当地要求 {r.required_years:g} 年，已缴 {r.years_paid:g} 年，还差 {r.shortfall_years:g} 年"
+    if r.lump_sum is not None:
+        line += f"；一次性补足约 {_money(r.lump_sum)} 元"
+    if r.formula:
+        line += f"（{r.formula}）"
+    return line
+
+
+def _sources_block(answer: Answer, fields: tuple[str, ...] | None = None) -> str | None:
+    """The answer's sources; with `fields`, only those behind trace fields starting with one of them."""
+    sources = answer.sources
+    if fields is not None:
+        used = {ref for t in answer.trace if t.field.startswith(fields) for ref in t.sources}
+        sources = tuple(s for s in answer.sources if s.id in used) or answer.sources
+    if not sources:
+        return None
+    src = [f"• {s.title}（{CONFIDENCE_LABELS[s.confidence]}）" for s in sources[:MAX_SOURCES]]
+    return "📚 依据：\n" + "\n".join(src)
+
+
+def _details(answer: Answer) -> str:
+    parts: list[str | None] = [_cost_block(answer), _late_fee_line(answer), _retiree_line(answer)]
     if answer.materials:
         parts.append("📄 材料：" + "；".join(answer.materials))
     if answer.hotlines:
         parts.append("☎️ 咨询：" + "，".join(answer.hotlines))
     if answer.notes:
         parts.append("ℹ️ 说明：\n" + "\n".join(f"• {n}" for n in answer.notes[:MAX_NOTES]))
-    if answer.sources:
-        src = [f"• {s.title}（{CONFIDENCE_LABELS[s.confidence]}）" for s in answer.sources[:MAX_SOURCES]]
-        parts.append("📚 依据：\n" + "\n".join(src))
+    parts.append(_sources_block(answer))
     parts.append(texts.DISCLAIMER)
-    return "\n\n".join(parts)
+    return "\n\n".join(p for p in parts if p)
+
+
+# The parts of an answer a follow-up question can ask for, and the engine trace fields (prefixes)
+# whose sources back each part.
+TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "backpay": ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "channels"),
+    "cost": ("cost.", "late_fee.", "retiree."),
+    "when": ("gap_band", "waiting_months", "enrollment_deadline"),
+    "where": ("channels", "materials", "hotlines", "declaration_window"),
+}
+
+
+def render_follow_up(answer: Answer, topics: frozenset[str] | set[str]) -> OutMessage:
+    """One message answering a follow-up question ("要交多少钱", "什么时候能报销") about an answer
+    already given: only the asked parts, with the sources and the disclaimer."""
+    parts: list[str | None] = [_heading(answer)]
+    if "backpay" in topics:
+        parts.append("\n".join([_verdict_line(answer), *_channel_lines(answer)]))
+    if "cost" in topics:
+        cost = _cost_block(answer)
+        if cost is None:
+            cost = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
+        parts.extend([cost, _late_fee_line(answer), _retiree_line(answer)])
+    if "when" in topics:
+        parts.append("\n".join(_when_lines(answer)))
+    if "where" in topics:
+        where = _channel_lines(answer)
+        if answer.materials:
+            where.append("📄 材料：" + "；".join(answer.materials))
+        if answer.hotlines:
+            where.append("☎️ 咨询：" + "，".join(answer.hotlines))
+        parts.append("\n".join(where))
+    fields = tuple(f for topic in sorted(topics) for f in TOPIC_FIELDS.get(topic, ()))
+    parts.append(_sources_block(answer, fields))
+    parts.append(texts.DISCLAIMER)
+    return OutMessage(_clip("\n\n".join(p for p in parts if p)))
 
 
 def render_answer(
     answer: Answer, slots: dict[str, Any], regions: RegionIndex, *, group: bool = False
 ) -> list[OutMessage]:
     """Two messages: the short answer (can I, how, when), then cost, materials, sources."""
-    return [OutMessage(_clip(_summary(answer, slots, regions))), OutMessage(_clip(_details(answer)))]
+    return [OutMessage(_clip(_summary(answer))), OutMessage(_clip(_details(answer)))]

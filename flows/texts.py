@@ -13,6 +13,9 @@ CANCELLED = "好的，已清除本次对话的所有信息和提醒。需要时�
 WENT_BACK = "好的，已退回上一步。"
 NOTHING_TO_UNDO = "已经是第一步了，没有可以退回的内容。"
 UPDATED = "好的，已按新的信息重新计算："
+UPDATED_BASE = "好的，已按缴费基数{base}元重新估算："
+COST_NEEDS_BASE = "💰 费用：还缺您的月缴费基数，点下面的按钮输入（或直接说“基数5000”），我来估算。"
+COST_UNKNOWN = "💰 费用：当地的缴费比例或基数没有可靠来源，暂时估算不了，请向当地医保经办机构咨询。"
 NOTED = "好的，已记下：{summary}。"
 TYPE_LABELS = {
     "employee": "单位职工医保",

@@ -95,11 +95,55 @@ class InForce:
     ``entries`` maps each key to the entries in force, most specific first, with ``inherit`` levels
     skipped and the walk stopped at ``none``; ``notes`` holds the in-force entry of each note key
     (chain order); ``hotlines`` the in-force hotline entry of each file up to a ``none``.
+    `for_person` narrows list rules, notes and gap bands to one insurance type and cause; those
+    views are built on first use (at most 5 types x 3 causes of them).
     """
 
     entries: dict[str, tuple[Entry, ...]]
     notes: tuple[Entry, ...]
     hotlines: tuple[Entry, ...]
+    _people: dict[tuple[InsuranceType, Cause], PersonView] = field(default_factory=dict, compare=False,
+                                                                    repr=False)
+
+    def for_person(self, itype: InsuranceType, cause: Cause) -> PersonView:
+        """The rules of this day that can apply to a person of this type and cause."""
+        view = self._people.get((itype, cause))
+        if view is None:
+            view = PersonView.build(self, itype, cause)
+            self._people[(itype, cause)] = view
+        return view
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """In-force rules filtered by insurance type and cause; only the gap filter is left per answer.
+
+    ``lists`` maps a list key (channels, materials) to (entry, its items for this person) pairs, up
+    to and including the first entry that does not extend its parent's list.
+    """
+
+    lists: dict[str, tuple[tuple[Entry, tuple[ListItem, ...]], ...]]
+    notes: tuple[Entry, ...]
+    bands: list[tuple[Entry, Band]]
+
+    @classmethod
+    def build(cls, now: InForce, itype: InsuranceType, cause: Cause) -> PersonView:
+        lists: dict[str, tuple[tuple[Entry, tuple[ListItem, ...]], ...]] = {}
+        for key in LIST_KEYS:
+            levels: list[tuple[Entry, tuple[ListItem, ...]]] = []
+            for e in now.entries.get(key, ()):
+                value: ItemList = e.value
+                levels.append((e, tuple(i for i in value.items if i.when.matches_person(itype, cause))))
+                if not value.extend:
+                    break
+            lists[key] = tuple(levels)
+        notes = tuple(e for e in now.notes if e.value.when.matches_person(itype, cause))
+        bands = [(e, band) for e in now.entries.get("gap_bands", ()) for band in e.value
+                 if band.when.matches_person(itype, cause)]
+        return cls(lists, notes, bands)
+
+
+LIST_KEYS = ("channels", "materials")
 
 
 def _current(entries: tuple[Entry, ...], on: date) -> Entry | None:
@@ -197,6 +241,7 @@ class _Build:
         self.content_site = False
         self.seen_entries: set[int] = set()
         self.now = chain.in_force(self.scheme, self.on)
+        self.person = self.now.for_person(self.itype, cause)
 
     # -- lookups ---------------------------------------------------------------------------------
     def entries_in_force(self, key: str) -> tuple[Entry, ...]:
@@ -218,26 +263,32 @@ class _Build:
     # -- bookkeeping -----------------------------------------------------------------------------
     def use(self, field: str, e: Entry, shown: str, line: int) -> None:
         """Record that `field` of the answer came from entry `e` (line `line` of its file)."""
-        key = (field, id(e), line, shown)
+        eid = id(e)
+        key = (field, eid, line, shown)
         entry = self.trace_cache.get(key)
         if entry is None:
             entry = TraceEntry(field, shown, e.region_code, e.level, e.file, line, tuple(r.id for r in e.refs))
             self.trace_cache[key] = entry
         self.trace.append(entry)
         # Rank, sources, notes and disputes depend on the entry alone: do them once per entry.
-        if id(e) in self.seen_entries:
+        if eid in self.seen_entries:
             return
-        self.seen_entries.add(id(e))
+        self.seen_entries.add(eid)
         rank = LEVEL_RANK[e.level]
         if rank > self.rank:
             self.rank = rank
+        sources = self.sources
         for ref in e.refs:
-            if ref.id not in self.sources:
-                self.sources[ref.id] = ref
+            if ref.id not in sources:
+                sources[ref.id] = ref
                 if ref.confidence is Confidence.CONTENT_SITE:
                     self.content_site = True
         if e.note:
             self.note(e.note)
+        if e.disputes:
+            self._disputes(e)
+
+    def _disputes(self, e: Entry) -> None:
         for d in e.disputes:
             if not (d.when.matches_person(self.itype, self.cause) and d.when.matches_gap(self.gap)):
                 continue
@@ -338,10 +389,9 @@ class RuleBook:
             core = _employee(b, query, gap, gap_since, missing)
         if gap is None and query.insurance_type is not InsuranceType.RETIREE:
             missing.insert(0, "gap_months")
-        eff_cause = _effective_cause(query)
-        channels = _items(b, "channels", query.insurance_type, eff_cause, gap)
-        materials = _items(b, "materials", query.insurance_type, eff_cause, gap)
-        _notes(b, query.insurance_type, eff_cause, gap)
+        channels = _items(b, "channels", gap)
+        materials = _items(b, "materials", gap)
+        _notes(b, gap)
         hotlines = _hotlines(b)
         rule_level = next(lv for lv, r in LEVEL_RANK.items() if r == b.rank)
         notes = list(b.notes)
@@ -426,24 +476,20 @@ def _with_when(item: ListItem, gap: int | None) -> str:
     return item.text
 
 
-def _items(b: _Build, key: str, itype: InsuranceType, cause: Cause, gap: int | None) -> list[ListItem]:
+def _items(b: _Build, key: str, gap: int | None) -> list[ListItem]:
     out: list[ListItem] = []
-    for e in b.entries_in_force(key):
-        value: ItemList = e.value
-        picked = [i for i in value.items if i.when.matches_person(itype, cause) and i.when.matches_gap(gap)]
-        for i in picked:
-            b.use(key, e, i.text, i.line)
-        out.extend(picked)
-        if not value.extend:
-            break
+    for e, items in b.person.lists[key]:
+        for i in items:
+            if i.when.matches_gap(gap):
+                b.use(key, e, i.text, i.line)
+                out.append(i)
     return out
 
 
-def _notes(b: _Build, itype: InsuranceType, cause: Cause, gap: int | None) -> None:
-    for e in b.now.notes:
+def _notes(b: _Build, gap: int | None) -> None:
+    for e in b.person.notes:
         item: ListItem = e.value
-        if item.when.matches_person(itype, cause) and (item.when.matches_gap(gap) if gap is not None
-                                                        else not item.when.gap_bound):
+        if item.when.matches_gap(gap) if gap is not None else not item.when.gap_bound:
             b.use(e.key, e, item.text, item.line)
             b.note(item.text)
 
@@ -457,7 +503,8 @@ def _hotlines(b: _Build) -> tuple[str, ...]:
 
 
 def _bands(b: _Build) -> list[tuple[Entry, Band]]:
-    return [(e, band) for e in b.entries_in_force("gap_bands") for band in e.value]
+    """The gap bands in force for this person (type and cause), local bands before parents'."""
+    return b.person.bands
 
 
 def _outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause, gap: int) -> _Outcome | None:

@@ -326,3 +326,71 @@ def test_reminder_before_the_backpay_window_closes(dialog: GapDialog) -> None:
     deadline = answer.extra["backpay_deadline"]
     assert kinds["window_closing"].due < deadline
     assert deadline.isoformat() in kinds["window_closing"].text
+
+
+# ----------------------------------------------------------------------- follow-up questions
+def _answered_urumqi(dialog: GapDialog, extra: str = "") -> Chat:
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐灵活就业断了4个月" + extra)
+    assert chat.state.answered
+    return chat
+
+
+def test_cost_question_after_the_answer_gets_the_cost_part_only(dialog: GapDialog) -> None:
+    chat = _answered_urumqi(dialog, "，基数4000")
+    full = chat.text()
+    replies = chat.send("要交多少钱")
+    assert len(replies) == 1
+    text = replies[0].text
+    assert "💰 费用估算" in text and "滞纳金" in text  # the asked part, with its formula
+    assert "什么时候能用" not in text and "📄 材料" not in text  # not the whole answer again
+    assert "📚 依据" in text and "以当地医保经办机构的答复为准" in text  # still sourced and hedged
+    assert len(text) < len(full)
+    assert "a:remind" in chat.payloads()  # the next steps stay on offer
+
+
+def test_when_and_where_questions_get_their_parts(dialog: GapDialog) -> None:
+    chat = _answered_urumqi(dialog)
+    when = chat.send("什么时候能报销")[0].text
+    assert "什么时候能用" in when and "恢复报销" in when
+    assert "💰" not in when
+    where = chat.send("在哪里办，要带什么")[0].text
+    assert "办理" in where and "📄 材料" in where and "☎️ 咨询" in where
+    assert "什么时候能用" not in where
+
+
+def test_follow_up_sources_are_those_behind_the_asked_part(dialog: GapDialog) -> None:
+    chat = _answered_urumqi(dialog)
+    full = chat.text()
+    when = chat.send("什么时候能报销")[0].text
+    listed = [line for line in when.splitlines() if line.startswith("• ")]
+    assert listed and all(line in full for line in listed)
+    assert len(listed) <= full.count("\n• ")
+
+
+def test_cost_question_without_a_base_asks_for_it(dialog: GapDialog) -> None:
+    # 乌鲁木齐's rules name no reference base: the cost cannot be estimated until the user gives one.
+    chat = _answered_urumqi(dialog)
+    text = chat.send("要交多少钱")[0].text
+    assert "还缺您的月缴费基数" in text and "💰 费用估算" not in text
+    assert "滞纳金：按日万分之五" in text  # what is known is still said
+    assert "a:base" in chat.payloads()
+
+
+def test_giving_the_base_after_the_answer_re_estimates_the_cost(dialog: GapDialog) -> None:
+    chat = _answered_urumqi(dialog)
+    chat.send(payload="a:base")
+    assert chat.state.step == "ask:monthly_base"
+    text = chat.send("4000")[0].text
+    assert text.startswith("好的，已按缴费基数4000元重新估算")
+    assert "4000 × " in text and "按您提供的缴费基数" in text
+    assert chat.state.slots["monthly_base"] == 4000
+    assert chat.state.step == "answered"
+    assert "a:base" not in chat.payloads()  # asked and answered: no second offer
+
+
+def test_a_changed_fact_still_gets_the_whole_answer(dialog: GapDialog) -> None:
+    chat = _answered_urumqi(dialog)
+    chat.send("不对，是5个月")
+    assert "什么时候能用" in chat.text() and "📄 材料" in chat.text()
+    assert "断缴 5 个月" in chat.text()
