@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import cn2an
@@ -32,6 +33,12 @@ PAYER_LABELS = {
     LateFeePayer.FUND: "由失业保险基金代缴，个人不交",
     LateFeePayer.NONE: "无",
 }
+
+
+@functools.lru_cache(maxsize=64)
+def _chinese_integer(value: int) -> str:
+    """5 -> "五". Cached: cn2an's input checks cost ~15 µs and late-fee rates are a handful of values."""
+    return str(cn2an.an2cn(str(value)))
 
 
 def _money(value: float) -> str:
@@ -104,7 +111,7 @@ def _late_fee_line(answer: Answer) -> str | None:
     if not fee.daily_rate:
         return None
     per_10k = fee.daily_rate * 10000
-    spoken = cn2an.an2cn(f"{per_10k:g}") if float(per_10k).is_integer() else f"{per_10k:g}"
+    spoken = _chinese_integer(int(per_10k)) if float(per_10k).is_integer() else f"{per_10k:g}"
     line = f"⏱ 滞纳金：按日万分之{spoken}（{fee.daily_rate * 100:g}%）"
     if fee.days:
         line += f"，约 {fee.days} 天"

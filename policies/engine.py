@@ -226,9 +226,10 @@ class _Build:
     """Collects what one answer used: trace, sources, notes, the levels that supplied rules."""
 
     def __init__(self, chain: Chain, query: Query, cause: Cause, gap: int | None,
-                 trace_cache: dict[tuple[str, int, int, str], TraceEntry]) -> None:
+                 trace_cache: dict[tuple[str, int, int, str], TraceEntry], shown_cache: dict[int, str]) -> None:
         self.chain = chain
         self.trace_cache = trace_cache
+        self.shown_cache = shown_cache
         self.scheme = scheme_of(query.insurance_type)
         self.on = query.on
         self.itype = query.insurance_type
@@ -236,7 +237,7 @@ class _Build:
         self.gap = gap
         self.trace: list[TraceEntry] = []
         self.sources: dict[str, SourceRef] = {}
-        self.notes: list[str] = []
+        self.notes: dict[str, None] = {}  # insertion-ordered set
         self.rank = 0
         self.content_site = False
         self.seen_entries: set[int] = set()
@@ -254,11 +255,19 @@ class _Build:
 
     def value(self, key: str, field: str | None = None, shown: str | None = None) -> Any:
         """The value in force for `key` (None if none), recorded in the trace as `field`."""
-        e = self.entry(key)
-        if e is None:
+        found = self.now.entries.get(key)
+        if not found:
             return None
-        self.use(field or key, e, shown if shown is not None else _short(e.value), e.line)
+        e = found[0]
+        self.use(field or key, e, shown if shown is not None else self.short(e), e.line)
         return e.value
+
+    def short(self, e: Entry) -> str:
+        """How the trace shows `e`'s value (computed once per entry: values are immutable)."""
+        shown = self.shown_cache.get(id(e))
+        if shown is None:
+            shown = self.shown_cache[id(e)] = _short(e.value)
+        return shown
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def use(self, field: str, e: Entry, shown: str, line: int) -> None:
@@ -300,8 +309,7 @@ class _Build:
                     self.content_site |= s.confidence is Confidence.CONTENT_SITE
 
     def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+        self.notes[text] = None
 
 
 def _short(value: Any) -> str:
@@ -346,6 +354,7 @@ class RuleBook:
         self._chains: dict[str, Chain] = {}
         # Trace entries are immutable and repeat across answers: built once per (field, rule, line, text).
         self._trace_cache: dict[tuple[str, int, int, str], TraceEntry] = {}
+        self._shown_cache: dict[int, str] = {}  # id(entry) -> its value as the trace shows it
 
     # -- region chain --------------------------------------------------------------------------------
     def chain(self, region_code: str, regions: RegionLookup | None = None) -> Chain:
@@ -379,7 +388,7 @@ class RuleBook:
         chain = self.chain(query.region_code, regions)
         scheme = scheme_of(query.insurance_type)
         gap, gap_since = _gap(query)
-        b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache)
+        b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache, self._shown_cache)
         missing: list[str] = []
         if scheme is Scheme.RESIDENT:
             core = _resident(b, query, gap)
@@ -730,7 +739,7 @@ def _cost(b: _Build, q: Query, itype: InsuranceType, cause: Cause, gap: int | No
     serious = 0.0
     serious_entry = b.entry("serious_illness")
     if serious_entry is not None:
-        b.use("cost.serious_illness", serious_entry, _short(serious_entry.value), serious_entry.line)
+        b.use("cost.serious_illness", serious_entry, b.short(serious_entry), serious_entry.line)
         if serious_entry.value is None:
             b.note("另需缴纳大病保险费，金额以当地规定为准（未计入估算）")
         else:
@@ -738,11 +747,15 @@ def _cost(b: _Build, q: Query, itype: InsuranceType, cause: Cause, gap: int | No
             formula += f"；大病保险费 {money(serious_entry.value)} × {gap} = {money(serious)}元"
     late_amount = 0.0
     if late_fee.daily_rate is not None and gap_since is not None and gap > 0:
+        # Each unpaid month is overdue from the first day of the month after it.
         total_days = 0
+        on_ordinal = q.on.toordinal()
+        next_month = gap_since.year * 12 + gap_since.month  # month index (0-based) of the month after
         for k in range(gap):
-            overdue_from = first_of_month(gap_since, k + 1)
-            days = max(0, (q.on - overdue_from).days)
-            total_days += days
+            year, month0 = divmod(next_month + k, 12)
+            days = on_ordinal - date(year, month0 + 1, 1).toordinal()
+            if days > 0:
+                total_days += days
         late_amount = round((monthly + (serious / gap if gap else 0)) * late_fee.daily_rate * total_days, 2)
         formula += (f"；滞纳金 = 每月应缴 {money(monthly)} × {pct(late_fee.daily_rate)}/天 × 各月逾期天数合计"
                      f"{total_days}天 = {money(late_amount)}元")
