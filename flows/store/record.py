@@ -47,7 +47,8 @@ def pack_state(state_json: bytes) -> bytes:
     """The body to store for `state_json` (deflated when that makes it smaller)."""
     if len(state_json) < _MIN_TO_COMPRESS:
         return state_json
-    deflater = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zdict=_ZDICT_V1)
+    # memLevel 1: the smallest hash tables; states are a few hundred bytes, so no size is lost.
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15, 1, zdict=_ZDICT_V1)
     packed = _DEFLATE_V1 + deflater.compress(state_json) + deflater.flush()
     return packed if len(packed) < len(state_json) else state_json
 

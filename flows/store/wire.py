@@ -2,8 +2,8 @@
 
 Profiling the conversation core showed redis-py's generic command path (argument
 encoding in `pack_command`, retry wrapper, observability hooks) taking most of the
-CPU of a turn. A turn is two script calls, so they are packed here directly as RESP
-and sent on a connection borrowed from the client's own pool; reading and parsing the
+CPU of a turn. A turn is two script calls, so they are packed here directly as RESP (by
+hiredis, in C) and sent on a connection borrowed from the client's own pool; reading and parsing the
 reply is still redis-py's. Anything that is not a plain `redis.asyncio.Redis` with a
 pool (a cluster client, a single-connection client) takes the ordinary path.
 
@@ -17,42 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import hiredis
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 
 def pack_command(parts: Sequence[str | bytes | int | float]) -> bytes:
-    """One command in RESP: an array of bulk strings."""
-    out = [b"*%d\r\n" % len(parts)]
-    append = out.append
-    for part in parts:
-        # Exact type checks first: this runs for every argument of every script call.
-        kind = type(part)
-        if kind is str:
-            data = part.encode()  # type: ignore[union-attr]
-        elif kind is bytes:
-            data = part  # type: ignore[assignment]
-        elif kind is int or kind is float:
-            data = repr(part).encode()
-        else:
-            data = _encode_other(part)
-        append(b"$%d\r\n" % len(data))
-        append(data)
-        append(b"\r\n")
-    return b"".join(out)
-
-
-def _encode_other(part: object) -> bytes:
-    """Subclasses of str/bytes/int/float; anything else (bool included) is refused."""
-    if isinstance(part, bool):
-        raise TypeError("cannot send bool to Redis")
-    if isinstance(part, str):
-        return part.encode()
-    if isinstance(part, bytes | bytearray | memoryview):
-        return bytes(part)
-    if isinstance(part, int | float):
-        return repr(part).encode()
-    raise TypeError(f"cannot send {type(part).__name__} to Redis")
+    """One command in RESP: an array of bulk strings (hiredis's C packer; bool is refused)."""
+    return hiredis.pack_command(tuple(parts))
 
 
 async def evalsha(
