@@ -1,7 +1,8 @@
 """Read what a user's Chinese message says about their insurance gap.
 
 `understand` is pure and fast (it runs on every message): it normalises the text once (NFKC,
-traditional -> simplified, typos), then reads each slot with precompiled patterns. It never
+traditional -> simplified, typos), then reads each slot with precompiled patterns, skipping the
+patterns the message lacks the characters for (`flows.nlu.prefilter`). It never
 guesses: an ambiguous region gives candidates instead of a region, a vague duration ("几个月")
 gives no number, and numbers are read only next to their unit.
 
@@ -32,8 +33,9 @@ from datetime import date
 
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
-from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, months_between
+from flows.nlu.numbers import DURATION_GATE, Duration, durations, to_number
+from flows.nlu.prefilter import gate
+from flows.nlu.when import MONTH_GATE, MonthMention, month_mentions, months_between
 from policies.model import Cause, Gender, InsuranceType, Region
 from policies.regions import RegionIndex
 
@@ -80,32 +82,53 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
     """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message."""
     if not isinstance(text, str):
         return Understanding()
-    norm = _PII_LABEL.sub(",", normalise(text))
+    norm = normalise(text)
+    if "[" in norm:  # every PII label starts with "["; most messages need no search for one
+        norm = _PII_LABEL.sub(",", norm)
     if not norm:
         return Understanding()
-    parts = clauses(norm)
+    # The characters of the message, once: each reader first asks whether its patterns can match
+    # at all (see flows.nlu.prefilter), and most cannot on a short message.
+    chars = frozenset(norm)
 
     region: Region | None = None
     candidates: tuple[Region, ...] = ()
+    # find_in_text converts to simplified again. That is not redundant: t2s is not idempotent
+    # ("折 戟沈河" normalises to "折戟沈河", a second pass gives "折戟沉河"); scanning `norm` as it is
+    # would find 沈河区 there, where this reader finds no region.
     found = regions.find_in_text(norm)
     if found is not None:
         region, candidates = found.region, found.candidates
 
-    cause = _read_cause(norm)
-    gap_months, gap_since, approx, years_paid = _read_gap_and_years(parts, today)
+    cause = _read_cause(norm, chars)
+    gap_months, gap_since, approx, years_paid = _read_gap_and_years(norm, chars, today)
     return Understanding(
         region=region,
         region_candidates=candidates,
-        insurance_type=_read_type(norm, cause),
+        insurance_type=_read_type(norm, chars, cause),
         gap_months=gap_months,
         gap_since=gap_since,
         cause=cause,
         years_paid=years_paid,
-        gender=lx.read_gender(norm),
-        monthly_base=_read_base(norm),
-        intents=_read_intents(norm),
+        gender=None if lx.GENDER_GATE.isdisjoint(chars) else lx.read_gender(norm),
+        monthly_base=_read_base(norm, chars),
+        intents=_read_intents(norm, chars),
         gap_approximate=approx,
     )
+
+
+# --------------------------------------------------------------------------- prefilters
+# `_X.isdisjoint(chars)` is True when the message cannot match pattern X (flows.nlu.prefilter);
+# derived from the patterns, so the gates follow every edit of the keyword tables.
+_RETIREE = gate(lx.RETIREE)
+_TYPE_WORDS = tuple((pattern, kind, gate(pattern)) for pattern, kind in lx.TYPE_WORDS)
+_EMPLOYEE_HINT = gate(lx.EMPLOYEE_HINT)
+_UNKNOWN_CAUSE = gate(lx.UNKNOWN_CAUSE)
+_EMPLOYER_CAUSE = gate(lx.EMPLOYER_CAUSE)
+_PERSONAL_CAUSE = gate(lx.PERSONAL_CAUSE)
+_BASE = gate(*lx.BASE)
+_INTENTS = tuple((name, pattern, gate(pattern)) for name, pattern in lx.INTENT_PATTERNS)
+_YES_NO = gate(lx.YES, lx.NO)
 
 
 # --------------------------------------------------------------------------- slots
@@ -113,12 +136,14 @@ def _not_negated(text: str, start: int) -> bool:
     return lx.NEGATED.search(text[max(0, start - 4) : start]) is None
 
 
-def _read_type(text: str, cause: Cause | None) -> InsuranceType | None:
-    if lx.RETIREE.search(text):
+def _read_type(text: str, chars: frozenset[str], cause: Cause | None) -> InsuranceType | None:
+    if not _RETIREE.isdisjoint(chars) and lx.RETIREE.search(text):
         return InsuranceType.RETIREE
     # The mention ending last wins; at the same end the longer one ("自己交职工医保" over "职工医保").
     best: tuple[int, int, InsuranceType] | None = None
-    for pattern, kind in lx.TYPE_WORDS:
+    for pattern, kind, needed in _TYPE_WORDS:
+        if needed.isdisjoint(chars):
+            continue
         for m in pattern.finditer(text):
             if not _not_negated(text, m.start()):
                 continue
@@ -127,16 +152,20 @@ def _read_type(text: str, cause: Cause | None) -> InsuranceType | None:
                 best = key
     if best is not None:
         return best[2]
-    if cause is Cause.EMPLOYER or lx.EMPLOYEE_HINT.search(text):
+    if cause is Cause.EMPLOYER or (not _EMPLOYEE_HINT.isdisjoint(chars) and lx.EMPLOYEE_HINT.search(text)):
         return InsuranceType.EMPLOYEE
     return None
 
 
-def _read_cause(text: str) -> Cause | None:
-    if lx.UNKNOWN_CAUSE.search(text):
+def _read_cause(text: str, chars: frozenset[str]) -> Cause | None:
+    if not _UNKNOWN_CAUSE.isdisjoint(chars) and lx.UNKNOWN_CAUSE.search(text):
         return Cause.UNKNOWN
-    employer = any(_not_negated(text, m.start()) for m in lx.EMPLOYER_CAUSE.finditer(text))
-    personal = any(_not_negated(text, m.start()) for m in lx.PERSONAL_CAUSE.finditer(text))
+    employer = not _EMPLOYER_CAUSE.isdisjoint(chars) and any(
+        _not_negated(text, m.start()) for m in lx.EMPLOYER_CAUSE.finditer(text)
+    )
+    personal = not _PERSONAL_CAUSE.isdisjoint(chars) and any(
+        _not_negated(text, m.start()) for m in lx.PERSONAL_CAUSE.finditer(text)
+    )
     if employer and not personal:
         return Cause.EMPLOYER
     if personal and not employer:
@@ -144,17 +173,17 @@ def _read_cause(text: str) -> Cause | None:
     return None  # neither, or both: not guessed
 
 
-def _classify(clause: str, d: Duration, offset: int) -> str:
-    """"years", "gap" or "" for a duration inside a clause."""
-    before = clause[: d.start - offset]
-    after = clause[d.end - offset :]
+def _classify(clause: str, d: Duration, gap_verb: bool) -> str:
+    """"years", "gap" or "" for a duration found in a clause (gap_verb: the clause has a gap verb)."""
+    before = clause[: d.start]
+    after = clause[d.end :]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
     if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before[-8:]):
         return "years"
     if lx.PAID_BEFORE.search(before[-4:]) and not lx.GAP_VERB.search(before[-4:]):
         return ""
-    if lx.GAP_VERB.search(clause):
+    if gap_verb:
         return "gap"
     if lx.NOT_GAP.search(clause):
         return ""
@@ -162,17 +191,23 @@ def _classify(clause: str, d: Duration, offset: int) -> str:
 
 
 def _read_gap_and_years(
-    parts: list[tuple[int, str]], today: date
+    text: str, chars: frozenset[str], today: date
 ) -> tuple[int | None, date | None, bool, float | None]:
+    if DURATION_GATE.isdisjoint(chars) and MONTH_GATE.isdisjoint(chars):
+        return None, None, False, None  # the common case: no duration and no month in the message
     gap: Duration | None = None
     vague_gap = False
     years: float | None = None
     since: date | None = None
-    for offset, clause in parts:
-        local_durations = durations(clause)
-        for d in local_durations:
-            shifted = Duration(d.start + offset, d.end + offset, d.months, d.approximate, d.unit)
-            kind = _classify(clause, shifted, offset)
+    for _, clause in clauses(text):
+        may_have_duration = not DURATION_GATE.isdisjoint(clause)
+        may_have_month = since is None and not MONTH_GATE.isdisjoint(clause)
+        if not (may_have_duration or may_have_month):
+            continue
+        # Both readers below ask whether the clause has a gap verb: search once.
+        gap_verb = lx.GAP_VERB.search(clause) is not None
+        for d in durations(clause) if may_have_duration else ():
+            kind = _classify(clause, d, gap_verb)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= _MAX_YEARS_PAID:
                 years = round(d.months / 12, 2)
             elif kind == "gap" and _not_negated(clause, d.start):
@@ -180,9 +215,9 @@ def _read_gap_and_years(
                     vague_gap = True
                     gap = None
                 else:
-                    gap, vague_gap = shifted, False
-        if since is None:
-            since = _read_since(clause, today)
+                    gap, vague_gap = d, False  # only its months and approximate are used below
+        if may_have_month:
+            since = _read_since(clause, today, gap_verb)
     months: int | None = None
     approx = False
     if gap is not None and gap.months is not None:
@@ -199,9 +234,8 @@ def _read_gap_and_years(
     return months, since, approx, years
 
 
-def _read_since(clause: str, today: date) -> date | None:
+def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
     """The first month in the clause that says when the gap began."""
-    has_gap_verb = lx.GAP_VERB.search(clause) is not None
     for mention in month_mentions(clause, today):
         if _is_start(clause, mention, has_gap_verb):
             return mention.month
@@ -217,7 +251,9 @@ def _is_start(clause: str, mention: MonthMention, has_gap_verb: bool) -> bool:
     return has_gap_verb or lx.START_IN_CLAUSE.search(clause) is not None
 
 
-def _read_base(text: str) -> float | None:
+def _read_base(text: str, chars: frozenset[str]) -> float | None:
+    if _BASE.isdisjoint(chars):
+        return None
     for pattern in lx.BASE:
         m = pattern.search(text)
         if m is None:
@@ -231,8 +267,10 @@ def _read_base(text: str) -> float | None:
     return None
 
 
-def _read_intents(text: str) -> frozenset[str]:
-    intents = {name for name, pattern in lx.INTENT_PATTERNS if pattern.search(text)}
+def _read_intents(text: str, chars: frozenset[str]) -> frozenset[str]:
+    intents = {name for name, pattern, needed in _INTENTS if not needed.isdisjoint(chars) and pattern.search(text)}
+    if _YES_NO.isdisjoint(chars):
+        return frozenset(intents)
     head = _FIRST_CLAUSE_PUNCT.split(text, maxsplit=1)[0].strip()
     if lx.YES.match(head):
         intents.add("yes")

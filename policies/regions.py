@@ -181,7 +181,7 @@ def _load_nations(csv_path: Path) -> tuple[str, ...]:
 class RegionIndex:
     """All regions, with name/short-name/code lookup and a fast scan of free text."""
 
-    __slots__ = ("_by_code", "_by_surface", "_code_aliases", "_lengths", "_t2s")
+    __slots__ = ("_by_code", "_by_surface", "_code_aliases", "_lengths", "_matches", "_t2s")
 
     def __init__(
         self,
@@ -199,6 +199,13 @@ class RegionIndex:
         self._lengths: dict[str, tuple[int, ...]] = {
             ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()
         }
+        # What a mention of each surface carries (codes, exact codes, risky), worked out once here
+        # rather than on every message that names a place.
+        self._matches: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        for surface, entries in surfaces.items():
+            codes = tuple(e.code for e in entries)
+            exact = tuple(e.code for e in entries if e.exact)
+            self._matches[surface] = (codes, exact, self._is_risky(surface, codes))
         self._t2s = t2s
 
     # ------------------------------------------------------------------ loading
@@ -298,7 +305,9 @@ class RegionIndex:
     # ------------------------------------------------------------------ resolve a field
     def _simplified(self, text: str) -> str:
         """NFKC and traditional -> simplified, without the characters OpenCC cannot take."""
-        return self._t2s.convert(unicodedata.normalize("NFKC", _UNSAFE_RE.sub("", text)))
+        if not text.isprintable():  # the unsafe characters are all non-printable: most text has none
+            text = _UNSAFE_RE.sub("", text)
+        return self._t2s.convert(unicodedata.normalize("NFKC", text))
 
     def normalise(self, text: str) -> str:
         """NFKC, traditional -> simplified, and no spaces or punctuation (for name lookup)."""
@@ -331,19 +340,17 @@ class RegionIndex:
         """Leftmost-longest dictionary matches, non-overlapping."""
         out: list[_Mention] = []
         i, n = 0, len(text)
-        lengths, surfaces = self._lengths, self._by_surface
+        lengths, matches = self._lengths, self._matches
         while i < n:
             found = False
             for length in lengths.get(text[i], ()):
                 if i + length > n:
                     continue
                 piece = text[i : i + length]
-                entries = surfaces.get(piece)
-                if entries is None:
+                match = matches.get(piece)
+                if match is None:
                     continue
-                codes = tuple(e.code for e in entries)
-                exact = tuple(e.code for e in entries if e.exact)
-                out.append(_Mention(i, i + length, piece, codes, exact, self._is_risky(piece, codes)))
+                out.append(_Mention(i, i + length, piece, *match))
                 i += length
                 found = True
                 break
@@ -380,6 +387,11 @@ class RegionIndex:
                 break
         if not mentions:
             return None
+        if len(mentions) == 1:  # the usual case; what the general steps below come to for one mention
+            m = mentions[0]
+            if m.risky and not address:
+                return None
+            return self._decide(query, m.text, list(m.codes), list(m.exact))
         if address:
             lead = mentions[0]
             mentions = [lead] + [

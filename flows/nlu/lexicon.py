@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flows.nlu.prefilter import gate
 from policies.model import Gender, InsuranceType
 
 # --------------------------------------------------------------------------- insurance type
@@ -76,6 +77,8 @@ _GENDER_PATTERNS = (
     re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
 )
 _GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
+# Lets callers skip `read_gender` on text that cannot state a gender (today: without 男, 女, 先).
+GENDER_GATE = gate(*_GENDER_PATTERNS)
 
 
 def read_gender(text: str) -> Gender | None:

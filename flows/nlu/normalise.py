@@ -48,18 +48,27 @@ TYPOS: tuple[tuple[str, str], ...] = (
     ("退修", "退休"),
     ("俩", "两"),
 )
+# Most messages hold none of the typos: one search tells, instead of a `str.replace` check per typo.
+_ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPOS))
 
 
 def normalise(text: str) -> str:
     """The canonical form of a message (see module docstring); never raises on str input."""
-    text = _UNSAFE.sub("", text[:MAX_CHARS])
+    text = text[:MAX_CHARS]
+    # Control characters, lone surrogates and every white space but " " are all non-printable, so
+    # on printable text without a space (most messages) the substitutions below would change nothing.
+    if not text.isprintable():
+        text = _UNSAFE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _T2S.convert(text)
     text = text.lower()
-    for wrong, right in TYPOS:
-        if wrong in text:
-            text = text.replace(wrong, right)
-    return _INNER_SPACE.sub("", _SPACES.sub(" ", text).strip())
+    if _ANY_TYPO.search(text):
+        for wrong, right in TYPOS:
+            if wrong in text:
+                text = text.replace(wrong, right)
+    if " " in text or not text.isprintable():
+        text = _INNER_SPACE.sub("", _SPACES.sub(" ", text).strip())
+    return text
 
 
 # 、 and ~ do not end a clause: they join list items and ranges ("6、7个月").

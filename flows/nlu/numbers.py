@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import cn2an
 
+from flows.nlu.prefilter import first_char_guard, gate
+
 # One numeral: Arabic (with decimals) or Chinese (no 万: durations and years never need it).
 # Arabic numerals must not be part of a longer digit run (a phone number is not "345678个月").
 NUM = r"(?:(?<![\d.])\d{1,6}(?:\.\d{1,2})?(?![\d.])|[零〇一二两三四五六七八九十百]{1,6})"
@@ -86,11 +88,16 @@ _DURATION = re.compile(
     rf"|(?:断了|断缴|停了|停缴|欠了|欠缴|漏了|漏缴|没交|没缴)(?P<bm_n>{NUM})月(?![份初底中末\d])"
 )
 
+# Lets callers skip `durations` on text that cannot hold one (today: text without 年 or 月).
+DURATION_GATE = gate(_DURATION)
+# The same matches, found faster: `re` skips positions where no duration can start.
+_DURATION_SCAN = first_char_guard(_DURATION)
+
 
 def durations(text: str) -> list[Duration]:
     """Every duration in the text, in order."""
     out: list[Duration] = []
-    for m in _DURATION.finditer(text):
+    for m in _DURATION_SCAN.finditer(text):
         months: float | None
         approx = False
         unit = "month"
