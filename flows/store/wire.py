@@ -24,7 +24,7 @@ from redis.exceptions import ResponseError
 
 def pack_command(parts: Sequence[str | bytes | int | float]) -> bytes:
     """One command in RESP: an array of bulk strings (hiredis's C packer; bool is refused)."""
-    return hiredis.pack_command(tuple(parts))
+    return hiredis.pack_command(tuple(parts))  # type: ignore[arg-type]  # its stub types a 1-tuple
 
 
 async def evalsha(
