@@ -125,6 +125,7 @@ class PersonView:
     lists: dict[str, tuple[tuple[Entry, tuple[ListItem, ...]], ...]]
     notes: tuple[Entry, ...]
     bands: list[tuple[Entry, Band]]
+    _tails: dict[int | None, Tail] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, now: InForce, itype: InsuranceType, cause: Cause) -> PersonView:
@@ -141,6 +142,34 @@ class PersonView:
         bands = [(e, band) for e in now.entries.get("gap_bands", ()) for band in e.value
                  if band.when.matches_person(itype, cause)]
         return cls(lists, notes, bands)
+
+    def tail(self, b: _Build) -> Tail:
+        """The answer's tail for `b`'s gap, worked out on first use (gaps are whole months, at most
+        a few hundred of them: the table stays small)."""
+        found = self._tails.get(b.gap)
+        if found is None:
+            found = self._tails[b.gap] = _work_out_tail(b.scratch())
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """The end of an answer that depends only on the rules in force, the person and the gap: the
+    channels, materials, notes and hotlines, with the trace, sources and notes their rules add.
+
+    It is worked out with the same code (on a scratch `_Build`) and then merged in: trace entries
+    append, sources and notes are insertion-ordered sets, so merging gives what running it in place
+    would (its rules are list, note and hotline entries, which no earlier part of an answer uses).
+    """
+
+    channels: tuple[Channel, ...]
+    materials: tuple[str, ...]
+    hotlines: tuple[str, ...]
+    trace: tuple[TraceEntry, ...]
+    sources: tuple[SourceRef, ...]
+    notes: tuple[str, ...]
+    rank: int
+    content_site: bool
 
 
 LIST_KEYS = ("channels", "materials")
@@ -228,6 +257,7 @@ class _Build:
     def __init__(self, chain: Chain, query: Query, cause: Cause, gap: int | None,
                  trace_cache: dict[tuple[str, int, int, str], TraceEntry], shown_cache: dict[int, str]) -> None:
         self.chain = chain
+        self.query = query
         self.trace_cache = trace_cache
         self.shown_cache = shown_cache
         self.scheme = scheme_of(query.insurance_type)
@@ -311,6 +341,21 @@ class _Build:
     def note(self, text: str) -> None:
         self.notes[text] = None
 
+    def scratch(self) -> _Build:
+        """A fresh build for the same chain, day, person and gap (to work out a `Tail`)."""
+        return _Build(self.chain, self.query, self.cause, self.gap, self.trace_cache, self.shown_cache)
+
+    def absorb(self, tail: Tail) -> None:
+        """Merge what working out `tail` recorded, as if it had been recorded here."""
+        self.trace.extend(tail.trace)
+        for ref in tail.sources:
+            self.sources.setdefault(ref.id, ref)
+        for text in tail.notes:
+            self.notes[text] = None
+        if tail.rank > self.rank:
+            self.rank = tail.rank
+        self.content_site = self.content_site or tail.content_site
+
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
@@ -348,9 +393,11 @@ class RuleBook:
     not). ``RuleBook.answer(query)`` is pure and synchronous.
     """
 
-    def __init__(self, files: list[RuleFile], regions: RegionLookup) -> None:
+    def __init__(self, files: list[RuleFile], regions: RegionLookup, *, tail_tables: bool = True) -> None:
         self.files: dict[str, RuleFile] = {rf.region_code: rf for rf in files}
         self.regions = regions
+        # False works every answer's tail out in place: the reference the tables are tested against.
+        self.tail_tables = tail_tables
         self._chains: dict[str, Chain] = {}
         # Trace entries are immutable and repeat across answers: built once per (field, rule, line, text).
         self._trace_cache: dict[tuple[str, int, int, str], TraceEntry] = {}
@@ -398,10 +445,12 @@ class RuleBook:
             core = _employee(b, query, gap, gap_since, missing)
         if gap is None and query.insurance_type is not InsuranceType.RETIREE:
             missing.insert(0, "gap_months")
-        channels = _items(b, "channels", gap)
-        materials = _items(b, "materials", gap)
-        _notes(b, gap)
-        hotlines = _hotlines(b)
+        if self.tail_tables:
+            tail = b.person.tail(b)
+            b.absorb(tail)
+        else:
+            tail = _work_out_tail(b)
+        hotlines = tail.hotlines
         rule_level = next(lv for lv, r in LEVEL_RANK.items() if r == b.rank)
         notes = list(b.notes)
         if rule_level is Level.NATIONAL and chain.region.code != NATIONAL_CODE:
@@ -418,8 +467,8 @@ class RuleBook:
             insurance_type=query.insurance_type,
             can_backpay=core.verdict,
             condition=core.condition,
-            channels=tuple(Channel(i.kind, _with_when(i, gap)) for i in channels),
-            materials=tuple(_with_when(i, gap) for i in materials),
+            channels=tail.channels,
+            materials=tail.materials,
             waiting_months=core.waiting_months,
             benefits_resume=core.resume,
             retroactive=core.retroactive,
@@ -483,6 +532,25 @@ def _with_when(item: ListItem, gap: int | None) -> str:
     if gap is None and item.when.gap_bound:
         return f"{item.text}（{item.when.gap_text()}）"
     return item.text
+
+
+def _work_out_tail(b: _Build) -> Tail:
+    """Channels, materials, notes and hotlines for `b` (a fresh build), with what they recorded."""
+    gap = b.gap
+    channels = _items(b, "channels", gap)
+    materials = _items(b, "materials", gap)
+    _notes(b, gap)
+    hotlines = _hotlines(b)
+    return Tail(
+        channels=tuple(Channel(i.kind, _with_when(i, gap)) for i in channels),
+        materials=tuple(_with_when(i, gap) for i in materials),
+        hotlines=hotlines,
+        trace=tuple(b.trace),
+        sources=tuple(b.sources.values()),
+        notes=tuple(b.notes),
+        rank=b.rank,
+        content_site=b.content_site,
+    )
 
 
 def _items(b: _Build, key: str, gap: int | None) -> list[ListItem]:
