@@ -8,6 +8,7 @@ instance-level dict.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -191,31 +192,37 @@ class Chain:
 
     ``by_key`` holds, per (scheme, key), the entry lists of the files that have the key (in chain
     order); ``note_keys`` the note keys per scheme. Both are built once per region. ``in_force``
-    resolves them for a day; the last few days' results are kept (answers are asked "today").
+    resolves them for a day. What is in force changes only on the ``since`` days in ``changes``, so
+    it is resolved once per period between two of them (a handful per region) and kept.
     """
 
     region: Region
     files: tuple[RuleFile, ...]
     by_key: dict[tuple[Scheme, str], tuple[tuple[Entry, ...], ...]]
     note_keys: dict[Scheme, tuple[str, ...]]
-    _days: dict[tuple[Scheme, date], InForce] = field(default_factory=dict, compare=False, repr=False)
+    changes: tuple[date, ...]
+    _periods: dict[tuple[Scheme, int], InForce] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, region: Region, files: tuple[RuleFile, ...]) -> Chain:
         """Index the files' rules by key (chain order kept)."""
         by_key: dict[tuple[Scheme, str], list[tuple[Entry, ...]]] = {}
         notes: dict[Scheme, list[str]] = {s: [] for s in Scheme}
+        changes: set[date] = set()
         for rf in files:
+            changes.update(e.since for e in rf.hotlines)
             for (scheme, key), entries in rf.rules.items():
                 by_key.setdefault((scheme, key), []).append(entries)
+                changes.update(e.since for e in entries)
                 if key.startswith(NOTE_PREFIX) and key not in notes[scheme]:
                     notes[scheme].append(key)
         return cls(region, files, {k: tuple(v) for k, v in by_key.items()},
-                   {s: tuple(v) for s, v in notes.items()})
+                   {s: tuple(v) for s, v in notes.items()}, tuple(sorted(changes)))
 
     def in_force(self, scheme: Scheme, on: date) -> InForce:
-        """The rules in force on `on` for `scheme` (computed once per day and scheme)."""
-        found = self._days.get((scheme, on))
+        """The rules in force on `on` for `scheme` (resolved once per period and scheme)."""
+        period = bisect_right(self.changes, on)  # how many change days are on or before `on`
+        found = self._periods.get((scheme, period))
         if found is not None:
             return found
         entries: dict[str, tuple[Entry, ...]] = {}
@@ -242,13 +249,8 @@ class Chain:
                 break
             hotlines.append(current)
         found = InForce(entries, notes, tuple(hotlines))
-        if len(self._days) >= _DAYS_KEPT:
-            del self._days[next(iter(self._days))]  # the oldest day first
-        self._days[(scheme, on)] = found
+        self._periods[(scheme, period)] = found
         return found
-
-
-_DAYS_KEPT = 6  # per chain: today and yesterday for both schemes, plus what-if dates
 
 
 class _Build:

@@ -16,8 +16,9 @@ from policies.engine import RuleBook
 from policies.model import Answer, Cause, Gender, InsuranceType, Query
 from policies.regions import RegionIndex
 
-DAYS = (date(2026, 11, 22), date(2025, 6, 3))
-GAPS = (None, 0, 1, 3, 4, 6, 13, 25)
+# Today, and the last day before / the first day of the national rules (2025-04-18): periods differ.
+DAYS = (date(2026, 11, 22), date(2025, 4, 17), date(2025, 4, 18))
+GAPS = (None, 0, 1, 4, 6, 25)
 
 
 def _queries(rulebook: RuleBook) -> list[Query]:
