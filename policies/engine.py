@@ -1,8 +1,17 @@
 """The rules engine: a loaded rule set answers a Query with an Answer.
 
-Pure and synchronous: everything is read at load time; `RuleBook.answer` does no I/O. Per-region rule
-chains (county -> city -> province -> national files) are computed once per region code and kept in an
-instance-level dict.
+Pure and synchronous: everything is read at load time; `RuleBook.answer` does no I/O.
+
+Work that does not depend on the person's own numbers is done once and kept in the RuleBook instance
+(answers are the same with or without it; tests compare against `tail_tables=False`):
+
+* a region's rule chain (county -> city -> province -> national files), per region code;
+* the rules in force (`InForce`), per chain, scheme and period between two `since` days;
+* the rules that can apply to one insurance type and cause (`PersonView`), per `InForce`;
+* an answer's `Tail` (channels, materials, notes, hotlines, with their trace and sources), per
+  `PersonView` and gap in months, up to `MAX_TAILS` of them.
+
+What stays per answer: the gap band outcome, dates, deadlines, the cost and late-fee formulas.
 """
 
 from __future__ import annotations
@@ -126,7 +135,7 @@ class PersonView:
     lists: dict[str, tuple[tuple[Entry, tuple[ListItem, ...]], ...]]
     notes: tuple[Entry, ...]
     bands: list[tuple[Entry, Band]]
-    _tails: dict[int | None, Tail] = field(default_factory=dict, compare=False, repr=False)
+    tails: dict[int | None, Tail] = field(default_factory=dict, compare=False, repr=False)  # by gap
 
     @classmethod
     def build(cls, now: InForce, itype: InsuranceType, cause: Cause) -> PersonView:
@@ -143,14 +152,6 @@ class PersonView:
         bands = [(e, band) for e in now.entries.get("gap_bands", ()) for band in e.value
                  if band.when.matches_person(itype, cause)]
         return cls(lists, notes, bands)
-
-    def tail(self, b: _Build) -> Tail:
-        """The answer's tail for `b`'s gap, worked out on first use (gaps are whole months, at most
-        a few hundred of them: the table stays small)."""
-        found = self._tails.get(b.gap)
-        if found is None:
-            found = self._tails[b.gap] = _work_out_tail(b.scratch())
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,8 @@ class Tail:
 
 
 LIST_KEYS = ("channels", "materials")
+MAX_TABLED_GAP = 600  # months; longer gaps (never read from a chat) are worked out each time
+MAX_TAILS = 50_000
 
 
 def _current(entries: tuple[Entry, ...], on: date) -> Entry | None:
@@ -400,6 +403,9 @@ class RuleBook:
         self.regions = regions
         # False works every answer's tail out in place: the reference the tables are tested against.
         self.tail_tables = tail_tables
+        # ~0.8 kB a tail: the tables stop growing at ~40 MB (a worker asked about every region and gap).
+        self.max_tails = MAX_TAILS
+        self._tails_kept = 0
         self._chains: dict[str, Chain] = {}
         # Trace entries are immutable and repeat across answers: built once per (field, rule, line, text).
         self._trace_cache: dict[tuple[str, int, int, str], TraceEntry] = {}
@@ -428,6 +434,21 @@ class RuleBook:
         return chain
 
     # -- the answer ------------------------------------------------------------------------------------
+    def _tail(self, b: _Build) -> Tail:
+        """The answer's tail: from the person view's table, worked out into it, or (tables off, full,
+        or an unusual gap) worked out in place."""
+        gap = b.gap
+        if not self.tail_tables or (gap is not None and not 0 <= gap <= MAX_TABLED_GAP):
+            return _work_out_tail(b)
+        tail = b.person.tails.get(gap)
+        if tail is None:
+            tail = _work_out_tail(b.scratch())
+            if self._tails_kept < self.max_tails:
+                b.person.tails[gap] = tail
+                self._tails_kept += 1
+        b.absorb(tail)
+        return tail
+
     def answer(self, query: Query, regions: RegionLookup | None = None) -> Answer:
         """Answer one query (pure, no I/O). ``regions`` overrides the index given at load time.
 
@@ -447,11 +468,7 @@ class RuleBook:
             core = _employee(b, query, gap, gap_since, missing)
         if gap is None and query.insurance_type is not InsuranceType.RETIREE:
             missing.insert(0, "gap_months")
-        if self.tail_tables:
-            tail = b.person.tail(b)
-            b.absorb(tail)
-        else:
-            tail = _work_out_tail(b)
+        tail = self._tail(b)
         hotlines = tail.hotlines
         rule_level = next(lv for lv, r in LEVEL_RANK.items() if r == b.rank)
         notes = list(b.notes)

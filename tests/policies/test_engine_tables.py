@@ -57,3 +57,17 @@ def test_answers_do_not_depend_on_what_was_asked_before(regions: RegionIndex) ->
     cold_book = load_rulebook(regions=regions)
     for i in range(0, len(queries), 7):  # a spread sample: cold tables for every answer are slow
         assert _seen(_cold(cold_book, queries[i])) == warm[i], queries[i]
+
+
+def test_full_tables_and_unusual_gaps_answer_the_same(regions: RegionIndex) -> None:
+    reference = load_rulebook(regions=regions, tail_tables=False)
+    full = load_rulebook(regions=regions)
+    full.max_tails = 3  # the table fills after three tails; later answers work theirs out each time
+    queries = [q for q in _queries(full) if q.on == DAYS[0]][:400]
+    queries += [Query(region_code="650100", insurance_type=InsuranceType.FLEXIBLE, on=DAYS[0], gap_months=gap)
+                for gap in (601, 1000)]
+    for query in queries:
+        assert full.answer(query) == reference.answer(query), query
+    kept = [gap for chain in full._chains.values() for now in chain._periods.values()
+            for view in now._people.values() for gap in view.tails]
+    assert len(kept) == 3 and all(g is None or g <= 600 for g in kept)
