@@ -9,9 +9,10 @@ Work that does not depend on the person's own numbers is done once and kept in t
 * the rules in force (`InForce`), per chain, scheme and period between two `since` days;
 * the rules that can apply to one insurance type and cause (`PersonView`), per `InForce`;
 * an answer's `Tail` (channels, materials, notes, hotlines, with their trace and sources), per
-  `PersonView` and gap in months, up to `MAX_TAILS` of them.
+  `PersonView` and gap in months, up to `MAX_TAILS` of them; and the gap band outcome per
+  `PersonView` and gap.
 
-What stays per answer: the gap band outcome, dates, deadlines, the cost and late-fee formulas.
+What stays per answer: dates, deadlines, the cost and late-fee formulas, the trace of those.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class PersonView:
     notes: tuple[Entry, ...]
     bands: list[tuple[Entry, Band]]
     tails: dict[int | None, Tail] = field(default_factory=dict, compare=False, repr=False)  # by gap
+    outcomes: dict[int, _Outcome | None] = field(default_factory=dict, compare=False, repr=False)  # by gap
 
     @classmethod
     def build(cls, now: InForce, itype: InsuranceType, cause: Cause) -> PersonView:
@@ -263,6 +265,7 @@ class _Build:
                  trace_cache: dict[tuple[str, int, int, str], TraceEntry], shown_cache: dict[int, str]) -> None:
         self.chain = chain
         self.query = query
+        self.tables = True  # False: no per-gap tables (the reference answers are tested against)
         self.trace_cache = trace_cache
         self.shown_cache = shown_cache
         self.scheme = scheme_of(query.insurance_type)
@@ -388,7 +391,7 @@ class _Outcome:
     resume: str
     retroactive: bool
     continuity_reset: bool
-    used: list[tuple[str, Entry, Band]]
+    used: tuple[tuple[str, Entry, Band], ...]
 
 
 class RuleBook:
@@ -409,7 +412,7 @@ class RuleBook:
         self._chains: dict[str, Chain] = {}
         # Trace entries are immutable and repeat across answers: built once per (field, rule, line, text).
         self._trace_cache: dict[tuple[str, int, int, str], TraceEntry] = {}
-        self._shown_cache: dict[int, str] = {}  # id(entry) -> its value as the trace shows it
+        self._shown_cache: dict[int, str] = {}  # id(entry or band) -> how the trace shows it
 
     # -- region chain --------------------------------------------------------------------------------
     def chain(self, region_code: str, regions: RegionLookup | None = None) -> Chain:
@@ -459,6 +462,7 @@ class RuleBook:
         scheme = scheme_of(query.insurance_type)
         gap, gap_since = _gap(query)
         b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache, self._shown_cache)
+        b.tables = self.tail_tables
         missing: list[str] = []
         if scheme is Scheme.RESIDENT:
             core = _resident(b, query, gap)
@@ -628,8 +632,29 @@ def _outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause
         return None
     return _Outcome(
         got["backpay"], got.get("condition"), got.get("waiting_months", 0), got.get("waiting_days"),
-        got.get("resume", "next_month"), got.get("retroactive", False), got.get("continuity_reset", False), used,
+        got.get("resume", "next_month"), got.get("retroactive", False), got.get("continuity_reset", False),
+        tuple(used),
     )
+
+
+def _band_text(b: _Build, band: Band) -> str:
+    """How the trace shows a gap band (once per band: bands are immutable)."""
+    shown = b.shown_cache.get(id(band))
+    if shown is None:
+        shown = b.shown_cache[id(band)] = f"{band.when.gap_text() or '任何断缴时长'}：{band.backpay or '-'}"
+    return shown
+
+
+def _outcome_of(b: _Build, gap: int) -> _Outcome | None:
+    """`_outcome` for `b`'s person and `gap`, kept in the person view's table (outcomes are immutable
+    in use and depend on nothing else)."""
+    if not b.tables or not 0 <= gap <= MAX_TABLED_GAP:
+        return _outcome(b.person.bands, b.itype, b.cause, gap)
+    table = b.person.outcomes
+    if gap in table:
+        return table[gap]
+    found = table[gap] = _outcome(b.person.bands, b.itype, b.cause, gap)
+    return found
 
 
 def _resume_date(on: date, outcome: _Outcome) -> date:
@@ -693,12 +718,12 @@ def _employee(b: _Build, q: Query, gap: int | None, gap_since: date | None, miss
             return _unemployed(b, q, gap, fund)
     pairs = _bands(b)
     probe = gap if gap is not None else 1
-    outcome = _outcome(pairs, itype, cause, probe)
+    outcome = _outcome_of(b, probe)
     if outcome is None:
         outcome = _Outcome(BackpayVerdict.CONDITIONAL, "未找到适用的补缴规定，请咨询当地医保经办机构",
-                           0, None, "next_month", False, False, [])
+                           0, None, "next_month", False, False, ())
     for _, e, band in outcome.used:
-        b.use("gap_band", e, f"{band.when.gap_text() or '任何断缴时长'}：{band.backpay or '-'}", band.line)
+        b.use("gap_band", e, _band_text(b, band), band.line)
         if band.note:
             b.note(band.note)
     verdict, condition = outcome.backpay, outcome.condition
