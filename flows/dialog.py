@@ -306,7 +306,7 @@ class GapDialog:
         answer = self.advisor.answer(hypothetical, today)
         if answer is None:
             return self._advance(state, event, today)
-        messages = render_answer(answer, hypothetical, self.regions, group=_is_group(event))
+        messages = render_answer(answer)
         messages[0] = OutMessage(texts.WHAT_IF_PREFIX + messages[0].text, buttons=messages[0].buttons)
         return Turn(state=state, messages=[*messages[:-1], self._with_next_steps(messages[-1], event)])
 
@@ -349,7 +349,7 @@ class GapDialog:
             return self._ask(state, extra, prefix)
         state.step = "answered"
         state.answered = True
-        messages = render_answer(answer, state.slots, self.regions, group=group)
+        messages = render_answer(answer)
         if prefix:
             messages[0] = OutMessage(prefix + "\n\n" + messages[0].text, buttons=messages[0].buttons)
         if group and (missing is not None or extra is not None):
@@ -361,8 +361,7 @@ class GapDialog:
                 )
             )
         else:
-            wants_base = "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots
-            messages[-1] = self._with_next_steps(messages[-1], event, offer_base=wants_base)
+            messages[-1] = self._with_next_steps(messages[-1], event, offer_base=_wants_base(answer, state))
         return Turn(state=state, messages=messages)
 
     def _follow_up(
@@ -376,8 +375,7 @@ class GapDialog:
         message = render_follow_up(answer, topics)
         if prefix:
             message = OutMessage(prefix + "\n\n" + message.text)
-        wants_base = "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots
-        return Turn(state=state, messages=[self._with_next_steps(message, event, offer_base=wants_base)])
+        return Turn(state=state, messages=[self._with_next_steps(message, event, offer_base=_wants_base(answer, state))])
 
     def _next_core_slot(self, slots: dict[str, Any]) -> str | None:
         skipped = set(slots.get("skipped", []))
@@ -503,3 +501,8 @@ def _merge(slots: dict[str, Any], updates: dict[str, Any]) -> None:
         slots["skipped"] = skipped
     else:
         slots.pop("skipped", None)
+
+
+def _wants_base(answer: Answer, state: ConversationState) -> bool:
+    """The estimate would improve with the user's monthly base, and it has not been given."""
+    return "monthly_base" in answer.missing_inputs and "monthly_base" not in state.slots

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import cn2an
 
 from flows import texts
 from flows.messages import OutMessage
 from policies.model import Answer, BackpayVerdict, Confidence, LateFeePayer
-from policies.regions import RegionIndex
 
 MAX_MESSAGE_CHARS = 3500  # under Telegram's 4096 with room for adapters' additions
 MAX_SOURCES = 8
@@ -144,12 +142,19 @@ def _sources_block(answer: Answer, fields: tuple[str, ...] | None = None) -> str
     return "📚 依据：\n" + "\n".join(src)
 
 
+def _materials_line(answer: Answer) -> str | None:
+    return "📄 材料：" + "；".join(answer.materials) if answer.materials else None
+
+
+def _hotlines_line(answer: Answer) -> str | None:
+    return "☎️ 咨询：" + "，".join(answer.hotlines) if answer.hotlines else None
+
+
 def _details(answer: Answer) -> str:
-    parts: list[str | None] = [_cost_block(answer), _late_fee_line(answer), _retiree_line(answer)]
-    if answer.materials:
-        parts.append("📄 材料：" + "；".join(answer.materials))
-    if answer.hotlines:
-        parts.append("☎️ 咨询：" + "，".join(answer.hotlines))
+    parts: list[str | None] = [
+        _cost_block(answer), _late_fee_line(answer), _retiree_line(answer),
+        _materials_line(answer), _hotlines_line(answer),
+    ]
     if answer.notes:
         parts.append("ℹ️ 说明：\n" + "\n".join(f"• {n}" for n in answer.notes[:MAX_NOTES]))
     parts.append(_sources_block(answer))
@@ -181,20 +186,14 @@ def render_follow_up(answer: Answer, topics: frozenset[str] | set[str]) -> OutMe
     if "when" in topics:
         parts.append("\n".join(_when_lines(answer)))
     if "where" in topics:
-        where = _channel_lines(answer)
-        if answer.materials:
-            where.append("📄 材料：" + "；".join(answer.materials))
-        if answer.hotlines:
-            where.append("☎️ 咨询：" + "，".join(answer.hotlines))
-        parts.append("\n".join(where))
+        where = [*_channel_lines(answer), _materials_line(answer), _hotlines_line(answer)]
+        parts.append("\n".join(line for line in where if line))
     fields = tuple(f for topic in sorted(topics) for f in TOPIC_FIELDS.get(topic, ()))
     parts.append(_sources_block(answer, fields))
     parts.append(texts.DISCLAIMER)
     return OutMessage(_clip("\n\n".join(p for p in parts if p)))
 
 
-def render_answer(
-    answer: Answer, slots: dict[str, Any], regions: RegionIndex, *, group: bool = False
-) -> list[OutMessage]:
+def render_answer(answer: Answer) -> list[OutMessage]:
     """Two messages: the short answer (can I, how, when), then cost, materials, sources."""
     return [OutMessage(_clip(_summary(answer))), OutMessage(_clip(_details(answer)))]

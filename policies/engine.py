@@ -3,7 +3,7 @@
 Pure and synchronous: everything is read at load time; `RuleBook.answer` does no I/O.
 
 Work that does not depend on the person's own numbers is done once and kept in the RuleBook instance
-(answers are the same with or without it; tests compare against `tail_tables=False`):
+(answers are the same with or without it; tests compare against `tables=False`):
 
 * a region's rule chain (county -> city -> province -> national files), per region code;
 * the rules in force (`InForce`), per chain, scheme and period between two `since` days;
@@ -262,10 +262,11 @@ class _Build:
     """Collects what one answer used: trace, sources, notes, the levels that supplied rules."""
 
     def __init__(self, chain: Chain, query: Query, cause: Cause, gap: int | None,
-                 trace_cache: dict[tuple[str, int, int, str], TraceEntry], shown_cache: dict[int, str]) -> None:
+                 trace_cache: dict[tuple[str, int, int, str], TraceEntry], shown_cache: dict[int, str],
+                 tables: bool = True) -> None:
         self.chain = chain
         self.query = query
-        self.tables = True  # False: no per-gap tables (the reference answers are tested against)
+        self.tables = tables  # False: no per-gap tables (the reference answers are tested against)
         self.trace_cache = trace_cache
         self.shown_cache = shown_cache
         self.scheme = scheme_of(query.insurance_type)
@@ -283,10 +284,6 @@ class _Build:
         self.person = self.now.for_person(self.itype, cause)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def entries_in_force(self, key: str) -> tuple[Entry, ...]:
-        """The entry in force on `on` at each level, most specific first, honouring inherit/none."""
-        return self.now.entries.get(key, ())
-
     def entry(self, key: str) -> Entry | None:
         found = self.now.entries.get(key)
         return found[0] if found else None
@@ -351,7 +348,8 @@ class _Build:
 
     def scratch(self) -> _Build:
         """A fresh build for the same chain, day, person and gap (to work out a `Tail`)."""
-        return _Build(self.chain, self.query, self.cause, self.gap, self.trace_cache, self.shown_cache)
+        return _Build(self.chain, self.query, self.cause, self.gap, self.trace_cache, self.shown_cache,
+                      self.tables)
 
     def absorb(self, tail: Tail) -> None:
         """Merge what working out `tail` recorded, as if it had been recorded here."""
@@ -401,11 +399,12 @@ class RuleBook:
     not). ``RuleBook.answer(query)`` is pure and synchronous.
     """
 
-    def __init__(self, files: list[RuleFile], regions: RegionLookup, *, tail_tables: bool = True) -> None:
+    def __init__(self, files: list[RuleFile], regions: RegionLookup, *, tables: bool = True) -> None:
         self.files: dict[str, RuleFile] = {rf.region_code: rf for rf in files}
         self.regions = regions
-        # False works every answer's tail out in place: the reference the tables are tested against.
-        self.tail_tables = tail_tables
+        # False works every answer's tail and gap outcome out in place: the reference the tables are
+        # tested against.
+        self.tables = tables
         # ~0.8 kB a tail: the tables stop growing at ~40 MB (a worker asked about every region and gap).
         self.max_tails = MAX_TAILS
         self._tails_kept = 0
@@ -441,7 +440,7 @@ class RuleBook:
         """The answer's tail: from the person view's table, worked out into it, or (tables off, full,
         or an unusual gap) worked out in place."""
         gap = b.gap
-        if not self.tail_tables or (gap is not None and not 0 <= gap <= MAX_TABLED_GAP):
+        if not self.tables or (gap is not None and not 0 <= gap <= MAX_TABLED_GAP):
             return _work_out_tail(b)
         tail = b.person.tails.get(gap)
         if tail is None:
@@ -461,8 +460,7 @@ class RuleBook:
         chain = self.chain(query.region_code, regions)
         scheme = scheme_of(query.insurance_type)
         gap, gap_since = _gap(query)
-        b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache, self._shown_cache)
-        b.tables = self.tail_tables
+        b = _Build(chain, query, _effective_cause(query), gap, self._trace_cache, self._shown_cache, self.tables)
         missing: list[str] = []
         if scheme is Scheme.RESIDENT:
             core = _resident(b, query, gap)
@@ -560,9 +558,9 @@ def _with_when(item: ListItem, gap: int | None) -> str:
 def _work_out_tail(b: _Build) -> Tail:
     """Channels, materials, notes and hotlines for `b` (a fresh build), with what they recorded."""
     gap = b.gap
-    channels = _items(b, "channels", gap)
-    materials = _items(b, "materials", gap)
-    _notes(b, gap)
+    channels = _items(b, "channels")
+    materials = _items(b, "materials")
+    _notes(b)
     hotlines = _hotlines(b)
     return Tail(
         channels=tuple(Channel(i.kind, _with_when(i, gap)) for i in channels),
@@ -576,7 +574,8 @@ def _work_out_tail(b: _Build) -> Tail:
     )
 
 
-def _items(b: _Build, key: str, gap: int | None) -> list[ListItem]:
+def _items(b: _Build, key: str) -> list[ListItem]:
+    gap = b.gap
     out: list[ListItem] = []
     for e, items in b.person.lists[key]:
         for i in items:
@@ -586,7 +585,8 @@ def _items(b: _Build, key: str, gap: int | None) -> list[ListItem]:
     return out
 
 
-def _notes(b: _Build, gap: int | None) -> None:
+def _notes(b: _Build) -> None:
+    gap = b.gap
     for e in b.person.notes:
         item: ListItem = e.value
         if item.when.matches_gap(gap) if gap is not None else not item.when.gap_bound:

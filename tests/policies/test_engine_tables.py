@@ -1,6 +1,6 @@
-"""The engine's per-day tables (rules in force, per-person views, answer tails) change nothing.
+"""The engine's tables (rules in force per period, per-person views, per-gap tails and outcomes) change nothing.
 
-Each answer is compared with the same answer worked out in place, without tail tables (the
+Each answer is compared with the same answer worked out in place, without per-gap tables (the
 reference); and an answer must not depend on which answers were computed before it, since the
 tables are filled lazily by whichever query comes first: a second rule book is filled in the
 opposite order, and a sample is answered from cold tables.
@@ -51,7 +51,7 @@ def test_answers_do_not_depend_on_what_was_asked_before(regions: RegionIndex) ->
     reverse = [_seen(backward.answer(q)) for q in reversed(queries)][::-1]
     assert again == warm
     assert reverse == warm
-    reference = load_rulebook(regions=regions, tail_tables=False)
+    reference = load_rulebook(regions=regions, tables=False)
     for query, answer in zip(queries, warm, strict=True):
         assert reference.answer(query) == answer, query
     cold_book = load_rulebook(regions=regions)
@@ -60,7 +60,7 @@ def test_answers_do_not_depend_on_what_was_asked_before(regions: RegionIndex) ->
 
 
 def test_full_tables_and_unusual_gaps_answer_the_same(regions: RegionIndex) -> None:
-    reference = load_rulebook(regions=regions, tail_tables=False)
+    reference = load_rulebook(regions=regions, tables=False)
     full = load_rulebook(regions=regions)
     full.max_tails = 3  # the table fills after three tails; later answers work theirs out each time
     queries = [q for q in _queries(full) if q.on == DAYS[0]][:400]
