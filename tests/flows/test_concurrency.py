@@ -21,16 +21,17 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from flows.messages import InEvent, OutMessage
+from flows.redis_embed import connect
 from flows.service import ConversationService, SubmitOutcome
 from flows.state import ConversationState
-from flows.store import ConversationStore, KeySpace
+from flows.store import ConversationStore, KeySpace, StoreConfig
 from flows.turn import Dialog
 from tests.conftest import ListDialog, make_event
 
@@ -71,9 +72,12 @@ def _worker(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any,
 
 
 async def _work(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any, lockstep: Any) -> None:
-    client = Redis.from_url(url)
+    client = await connect(url)
     sink = _RedisLogSink(client, f"{prefix}:log")
-    store = ConversationStore(client, KeySpace(prefix))
+    # Bursts on purpose (no flood limit); "slow:2" blocks the event loop, renewals included,
+    # so the lease must outlast it.
+    config = StoreConfig(flood_limit=0, lease=timedelta(seconds=5))
+    store = ConversationStore(client, KeySpace(prefix), config)
     service = ConversationService(store, _make_dialog(dialog), sink, lambda: TODAY)
     await client.ping()
     ready.release()
