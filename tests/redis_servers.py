@@ -133,16 +133,23 @@ class RedisClusterServers:
         """Port -> node id."""
         return {node.port: node.cli("CLUSTER", "MYID") for node in self.nodes}
 
-    def owner_of(self, slot: int) -> int:
-        """The port of the master serving `slot`."""
+    def slot_ranges(self) -> list[tuple[int, int, int]]:
+        """(first slot, last slot, port of the master serving them), from CLUSTER NODES."""
+        ranges = []
         for line in self.nodes[0].cli("CLUSTER", "NODES").splitlines():
             fields = line.split()
+            port = int(fields[1].split(":")[1].split("@")[0])
             for span in fields[8:]:
-                if span.startswith("["):
-                    continue
-                low, _, high = span.partition("-")
-                if int(low) <= slot <= int(high or low):
-                    return int(fields[1].split(":")[1].split("@")[0])
+                if not span.startswith("["):
+                    low, _, high = span.partition("-")
+                    ranges.append((int(low), int(high or low), port))
+        return sorted(ranges)
+
+    def owner_of(self, slot: int) -> int:
+        """The port of the master serving `slot`."""
+        for low, high, port in self.slot_ranges():
+            if low <= slot <= high:
+                return port
         raise LookupError(f"no node serves slot {slot}")
 
     def stop(self) -> None:

@@ -112,9 +112,11 @@ class StoreConfig:
     # drainer holds its conversation up for about this long.
     lease: timedelta = timedelta(seconds=1)
     # Applied update ids are listed for one to two `seen_window`s, then only the floor
-    # remembers them (see flows.store.lua); `recent_ids` bounds the list in any case.
+    # remembers them (see flows.store.lua). `recent_ids` bounds the list in any case; the
+    # flood limit keeps a conversation far below it, and a header at the bound (about
+    # 3 KB) shrinks back at the next commit two windows later.
     seen_window: timedelta = timedelta(seconds=60)
-    recent_ids: int = 48
+    recent_ids: int = 256
     tombstone_ttl: timedelta = timedelta(days=1)  # after a conversation is forgotten
     hint_horizon: timedelta = timedelta(hours=1)  # pending hints older than this are trimmed
     recover_after: timedelta = timedelta(milliseconds=250)  # `recover` leaves younger hints alone
