@@ -309,7 +309,7 @@ async def test_a_killed_drainer_holds_its_user_up_about_a_second(
         await workers.wait_ready()
         go.set()
         async with asyncio.timeout(30):
-            while await redis.zcard(keyspace.inbox(CID)) == 0 or not await redis.exists(keyspace.lease(CID)):
+            while await redis.zcard(keyspace.inbox(CID)) == 0 or not await redis.exists(keyspace.lease(CID)):  # noqa: ASYNC110 - polling Redis
                 await asyncio.sleep(0.01)
         await asyncio.sleep(0.4)  # into the held reply: the lease has been renewed
         workers.kill()
