@@ -48,6 +48,8 @@ CLUSTER_SUITES = frozenset({
     "tests/flows/test_concurrency.py",
     "tests/flows/test_store_faults.py",
 })
+# Tests of those modules that start the whole bot as a process (slow) run on one server only.
+SINGLE_ONLY = frozenset({"test_python_m_bot_telegram"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -55,7 +57,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "redis_mode" not in metafunc.fixturenames:
         return
     path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
-    if path in CLUSTER_SUITES:
+    if path in CLUSTER_SUITES and metafunc.definition.originalname not in SINGLE_ONLY:
         metafunc.parametrize("redis_mode", ["single", "cluster"], indirect=True)
 
 

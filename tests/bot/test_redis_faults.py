@@ -87,3 +87,49 @@ async def test_redis_killed_users_told_once_nothing_lost_service_back_at_once(
                 assert {k: stored.get(k) for k in slots} == slots, chat
     finally:
         server.stop()
+
+
+async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
+    bot_api: FakeBotApi, single_redis_url: str, key_prefix: str, redis: Any
+) -> None:
+    """`python -m bot telegram` (webhook) gets SIGTERM while its reply hangs at the Bot API:
+    it stops, gives the lease back within its grace, and another worker answers at once."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.bot.conftest import free_port
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    env.update(TELEGRAM_BOT_TOKEN=bot_api.token, TELEGRAM_API_BASE=bot_api.base, REDIS_URL=single_redis_url,
+               REDIS_KEY_PREFIX=key_prefix, PYTHONPATH=str(root), WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+               WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=SECRET, WEBHOOK_URL=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", "--framework", "aiogram", env=env, cwd=root,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    alice = Chat(ALICE.id)
+    try:
+        await bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), within=30)
+        bot_api.hold_next("sendMessage", 60)  # the reply hangs: the turn cannot finish
+        await bot_api.say(ALICE, alice, "/start")
+        await bot_api.wait_for(lambda: bot_api.calls_of("sendMessage"), within=15)
+        proc.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        _, err = await asyncio.wait_for(proc.communicate(), 15)
+        stopped = time.monotonic() - asked
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    print(f"stopped {stopped:.2f}s after SIGTERM")
+    assert stopped < 10  # grace 3 s, then cancelled; the process then closes its sessions
+    cid = f"telegram:{bot_api.bot_user['id']}:{alice.id}:-:{alice.id}"
+    async with open_runtime(single_redis_url, key_prefix=key_prefix, dialog=GapDialog.create()) as rt:
+        assert not await rt.redis.exists(rt.store.keys.lease(cid))  # given back, not left to expire
+        assert await rt.redis.zcard(rt.store.keys.inbox(cid)) == 1  # the turn is still to do
+        async with start_bot(bot_api, "aiogram", "webhook", rt.redis, rt.make_service, key_prefix=key_prefix,
+                             register_webhook=False):
+            [welcome] = await bot_api.replies(alice.id, 1, within=10)
+    assert "r:650100" in str(welcome.get("reply_markup"))
