@@ -8,7 +8,10 @@ port, AOF with fsync always, in a temporary folder), never the shared one.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,12 @@ from bot.runtime import open_runtime
 from bot.telegram.processor import BUSY_NOTICE
 from flows.dialog import GapDialog
 from flows.state import ConversationState
-from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
+from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 from tests.redis_servers import RedisServer
 
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
+ROOT = Path(__file__).resolve().parents[2]
 ALICE = User(3001, "王芳")
 BOB = User(3002, "李强")
 
@@ -94,12 +98,7 @@ async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
 ) -> None:
     """`python -m bot telegram` (webhook) gets SIGTERM while its reply hangs at the Bot API:
     it stops, gives the lease back within its grace, and another worker answers at once."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.bot.conftest import free_port
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(TELEGRAM_BOT_TOKEN=bot_api.token, TELEGRAM_API_BASE=bot_api.base, REDIS_URL=single_redis_url,
