@@ -120,6 +120,7 @@ class ConversationService:
         self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)  # type: ignore[arg-type]
         self._closing = False
         self._draining: set[asyncio.Task[object]] = set()
+        self._active: set[str] = set()  # conversations this process is draining
 
     async def submit(self, event: InEvent) -> SubmitResult:
         """Queue `event` and, if this caller gets the conversation's lease, drain it.
@@ -147,6 +148,8 @@ class ConversationService:
         """
         total = 0
         for cid, score in await self.store.stale_pending(limit):
+            if cid in self._active:
+                continue  # this process drains it right now (perhaps slowly): leave it be
             acquired = await self.store.acquire(cid)
             if acquired.status is AcquireStatus.BUSY:
                 continue  # a live drainer, or a dead one whose lease has not expired yet
@@ -192,6 +195,7 @@ class ConversationService:
         if task is not None:
             self._draining.add(task)
         keeper = _LeaseKeeper(self.store, lease)
+        self._active.add(lease.conversation_id)
         try:
             return await self._drain_leased(lease, capture, own)
         except asyncio.CancelledError:
@@ -199,6 +203,7 @@ class ConversationService:
             raise
         finally:
             keeper.stop()
+            self._active.discard(lease.conversation_id)
             if task is not None:
                 self._draining.discard(task)
 

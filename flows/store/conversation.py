@@ -19,8 +19,9 @@ How one update travels (round trips in brackets):
 
 The lease is short (a second) and renewed by its holder during a long turn (`renew`),
 so a drainer that dies holds up its conversation for about a second: the next submit,
-a redelivery, or `recover` then drains. A stalled drainer whose lease expired
-meanwhile is refused at commit (token and version no longer match) and must not deliver.
+a redelivery, or `recover` then drains. A stalled drainer whose lease expired and was
+taken by another is refused at commit (token or version no longer match); if nobody
+took it, its commit still stands.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class AcquireStatus(StrEnum):
 
 class CommitStatus(StrEnum):
     COMMITTED = "committed"
-    LOST_LEASE = "lost_lease"  # the lease expired and someone else may be draining
+    LOST_LEASE = "lost_lease"  # the lease expired and another drainer took it
     STALE_VERSION = "stale_version"  # the record changed under this drainer
 
 

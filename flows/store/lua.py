@@ -27,7 +27,7 @@ Replies start with a status code; the rest depends on it:
            send the notice | {4} over the flood limit, dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
   acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, body, next_id, next_payload}
-  commit   {-1} lease lost | {-2, v} version moved | {0, v} done, lease released
+  commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
            | {1, v, next_id, next_payload} done, lease renewed, here is the next update
   renew, release   1 when the caller held the lease, else 0
 """
@@ -133,7 +133,10 @@ _COMMIT = """
 -- KEYS: st, in, ip, ls, fl, rm[, pending hint]
 -- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
 --       [, conversation id (with the hint key as KEYS[7])]
-if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
+-- A lease that expired while its holder stalled (a slow first answer, a busy machine)
+-- still counts if nobody took it since: the version check below sees any other commit.
+local holder = redis.call('GET', KEYS[4])
+if holder and holder ~= ARGV[1] then return {-1} end
 local v, floor, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
 local uid = ARGV[3]
@@ -200,7 +203,7 @@ redis.call('ZREM', KEYS[2], uid)
 redis.call('HDEL', KEYS[3], uid)
 local nid, npayload = next_item()
 if nid then
-  redis.call('PEXPIRE', KEYS[4], LEASE_MS)
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', LEASE_MS)
   return {1, v, nid, npayload}
 end
 redis.call('DEL', KEYS[4])

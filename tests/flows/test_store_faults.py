@@ -137,3 +137,19 @@ async def test_flood_gets_one_notice_then_drops_and_cancel_jumps_the_queue(
     assert order == ["100", "200", "101", "102", "103", "104"]
     await asyncio.sleep(1.05)  # the window passed
     assert (await _submit(store, 300)).status is SubmitStatus.LEASED
+
+
+async def test_a_drainer_that_stalled_past_its_lease_still_commits_if_nobody_took_over(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    store = ConversationStore(redis, keyspace, StoreConfig(lease=timedelta(milliseconds=100)))
+    lease = (await _submit(store, 1)).lease
+    assert lease is not None
+    await _submit(store, 2)
+    await asyncio.sleep(0.15)  # a slow turn: the lease expired, but no one else drains
+    assert await store.commit(lease, KEEP) is CommitStatus.COMMITTED
+    assert lease.item is not None and lease.item.update_id == "2"
+    assert (await _submit(store, 3)).status is SubmitStatus.QUEUED  # held again for update 2
+    assert await store.commit(lease, KEEP) is CommitStatus.COMMITTED
+    assert await store.commit(lease, KEEP) is CommitStatus.COMMITTED
+    assert lease.item is None and (await store.read(CID)).version == 3
