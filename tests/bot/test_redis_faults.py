@@ -132,3 +132,68 @@ async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
                              register_webhook=False):
             [welcome] = await bot_api.replies(alice.id, 1, within=10)
     assert "r:650100" in str(welcome.get("reply_markup"))
+
+
+async def test_first_requests_after_a_quick_restart_do_not_fail_on_stale_connections(
+    bot_api: FakeBotApi, tmp_path: Path, key_prefix: str
+) -> None:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        async with open_runtime(server.url, key_prefix=key_prefix, dialog=GapDialog.create()) as rt, \
+                start_bot(bot_api, "aiogram", "webhook", rt.redis, rt.make_service, key_prefix=key_prefix,
+                          register_webhook=False) as bot:
+            url = f"http://127.0.0.1:{bot.webhook_port}{WEBHOOK_PATH}"
+            users = [User(3100 + n, f"用户{n}") for n in range(4)]
+            statuses: list[int] = []
+            warm = [{"update_id": 200 + n, **bot_api.message_update(u, Chat(u.id), "/start")}
+                    for n, u in enumerate(users)]
+            await asyncio.gather(*(_deliver(url, u, statuses) for u in warm))  # several pooled connections
+            assert statuses == [200] * 4
+            server.stop(signal.SIGKILL)
+            server.start()  # nothing was sent meanwhile: every pooled connection is now stale
+            statuses.clear()
+            after = [{"update_id": 300 + n, **bot_api.message_update(u, Chat(u.id), "宁波")}
+                     for n, u in enumerate(users)]
+            await asyncio.gather(*(_deliver(url, u, statuses) for u in after))
+            assert statuses == [200] * 4  # each at its first attempt
+            for u in users:
+                await bot_api.wait_for(lambda u=u: len(bot_api.sent(u.id)) >= 2, within=10)
+            assert not any(m["text"] == BUSY_NOTICE for m in bot_api.sent())
+    finally:
+        server.stop()
+
+
+async def test_polling_keeps_the_update_while_redis_is_away(
+    bot_api: FakeBotApi, tmp_path: Path, key_prefix: str
+) -> None:
+    """Polling: Telegram will not deliver a confirmed update again, so the worker keeps it."""
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        async with open_runtime(server.url, key_prefix=key_prefix, dialog=GapDialog.create()) as rt, \
+                start_bot(bot_api, "aiogram", "polling", rt.redis, rt.make_service, key_prefix=key_prefix):
+            alice = Chat(ALICE.id)
+            cid = f"telegram:{bot_api.bot_user['id']}:{alice.id}:-:{alice.id}"
+
+            async def committed(version: int) -> ConversationState:
+                async with asyncio.timeout(15):
+                    while (record := await rt.store.read(cid)).version < version:
+                        await asyncio.sleep(0.05)
+                return ConversationState.loads(record.state)
+
+            await bot_api.say(ALICE, alice, "/start")
+            await committed(1)  # replies go out before the commit: wait for the commit itself
+            server.stop(signal.SIGKILL)
+            await bot_api.say(ALICE, alice, "乌鲁木齐")
+            await bot_api.say(ALICE, alice, "灵活就业，断了4个月")
+            await bot_api.wait_for(lambda: _busy(bot_api, alice.id), within=10)
+            await bot_api.wait_for(lambda: bot_api.pending == 0, within=10)  # confirmed to Telegram
+            await asyncio.sleep(1.0)
+            assert _busy(bot_api, alice.id) == 1
+            server.start()
+            stored = (await committed(3)).slots
+            assert (stored.get("region"), stored.get("insurance_type"), stored.get("gap_months")) == \
+                ("650100", "flexible", 4)
+            texts = [m["text"] for m in bot_api.sent(alice.id)]
+            assert len(texts) == len(set(texts)), texts  # nothing answered twice
+    finally:
+        server.stop()
