@@ -147,7 +147,6 @@ class ConversationStore:
             keep_ids=self.config.recent_ids,
             seen_s=max(1, int(self.config.seen_window.total_seconds())),
             tombstone_ms=min(_ms(self.config.tombstone_ttl), ttl_ms),
-            hint_ms=self._hint_ms,
             flood_max=self.config.flood_limit,
             flood_ms=_ms(self.config.flood_window),
         )
@@ -215,7 +214,7 @@ class ConversationStore:
             change = b"w" + pack_state(state)
         cid = lease.conversation_id
         keys: tuple[str, ...] = self.keys.all_of(cid)
-        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change)
+        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change, int(time.time()))
         if not self.cluster:
             keys, args = (*keys, self.keys.pending), (*args, cid)
         reply = await self._scripts.commit(self.redis, keys, args)
@@ -258,8 +257,8 @@ class ConversationStore:
         """Conversations last submitted to at least `recover_after` ago: (cid, hint score)."""
         now = _now_ms()
         cutoff = now - _ms(self.config.recover_after)
-        if self.cluster:  # hints are not trimmed by the submit script there
-            await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
+        # Hints left by drainers that died for good: trimmed here, off the hot path.
+        await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
         rows = await self.redis.zrangebyscore(
             self.keys.pending, "-inf", cutoff, start=0, num=limit, withscores=True
         )
