@@ -104,6 +104,33 @@ async def test_redis_killed_users_told_once_nothing_lost_service_back_at_once(
             assert {k: stored.get(k) for k in slots} == slots, chat
 
 
+async def test_redis_lost_mid_turn_the_update_is_applied_once_after_it_returns(
+    bot_api: FakeBotApi, tmp_path: Path, key_prefix: str
+) -> None:
+    async with _bot_on_own_redis(bot_api, tmp_path / "redis", key_prefix) as (server, rt, bot):
+        url = f"http://127.0.0.1:{bot.webhook_port}{WEBHOOK_PATH}"
+        alice = Chat(ALICE.id)
+        cid = f"telegram:{bot.me.id}:{alice.id}:-:{alice.id}"
+        statuses: list[int] = []
+        await _deliver(url, {"update_id": 400, **bot_api.message_update(ALICE, alice, "/start")}, statuses)
+        bot_api.hold_next("sendMessage", 1.0)  # the next reply is on its way when Redis dies
+        telegram = asyncio.create_task(
+            _deliver(url, {"update_id": 401, **bot_api.message_update(ALICE, alice, "乌鲁木齐")}, statuses))
+        await bot_api.wait_for(lambda: len(bot_api.calls_of("sendMessage")) >= 2, within=10)
+        server.stop(signal.SIGKILL)  # mid-turn: queued and leased, reply in flight, not committed
+        await asyncio.sleep(1.5)  # longer than the lease
+        server.start()
+        back = time.monotonic()
+        async with asyncio.timeout(10):
+            await telegram
+            while (record := await rt.store.read(cid)).version < 2:  # noqa: ASYNC110 - polling Redis
+                await asyncio.sleep(0.02)
+        print(f"mid-turn loss: update applied {time.monotonic() - back:.2f}s after Redis returned")
+        assert record.version == 2 and 500 in statuses
+        assert ConversationState.loads(record.state).slots.get("region") == "650100"
+        assert await rt.redis.exists(rt.store.keys.inbox(cid), rt.store.keys.lease(cid)) == 0
+
+
 async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
     bot_api: FakeBotApi, single_redis_url: str, key_prefix: str, redis: Any
 ) -> None:
