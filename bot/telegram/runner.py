@@ -75,7 +75,7 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 0.25, grace: float = 3.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.5, grace: float = 3.0) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds

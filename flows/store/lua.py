@@ -23,10 +23,10 @@ The store's tunables (TTL, lease, ...) are compiled into the scripts as constant
 (`build_scripts`), which keeps the per-call arguments to the few values that change.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1} queued (someone else drains) | {3} over the flood limit,
+  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains) | {3} over the flood limit,
            send the notice | {4} over the flood limit, dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
-  acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, body, next_id, next_payload}
+  acquire  {0} inbox empty | {1, ms the lease has left} lease held elsewhere | {2, v, body, next_id, next_payload}
   commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
            | {1, v, next_id, next_payload} done, lease renewed, here is the next update
   renew, release   1 when the caller held the lease, else 0
@@ -110,7 +110,7 @@ redis.call('HSET', KEYS[3], uid, ARGV[2])
 redis.call('PEXPIRE', KEYS[2], TTL_MS)
 redis.call('PEXPIRE', KEYS[3], TTL_MS)
 if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end  -- trimmed by `recover`
-if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1} end
+if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1, redis.call('PTTL', KEYS[4])} end
 local nid, npayload = next_item()
 if nid == uid then return {2, v, body, nid} end
 return {2, v, body, nid, npayload}
@@ -119,7 +119,7 @@ return {2, v, body, nid, npayload}
 _ACQUIRE = """
 -- ARGV: lease token
 if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
-if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1} end
+if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1, redis.call('PTTL', KEYS[4])} end
 local v, _, _, body = read_record()
 local nid, npayload = next_item()
 return {2, v, body, nid, npayload}
