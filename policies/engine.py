@@ -62,16 +62,11 @@ from policies.schema import (
     RetireeBackpay,
     RuleFile,
 )
+from policies.wording import CONFIDENCE_LABEL, VERDICT_TEXT, money, pct
 
 NATIONAL_CODE = "000000"
 NATIONAL_REGION = Region(NATIONAL_CODE, "全国", Level.NATIONAL, None, "全国")
 LEVEL_RANK = {Level.NATIONAL: 0, Level.PROVINCE: 1, Level.CITY: 2, Level.COUNTY: 3}
-CONFIDENCE_LABEL = {
-    Confidence.OFFICIAL: "官方文件",
-    Confidence.OFFICIAL_REPLY: "官方答复（转载）",
-    Confidence.CONTENT_SITE: "非官方网站",
-}
-VERDICT_TEXT = {BackpayVerdict.YES: "可以补缴", BackpayVerdict.CONDITIONAL: "有条件补缴", BackpayVerdict.NO: "不能补缴"}
 NOTE_NATIONAL_ONLY = "未找到本地规定：按全国通行做法回答，请拨打12393核实"
 NOTE_CONTENT_SITE = "部分内容来自非官方网站（见来源），仅供参考，具体以当地医保经办机构的规定为准"
 NOTE_ESTIMATE = "费用为按公式的估算，实际金额以当地医保/税务部门核定为准"
@@ -87,16 +82,6 @@ class RegionLookup(Protocol):
     def get(self, code: str) -> Region | None: ...
 
     def chain(self, code: str) -> list[Region]: ...
-
-
-def pct(rate: float) -> str:
-    """0.107 -> "10.7%", 0.0005 -> "0.05%"."""
-    return f"{rate * 100:.4f}".rstrip("0").rstrip(".") + "%"
-
-
-def money(amount: float) -> str:
-    """Yuan with two decimals, trailing ".00" kept off for whole amounts."""
-    return f"{amount:.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,7 +488,15 @@ class RuleBook:
             notes=tuple(notes),
             trace=tuple(b.trace),
             missing_inputs=tuple(dict.fromkeys(missing)),
-            extra={"backpay_deadline": core.deadline} if core.deadline else {},
+            local_rule=rule_level is not Level.NATIONAL,
+            steps_apply_if=None,
+            waiting_days=None,
+            gap_days=None,
+            backpay_deadline=core.deadline,
+            re_enrol=None,
+            employer_duty=None,
+            disagreements=(),
+            as_of=None,
         )
 
 
@@ -738,7 +731,8 @@ def _employee(b: _Build, q: Query, gap: int | None, gap_since: date | None, miss
     cost = _cost(b, q, itype, cause, gap, gap_since, late_fee, missing)
     if late_fee.daily_rate is not None and gap_since is not None:
         amount = cost.late_fee if cost is not None else None
-        late_fee = LateFee(late_fee.daily_rate, late_fee.payer, _late_days(gap_since, q.on), amount)
+        late_fee = LateFee(late_fee.daily_rate, late_fee.payer, _late_days(gap_since, q.on), amount,
+                           late_fee.certain)
     if itype is InsuranceType.FLEXIBLE:
         window = b.value("declaration_window")
         if isinstance(window, DayWindow):
@@ -785,6 +779,9 @@ def _late_fee_rule(b: _Build, cause: Cause) -> LateFee:
         else:
             payer = mapping.get(cause, LateFeePayer.NONE)
         b.use("late_fee.payer", payers, str(payer), payers.line)
+        # Certain: the law binds employers; an individual's fee only where a local rule says so.
+        certain = payer is LateFeePayer.EMPLOYER or payers.level is not Level.NATIONAL
+        return LateFee(rate, payer, certain=certain)
     return LateFee(rate, payer)
 
 
