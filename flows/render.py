@@ -49,6 +49,8 @@ def _channel_lines(answer: Answer) -> list[str]:
     online = [c.name for c in answer.channels if c.kind == "online"]
     offline = [c.name for c in answer.channels if c.kind == "offline"]
     lines = []
+    if (online or offline) and answer.steps_apply_if:
+        lines.append(f"以下办理方式和费用仅适用于：{answer.steps_apply_if}")
     if online:
         lines.append("线上办理：" + "；".join(online))
     if offline:
@@ -57,9 +59,13 @@ def _channel_lines(answer: Answer) -> list[str]:
 
 
 def _when_lines(answer: Answer) -> list[str]:
+    instead: list[str] = []
     if answer.re_enrol is not None:
         r = answer.re_enrol
-        return ["现在可以做的：" + r.how, "待遇：" + r.benefits_from, *(["影响：" + "；".join(r.loses)] if r.loses else [])]
+        lead = "现在可以做的：" if answer.can_backpay is BackpayVerdict.NO else "如不符合上述条件："
+        instead = [lead + r.how, "待遇：" + r.benefits_from, *(["影响：" + "；".join(r.loses)] if r.loses else [])]
+    if answer.can_backpay is BackpayVerdict.NO:
+        return instead
     when = "等待期 " + wording.wait_text(answer)
     if answer.benefits_resume:
         when += f"；如今天办完补缴，预计 {answer.benefits_resume.isoformat()} 起恢复报销"
@@ -67,6 +73,7 @@ def _when_lines(answer: Answer) -> list[str]:
         "什么时候能用：" + when,
         "断缴期间的医药费：" + wording.retroactive_text(answer.retroactive),
         "连续缴费年限：" + wording.continuity_text(answer.continuity_reset),
+        *instead,
     ]
 
 

@@ -105,6 +105,7 @@ class SourceRef:
     id: str  # e.g. "seed:004_278633159ec3df58" or "law:社会保险法#86"
     title: str
     confidence: Confidence
+    verified: bool = True  # False: the title/date is our description, not a checked title
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +287,8 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _source_json(s: SourceRef) -> dict[str, str]:
-    return {"id": s.id, "title": s.title, "confidence": str(s.confidence)}
+def _source_json(s: SourceRef) -> dict[str, Any]:
+    return {"id": s.id, "title": s.title, "confidence": str(s.confidence), "verified": s.verified}
 
 
 def _re_enrol_json(r: ReEnrolment | None) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies import wording as w
-from policies.model import Answer
+from policies.model import Answer, BackpayVerdict
 
 
 def render_text(answer: Answer) -> str:
@@ -22,7 +22,7 @@ def render_text(answer: Answer) -> str:
         lines += [f"  · {'线上' if c.kind == 'online' else '线下'}：{c.name}" for c in a.channels]
     if a.materials:
         lines.append("所需材料：" + "；".join(a.materials))
-    if a.retiree is None and a.re_enrol is None:
+    if a.retiree is None and a.can_backpay is not BackpayVerdict.NO:
         lines.append(f"待遇等待期：{w.wait_text(a)}")
         if a.benefits_resume:
             lines.append(f"如今天缴费，预计 {a.benefits_resume.isoformat()} 起恢复医保待遇")
@@ -61,7 +61,7 @@ def render_text(answer: Answer) -> str:
         lines.append("补充以下信息可以得到更准确的答复："
                      + "；".join(w.MISSING_TEXT.get(m, m) for m in a.missing_inputs))
     lines.append("依据：")
-    lines += [f"  · {w.source_line(s.title, s.confidence)}" for s in a.sources]
+    lines += [f"  · {w.source_line(s)}" for s in a.sources]
     lines.append(f"规则层级：{w.LEVEL_TEXT[a.rule_level]}" + ("" if a.local_rule else "（全国通行做法）"))
     return "\n".join(lines)
 
@@ -69,7 +69,8 @@ def render_text(answer: Answer) -> str:
 def _re_enrol_lines(a: Answer) -> list[str]:
     r = a.re_enrol
     assert r is not None
-    lines = [f"现在可以做的：{r.how}"]
+    lead = "如不符合上述条件" if a.can_backpay is BackpayVerdict.CONDITIONAL else "现在可以做的"
+    lines = [f"{lead}：{r.how}"]
     if r.channels:
         lines.append("  参保渠道：" + "；".join(c.name for c in r.channels))
     if r.materials:

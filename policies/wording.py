@@ -18,6 +18,7 @@ from policies.model import (
     LateFeePayer,
     Level,
     Scheme,
+    SourceRef,
 )
 
 VERDICT_TEXT = {BackpayVerdict.YES: "可以补缴", BackpayVerdict.CONDITIONAL: "有条件补缴", BackpayVerdict.NO: "不能补缴"}
@@ -140,5 +141,7 @@ def late_fee_text(fee: LateFee) -> str | None:
     return text
 
 
-def source_line(title: str, confidence: Confidence) -> str:
-    return f"{title}（{CONFIDENCE_LABEL[confidence]}）"
+def source_line(source: SourceRef) -> str:
+    """A source as the answer lists it; an unchecked title is said to be a description."""
+    checked = "" if source.verified else "；标题未经核实，为内容概述"
+    return f"{source.title}（{CONFIDENCE_LABEL[source.confidence]}{checked}）"
