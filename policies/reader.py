@@ -40,7 +40,7 @@ class Reader:
         self.notes: dict[str, None] = {}  # insertion-ordered sets
         self.disagreements: dict[str, None] = {}
         self.as_of: date | None = None
-        self._seen: set[int] = set()
+        self._seen: set[tuple[str, int]] = set()  # entries (file, line) already counted
 
     # -- reading -----------------------------------------------------------------------------------
     def value(self, key: str, field: str | None = None) -> Any:
@@ -112,9 +112,9 @@ class Reader:
     def record(self, field: str, e: Entry, value: str, line: int) -> None:
         """Trace that ``field`` came from entry ``e`` (line ``line`` of its file)."""
         self.trace.append(TraceEntry(field, value, e.region_code, e.level, e.file, line, tuple(r.id for r in e.refs)))
-        if id(e) in self._seen:  # sources, note and disputes depend on the entry alone
+        if (e.file, e.line) in self._seen:  # sources, note and disputes depend on the entry alone
             return
-        self._seen.add(id(e))
+        self._seen.add((e.file, e.line))
         for ref in e.refs:
             self.sources.setdefault(ref.id, ref)
         if e.as_of is not None and (self.as_of is None or e.as_of > self.as_of):
@@ -154,6 +154,8 @@ def shown(value: Any) -> str:
         return "；".join(i.text for i in value.items)
     if isinstance(value, ListItem):
         return value.text
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
 
 
