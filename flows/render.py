@@ -142,6 +142,10 @@ def _details(answer: Answer) -> str:
         _cost_block(answer), _late_fee_line(answer), _retiree_line(answer),
         _materials_line(answer), _hotlines_line(answer),
     ]
+    if answer.disagreements:
+        parts.append("\n".join(answer.disagreements))
+    if answer.as_of is not None:
+        parts.append(f"以上为{wording.as_of_text(answer.as_of)}")
     if answer.notes:
         parts.append("ℹ️ 说明：\n" + "\n".join(f"• {n}" for n in answer.notes[:MAX_NOTES]))
     parts.append(_sources_block(answer))
