@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
-import cn2an
-
 from flows import texts
 from flows.messages import OutMessage
-from policies.model import Answer, BackpayVerdict, Confidence, LateFeePayer
+from policies import wording
+from policies.model import Answer, BackpayVerdict, Confidence
 
 MAX_MESSAGE_CHARS = 3500  # under Telegram's 4096 with room for adapters' additions
 MAX_SOURCES = 8
@@ -25,22 +22,10 @@ CONFIDENCE_LABELS = {
     Confidence.OFFICIAL_REPLY: "官方答复（转载）",
     Confidence.CONTENT_SITE: "网络资料，仅作线索",
 }
-PAYER_LABELS = {
-    LateFeePayer.EMPLOYER: "由单位承担，个人不交",
-    LateFeePayer.INSURED: "由个人承担",
-    LateFeePayer.FUND: "由失业保险基金代缴，个人不交",
-    LateFeePayer.NONE: "无",
-}
-
-
-@functools.lru_cache(maxsize=64)
-def _chinese_integer(value: int) -> str:
-    """5 -> "五". Cached: cn2an's input checks cost ~15 µs and late-fee rates are a handful of values."""
-    return str(cn2an.an2cn(str(value)))
 
 
 def _money(value: float) -> str:
-    return f"{value:,.2f}"
+    return wording.money(value)
 
 
 def _clip(text: str) -> str:
@@ -51,7 +36,8 @@ def _heading(answer: Answer) -> str:
     region = answer.region.full_name or answer.region.name
     kind = TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
     gap = f"，断缴 {answer.gap_months} 个月" if answer.gap_months else ""
-    return f"📍 {region} · {kind}{gap}"
+    first = wording.headline(answer)
+    return (f"{first}\n" if first else "") + f"📍 {region} · {kind}{gap}"
 
 
 def _verdict_line(answer: Answer) -> str:
@@ -63,6 +49,8 @@ def _channel_lines(answer: Answer) -> list[str]:
     online = [c.name for c in answer.channels if c.kind == "online"]
     offline = [c.name for c in answer.channels if c.kind == "offline"]
     lines = []
+    if (online or offline) and answer.steps_apply_if:
+        lines.append(f"以下办理方式和费用仅适用于：{answer.steps_apply_if}")
     if online:
         lines.append("线上办理：" + "；".join(online))
     if offline:
@@ -71,13 +59,21 @@ def _channel_lines(answer: Answer) -> list[str]:
 
 
 def _when_lines(answer: Answer) -> list[str]:
-    when = f"等待期 {answer.waiting_months} 个月" if answer.waiting_months > 0 else "无等待期"
+    instead: list[str] = []
+    if answer.re_enrol is not None:
+        r = answer.re_enrol
+        lead = "现在可以做的：" if answer.can_backpay is BackpayVerdict.NO else "如不符合上述条件："
+        instead = [lead + r.how, "待遇：" + r.benefits_from, *(["影响：" + "；".join(r.loses)] if r.loses else [])]
+    if answer.can_backpay is BackpayVerdict.NO:
+        return instead
+    when = "等待期 " + wording.wait_text(answer)
     if answer.benefits_resume:
         when += f"；如今天办完补缴，预计 {answer.benefits_resume.isoformat()} 起恢复报销"
     return [
         "什么时候能用：" + when,
-        "断缴期间的医药费：" + ("补缴后可以申请报销（零星报销）" if answer.retroactive else "一般不能报销"),
-        "连续缴费年限：" + ("会重新计算（清零）" if answer.continuity_reset else "不受影响"),
+        "断缴期间的医药费：" + wording.retroactive_text(answer.retroactive),
+        "连续缴费年限：" + wording.continuity_text(answer.continuity_reset),
+        *instead,
     ]
 
 
@@ -105,17 +101,8 @@ def _cost_block(answer: Answer) -> str | None:
 
 
 def _late_fee_line(answer: Answer) -> str | None:
-    fee = answer.late_fee
-    if not fee.daily_rate:
-        return None
-    per_10k = fee.daily_rate * 10000
-    spoken = _chinese_integer(int(per_10k)) if float(per_10k).is_integer() else f"{per_10k:g}"
-    line = f"⏱ 滞纳金：按日万分之{spoken}（{fee.daily_rate * 100:g}%）"
-    if fee.days:
-        line += f"，约 {fee.days} 天"
-    if fee.amount:
-        line += f"，约 {_money(fee.amount)} 元"
-    return line + f"；{PAYER_LABELS[fee.payer]}"
+    text = wording.late_fee_text(answer.late_fee)
+    return f"⏱ 滞纳金：{text}" if text else None
 
 
 def _retiree_line(answer: Answer) -> str | None:
@@ -155,6 +142,10 @@ def _details(answer: Answer) -> str:
         _cost_block(answer), _late_fee_line(answer), _retiree_line(answer),
         _materials_line(answer), _hotlines_line(answer),
     ]
+    if answer.disagreements:
+        parts.append("\n".join(answer.disagreements))
+    if answer.as_of is not None:
+        parts.append(f"以上为{wording.as_of_text(answer.as_of)}")
     if answer.notes:
         parts.append("ℹ️ 说明：\n" + "\n".join(f"• {n}" for n in answer.notes[:MAX_NOTES]))
     parts.append(_sources_block(answer))

@@ -323,7 +323,8 @@ def test_reminder_before_the_backpay_window_closes(dialog: GapDialog) -> None:
     kinds = {e.kind: e for e in chat.turns[-1].effects if isinstance(e, ScheduleReminder)}
     answer = dialog.advisor.answer(chat.state.slots, TODAY)
     assert answer is not None
-    deadline = answer.extra["backpay_deadline"]
+    deadline = answer.backpay_deadline
+    assert deadline is not None
     assert kinds["window_closing"].due < deadline
     assert deadline.isoformat() in kinds["window_closing"].text
 
