@@ -28,7 +28,7 @@ def monthly_base(r: Reader, q: Query, itype: InsuranceType) -> tuple[float | Non
         base, note = q.monthly_base, "按您提供的缴费基数"
         if limits is not None and not limits.low <= base <= limits.high:
             base = min(max(base, limits.low), limits.high)
-            note = f"您提供的基数超出当地范围（{money(limits.low)}–{money(limits.high)}元），按{money(base)}元计算"
+            note = f"您提供的基数不在当地范围内（{money(limits.low)}–{money(limits.high)}元），按{money(base)}元计算"
         return base, note
     if itype is InsuranceType.FLEXIBLE:
         share = r.value("flexible_base_ratio", "cost.flexible_base_ratio")
@@ -72,7 +72,9 @@ def estimate(r: Reader, q: Query, gap: int, gap_since: date, fee: LateFee, cause
     principal = round(monthly * gap, 2)
     formula = f"{money(base)} × {rate_text} × {gap}个月 = {money(principal)}元"
     serious = 0.0
-    serious_entry = r.entry("serious_illness", "cost.serious_illness")
+    # The only source (湖南, seed 000) adds the serious-illness fee to the employee formula; the
+    # flexible formula it gives is base × 60% × 8% alone.
+    serious_entry = r.entry("serious_illness", "cost.serious_illness") if itype is InsuranceType.EMPLOYEE else None
     if serious_entry is not None:
         if serious_entry.value is None:
             r.note("另需缴纳大病保险费，金额以当地规定为准（未计入估算）")

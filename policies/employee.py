@@ -55,16 +55,19 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
     elif monthly_base(r, q, itype)[0] is None:
         missing.append("monthly_base")  # worth asking for now: the cost needs it once the gap is known
     if itype is InsuranceType.FLEXIBLE:
-        window = r.value("declaration_window")
-        if isinstance(window, DayWindow):
-            _window_note(r, window, q.on)
+        window = r.entry("declaration_window")
+        if window is not None and isinstance(window.value, DayWindow):
+            _window_note(r, window.value, q.on, said=window.note is not None)
     due = deadline(r, o, gap_since, q.on) if gap_since is not None and verdict is BackpayVerdict.YES else None
     return replace(core, late_fee=fee, cost=cost, deadline=due)
 
 
-def _window_note(r: Reader, window: DayWindow, on: date) -> None:
+def _window_note(r: Reader, window: DayWindow, on: date, said: bool) -> None:
+    """The declaration window, unless the rule's own note already says it (天津 said it twice), and
+    whether today is outside it."""
     inside = on.day >= window.from_day or on.day <= window.to_day
-    text = f"个人缴费人员每月{window.from_day}日至次月{window.to_day}日办理申报缴费"
+    parts = [] if said else [f"个人缴费人员每月{window.from_day}日至次月{window.to_day}日办理申报缴费"]
     if not inside:
-        text += f"；今天不在申报期内，下一申报期从本月{window.from_day}日开始"
-    r.note(text)
+        parts.append(f"今天不在申报缴费时间内，下一次从本月{window.from_day}日起可申报缴费")
+    if parts:
+        r.note("；".join(parts))
