@@ -15,6 +15,8 @@ from policies.verdict import Outcome, deadline, decide, general, resume_date
 
 NO_RULE = "未找到适用的补缴规定，请咨询当地医保经办机构"
 FLEXIBLE_CAUSE_NOTE = "灵活就业人员自行缴费，按个人原因断缴处理；如系单位原因，请说明"
+# An employee who has not said why: the answer is for their own gap (a "no" too), and says the other case.
+EMPLOYER_CAUSE_NOTE = "以上按个人原因断缴回答；若断缴是单位原因造成的，由单位补缴欠费和滞纳金，个人无需缴纳滞纳金"
 NATIONAL_WAIT_NOTE = "当地规定未说明等待期，等待期按全国通行做法估算"
 NO_RULE_OUTCOME = Outcome(BackpayVerdict.CONDITIONAL, NO_RULE, "当地允许补缴的", None, None, None, None, None,
                           Level.NATIONAL, Level.NATIONAL, False, ())
@@ -27,6 +29,7 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
         r.note(FLEXIBLE_CAUSE_NOTE)
     if itype is InsuranceType.EMPLOYEE and q.cause is Cause.UNKNOWN:
         missing.append("cause")
+        r.note(EMPLOYER_CAUSE_NOTE)
     o = decide(r) or NO_RULE_OUTCOME
     verdict, condition, applies_if = o.backpay, o.condition, o.applies_if
     waiting, wait_days = o.waiting_months, o.waiting_days

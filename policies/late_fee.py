@@ -15,8 +15,6 @@ from policies.dates import first_of_month
 from policies.model import Cause, LateFee, LateFeePayer, Level
 from policies.reader import Reader
 
-EMPLOYER_CAUSE_NOTE = "若断缴是单位原因造成的，欠费和滞纳金由单位承担，个人无需缴纳滞纳金"
-
 
 def late_fee_rule(r: Reader, asked_cause: Cause) -> LateFee:
     """Rate and payer for this cause (``asked_cause`` may be unknown: read as the person's own)."""
@@ -25,8 +23,6 @@ def late_fee_rule(r: Reader, asked_cause: Cause) -> LateFee:
     if payers is None:
         return LateFee(rate, LateFeePayer.NONE)
     mapping: dict[Cause, LateFeePayer] = payers.value
-    if asked_cause is Cause.UNKNOWN:
-        r.note(EMPLOYER_CAUSE_NOTE)
     payer = mapping.get(Cause.PERSONAL if asked_cause is Cause.UNKNOWN else asked_cause, LateFeePayer.NONE)
     certain = payer is LateFeePayer.EMPLOYER or (payer is LateFeePayer.INSURED and payers.level is not Level.NATIONAL)
     return LateFee(rate, payer, certain=certain)
