@@ -60,7 +60,9 @@ def estimate(r: Reader, q: Query, gap: int, gap_since: date, fee: LateFee, cause
              ) -> tuple[CostEstimate | None, LateFee, bool]:
     """The cost of paying back ``gap`` months, the late fee with its days and amount, and whether
     the base was missing (then no cost)."""
-    itype = q.insurance_type
+    # An employer's arrears are employee contributions (employer + personal rate), also when the
+    # person now pays as a flexible worker: the flexible 8% is not what the employer owes.
+    itype = InsuranceType.EMPLOYEE if cause is Cause.EMPLOYER else q.insurance_type
     base, base_note = monthly_base(r, q, itype)
     if base is None:
         return None, fee, True
