@@ -17,7 +17,7 @@ NO_RULE = "未找到适用的补缴规定，请咨询当地医保经办机构"
 FLEXIBLE_CAUSE_NOTE = "灵活就业人员自行缴费，按个人原因断缴处理；如系单位原因，请说明"
 # An employee who has not said why: the answer is for their own gap (a "no" too), and says the other case.
 EMPLOYER_CAUSE_NOTE = "以上按个人原因断缴回答；若断缴是单位原因造成的，由单位补缴欠费和滞纳金，个人无需缴纳滞纳金"
-NATIONAL_WAIT_NOTE = "当地规定未说明等待期，等待期按全国通行做法估算"
+NATIONAL_WAIT_NOTE = "当地规定未说明等待期，以上等待期为全国通行做法"
 NO_RULE_OUTCOME = Outcome(BackpayVerdict.CONDITIONAL, NO_RULE, "当地允许补缴的", None, None, None, None, None,
                           Level.NATIONAL, Level.NATIONAL, False, ())
 
@@ -45,7 +45,8 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
         r.note(NATIONAL_WAIT_NOTE)
     level = least_specific([o.verdict_level, o.wait_level])
     core = Core(verdict, condition, level, o.verdict_level is not Level.NATIONAL, applies_if, waiting, wait_days,
-                resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None)
+                resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None,
+                waiting_range=o.waiting_range if gap is not None and verdict is not BackpayVerdict.NO else None)
     if verdict is BackpayVerdict.NO:
         return core
     fee = late_fee_rule(r, q.cause if itype is InsuranceType.EMPLOYEE else r.cause)

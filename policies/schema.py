@@ -142,6 +142,7 @@ class Band:
     condition: str | None = None
     applies_if: str | None = None  # conditional: whom the cost and steps are for
     waiting_months: int | _Marker | None = None
+    waiting_range: tuple[int, int] | None = None  # with waiting_months unknown: the range a source gives
     waiting_days: int | None = None
     resume: str | None = None  # next_month | after_waiting_months | after_waiting_days
     retroactive: bool | _Marker | None = None

@@ -40,11 +40,13 @@ class Outcome:
     # bands that gave the verdict or the wait: only their notes and disputes are shown (a band that
     # only fills in, say, continuity would otherwise add a note contradicting the local verdict)
     deciding: tuple[tuple[Entry, Band], ...] = ()
+    waiting_range: tuple[int, int] | None = None  # the wait is unknown; a source gives this range
 
     @property
     def terms(self) -> tuple[object, ...]:
         """What paying back gets (a change of these is a deadline)."""
-        return (self.backpay, self.waiting_months, self.waiting_days, self.retroactive, self.continuity_reset)
+        return (self.backpay, self.waiting_months, self.waiting_range, self.waiting_days, self.retroactive,
+                self.continuity_reset)
 
 
 def fits(band: Band, itype: InsuranceType, cause: Cause, gap: int | None, days: int | None) -> bool:
@@ -81,6 +83,8 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
                     counts_days = band.when.counts_days
                 if name == "resume":
                     got["waiting_days"] = band.waiting_days
+                if name == "waiting_months":
+                    got["waiting_range"] = band.waiting_range
         if took or band.note:
             used.append((e, band))
         if took & {"backpay", "waiting_months", "resume"}:
@@ -103,7 +107,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         None if waiting_days is not None else _int(waiting), _int(waiting_days), _text(got.get("resume")),
         _bool(got.get("retroactive")), _bool(got.get("continuity_reset")),
         levels["backpay"], levels.get("waiting_months", levels["backpay"]), counts_days, tuple(used),
-        tuple(deciding),
+        tuple(deciding), got.get("waiting_range") if waiting_days is None else None,  # type: ignore[arg-type]
     )
 
 
@@ -204,6 +208,8 @@ def _describe(o: Outcome) -> str:
         desc += f"，等待期{o.waiting_months}个月"
     elif o.waiting_months == 0:
         desc += "，缴费次月恢复待遇"
+    elif o.waiting_range:
+        desc += f"，等待期{o.waiting_range[0]}–{o.waiting_range[1]}个月（各地不同）"
     if o.continuity_reset:
         desc += "，连续参保年限重新计算"
     return desc

@@ -157,8 +157,8 @@ def test_region_without_local_rules_says_national(dialog: GapDialog) -> None:
 
 def test_long_gap_vs_short_gap_differ(dialog: GapDialog) -> None:
     short, long_ = Chat(dialog), Chat(dialog)
-    short.send("乌鲁木齐单位职工医保断了1个月，公司原因")
-    long_.send("乌鲁木齐单位职工医保断了8个月，公司原因")
+    short.send("乌鲁木齐单位职工医保断了1个月，我自己的原因")
+    long_.send("乌鲁木齐单位职工医保断了8个月，我自己的原因")
     a = dialog.advisor.answer(short.state.slots, TODAY)
     b = dialog.advisor.answer(long_.state.slots, TODAY)
     assert a is not None and b is not None
