@@ -72,7 +72,8 @@ class Reader:
         """Trace a gap band the answer took a field from; ``shown`` false (the band only filled in a
         detail, not the verdict or the wait): its sources count, its note and disputes are not shown."""
         text = f"{band.when.gap_text() or '任何断缴时长'}：{band.backpay or '-'}"
-        self.record("gap_band", e, text, band.line, quiet=not shown)
+        # a detail-only band is traced apart: what decided the verdict (and its confidence) is "gap_band"
+        self.record("gap_band" if shown else "gap_detail", e, text, band.line, quiet=not shown)
         if band.note and shown:
             self.note(band.note)
 
