@@ -24,6 +24,7 @@ from policies.schema import (
     Filter,
     ItemList,
     ListItem,
+    Payers,
     Range,
     ReEnrolRule,
     RequiredYears,
@@ -98,10 +99,12 @@ def p_rate_employee(ctx: Ctx, node: YNode) -> EmployeeRate:
     return EmployeeRate(total, total_max=top)
 
 
-def p_payer_map(ctx: Ctx, node: YNode) -> dict[Cause, LateFeePayer]:
-    f = fields(ctx, node, "value", (), ("employer", "personal"))
+def p_payer_map(ctx: Ctx, node: YNode) -> Payers:
+    f = fields(ctx, node, "value", (), ("employer", "personal", "personal_max_months"))
     opts = tuple(p.value for p in LateFeePayer)
-    return {Cause(k): LateFeePayer(choice(ctx, v, f"payer for {k}", opts)) for k, v in f.items()}
+    limit = f.pop("personal_max_months", None)
+    return Payers({Cause(k): LateFeePayer(choice(ctx, v, f"payer for {k}", opts)) for k, v in f.items()},
+                  integer(ctx, limit, "personal_max_months", 1, 600) if limit is not None else None)
 
 
 def p_ratio_range(ctx: Ctx, node: YNode) -> Range:

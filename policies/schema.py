@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from policies.model import BackpayVerdict, Cause, Confidence, InsuranceType, Level, Scheme, SourceRef
+from policies.model import (
+    BackpayVerdict,
+    Cause,
+    Confidence,
+    InsuranceType,
+    LateFeePayer,
+    Level,
+    Scheme,
+    SourceRef,
+)
 
 
 class _Marker:
@@ -230,6 +239,19 @@ class EmployeeRate:
 class Range:
     low: float
     high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Payers:
+    """Who pays the late fee for each cause; ``personal_max_months``: the source states the
+    individual's fee only for gaps up to this many months (longer ones are local practice)."""
+
+    by_cause: dict[Cause, LateFeePayer]
+    personal_max_months: int | None = None
+
+    def __str__(self) -> str:
+        text = ", ".join(f"{k}: {v}" for k, v in self.by_cause.items())
+        return text + (f" (personal stated up to {self.personal_max_months} months)" if self.personal_max_months else "")
 
 
 @dataclass(frozen=True, slots=True)
