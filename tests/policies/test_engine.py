@@ -201,3 +201,12 @@ def test_a_band_that_only_fills_in_a_detail_is_traced_apart(book: RuleBook) -> N
     assert details == {"policies/rules/000000-national.yaml"}
     assert answer.continuity_reset is False
     assert not any("零星报销" in n for n in answer.notes)
+
+
+def test_the_declaration_window_today_is_a_local_fact_said_once(book: RuleBook) -> None:
+    answer = book.answer(Query("120000", InsuranceType.FLEXIBLE, date(2025, 6, 20), gap_months=2))
+    today = [n for n in answer.notes if n.startswith("今天不在申报缴费时间内")]
+    assert today == ["今天不在申报缴费时间内，下一次从本月26日起可申报缴费"]
+    traced = [t for t in answer.trace if t.field == "declaration_window.today"]
+    assert [(t.value, t.level) for t in traced] == [(today[0], Level.PROVINCE)]
+    assert sum("26日至次月15日" in n for n in answer.notes) == 1
