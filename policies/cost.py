@@ -47,13 +47,16 @@ def _rate(r: Reader, itype: InsuranceType) -> tuple[float, str] | None:
         rate = r.value("rate_flexible", "cost.rate")
         return None if rate is None else (rate, pct(rate))
     er: EmployeeRate | None = r.value("rate_employee", "cost.rate")
-    if er is None:
-        return None
+    return None if er is None else (er.total, rate_text(er))
+
+
+def rate_text(er: EmployeeRate) -> str:
+    """The employee rate as a formula shows it: its parts, or the range it is the low end of."""
     if er.employer is not None and er.personal is not None:
-        return er.total, f"{pct(er.total)}（单位{pct(er.employer)}+个人{pct(er.personal)}）"
+        return f"{pct(er.total)}（单位{pct(er.employer)}+个人{pct(er.personal)}）"
     if er.total_max is not None:
-        return er.total, f"{pct(er.total)}（通常{pct(er.total)}–{pct(er.total_max)}，按低值估算）"
-    return er.total, pct(er.total)
+        return f"{pct(er.total)}（通常{pct(er.total)}–{pct(er.total_max)}，按低值估算）"
+    return pct(er.total)
 
 
 def estimate(r: Reader, q: Query, gap: int, gap_since: date, fee: LateFee, cause: Cause

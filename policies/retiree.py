@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from policies.cost import monthly_base
+from policies.cost import monthly_base, rate_text
 from policies.model import BackpayVerdict, Gender, InsuranceType, Level, Query, RetireeShortfall
 from policies.parts import Core
 from policies.reader import Reader
 from policies.schema import CostReference, EmployeeRate, RequiredYears, RetireeBackpay
-from policies.wording import money, pct
+from policies.wording import money
 
 
 def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
@@ -61,7 +61,7 @@ def _lump_sum(r: Reader, q: Query, shortfall: float, missing: list[str]) -> tupl
     er: EmployeeRate | None = r.value("rate_employee", "retiree.rate") if base is not None else None
     if base is not None and er is not None:
         lump = round(base * er.total * 12 * shortfall, 2)
-        return lump, f"{money(base)} × {pct(er.total)} × 12个月 × {shortfall:g}年 = {money(lump)}元（{base_note}）"
+        return lump, f"{money(base)} × {rate_text(er)} × 12个月 × {shortfall:g}年 = {money(lump)}元（{base_note}）"
     ref: CostReference | None = r.value("retiree_cost_reference", "retiree.cost_reference")
     if ref is not None:
         lump = round(ref.per_year * shortfall, 2)
