@@ -14,7 +14,7 @@ from datetime import date
 from policies.model import Answer, Confidence, LateFeePayer, Level
 
 _DISAGREE = ("另有来源称", "来源说法不一")
-_TIMING = ("申报", "缴费时间", "每月", "日至", "号至", "截止", "期限", "窗口期")
+_TIMING = ("申报缴费", "申报时间", "缴费时间", "日至", "号至", "截止", "期限", "窗口期")
 _WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等")
 _REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
 _VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")

@@ -57,10 +57,11 @@ def ask_region_choice(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.WHICH_REGION, buttons=keyboards.region_rows(candidates)))
 
 
-def ask_gap_edge(ctx: Ctx, low: int, edge: int) -> Turn:
+def ask_gap_edge(ctx: Ctx, low: int, edge: int, prefix: str | None = None) -> Turn:
     """The gap was given loosely and the answer changes at `edge` months: one short question."""
     ctx.state.step = Step.ask("gap_months")
     text = texts.GAP_EDGE.format(months=edge - 1)
+    text = f"{prefix}\n\n{text}" if prefix else text
     return ctx.turn(OutMessage(text, buttons=keyboards.gap_edge_rows(low, edge)))
 
 

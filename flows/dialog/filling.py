@@ -91,7 +91,7 @@ def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) 
         return asking.ask(ctx, missing, prefix)
     edge = _gap_edge(ctx)
     if edge is not None and not ctx.group:
-        return asking.ask_gap_edge(ctx, *edge)
+        return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
     answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
     if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
         return asking.ask(ctx, missing or "region", prefix)
