@@ -149,7 +149,10 @@ def wants_base(answer: Answer, ctx: Ctx) -> bool:
 
 
 def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
-    """What a person would act on: the verdict, the wait, claims for the gap and continuity."""
+    """What a person would act on: the verdict, the wait, claims for the gap, continuity, who pays."""
     if answer is None:
         return None
-    return (answer.can_backpay, answer.waiting_months, answer.retroactive, answer.continuity_reset)
+    return (
+        answer.can_backpay, answer.waiting_months, answer.waiting_days, answer.retroactive,
+        answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
+    )
