@@ -192,6 +192,8 @@ def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
         elif spec.name == "gap_months" and values.get("gap_since"):
             year, month = str(values["gap_since"]).split("-")[:2]
             parts.append(f"{year}年{int(month)}月起断缴")
+        elif spec.name == "gap_months" and isinstance(loose := values.get("gap_range"), list) and len(loose) == 2:
+            parts.append(f"断缴约{loose[0]}–{loose[1]}个月")
         else:
             parts.append(spec.label(value))
     return "，".join(parts)

@@ -56,7 +56,8 @@ def on_text(ctx: Ctx) -> Turn | None:
     before = dict(state.slots)
     state.push_history()
     asking.merge(state.slots, ctx.updates)
-    state.pending.pop("region", None)
+    if "region" in ctx.updates:  # a pending choice of regions stays until a region is given
+        state.pending.pop("region", None)
     if state.answered and set(ctx.updates) == {"monthly_base"}:
         # Only the base changed: the verdict, channels and dates stay; show the new estimate.
         prefix = texts.UPDATED_BASE.format(base=f"{ctx.updates['monthly_base']:g}")

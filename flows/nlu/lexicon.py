@@ -66,7 +66,8 @@ EMPLOYER_CAUSE = re.compile(
 # 工作断的") it is the person's own account, and personal.
 PERSONAL_CAUSE = re.compile(
     r"自己忘|忘了交|忘记交|忘交|忘了续|忘记续|个人原因|自己的原因|我的原因|没钱交|交不起|没钱"
-    r"|自己[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
+    # "自己交的医保断了" says who pays (a self-payer), not whose fault the gap is.
+    r"|自己(?!在?(?:交|缴|买))[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
 )
 UNKNOWN_CAUSE = re.compile(
     r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
