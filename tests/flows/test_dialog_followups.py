@@ -150,3 +150,16 @@ def test_group_answer_offers_private_reminders(dialog: GapDialog) -> None:
     chat = Chat(dialog, kind=ChatKind.GROUP)
     chat.send("乌鲁木齐灵活就业断了2个月")
     assert "a:remind" not in chat.payloads()
+
+
+def test_a_question_while_a_slot_is_pending_is_answered_not_met_with_the_same_question(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("宜昌单位职工医保断了4个月")
+    assert chat.state.step == Step.ask("cause")
+    for question in ("要交多少钱", "能补吗"):
+        [reply] = chat.send(question)
+        assert reply.text.startswith("先按目前知道的情况回答") and "📍 湖北省宜昌市" in reply.text
+        assert "c:employer" in chat.payloads()  # the pending question stays one tap away
+        assert chat.state.step == Step.ask("cause")
+    chat.send(payload="c:employer")
+    assert chat.state.answered and "个人不用交" in chat.text()
