@@ -9,8 +9,8 @@ from flows.dialog import asking, keyboards
 from flows.dialog.context import Ctx, Handler
 from flows.messages import Button, OutMessage
 from flows.reminder_plan import plan_reminders
-from flows.slots import SLOT_SPECS
 from flows.render import render_card, render_topic
+from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
 from flows.turn import ScheduleReminder, Turn
 from policies.model import Answer, BackpayVerdict
