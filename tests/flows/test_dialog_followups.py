@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from flows import texts
-from flows.dialog import GapDialog
+from flows.dialog import PRESS_ACCEPTED, PRESS_META, PRESS_STALE, GapDialog
 from flows.dialog.answering import outcome
 from flows.messages import ChatKind
 from flows.state import ANSWERED, Step
@@ -163,3 +163,12 @@ def test_a_question_while_a_slot_is_pending_is_answered_not_met_with_the_same_qu
         assert chat.state.step == Step.ask("cause")
     chat.send(payload="c:employer")
     assert chat.state.answered and "个人不用交" in chat.text()
+
+
+def test_the_dialog_decides_whether_a_press_is_stale(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐")
+    [reply] = chat.send(payload="t:flexible")
+    assert reply.meta[PRESS_META] == PRESS_ACCEPTED
+    [reply] = chat.send(payload="t:nonsense")
+    assert reply.meta[PRESS_META] == PRESS_STALE and texts.STALE_BUTTON in reply.text
