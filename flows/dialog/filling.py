@@ -93,6 +93,10 @@ def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) 
     edge = _gap_edge(ctx)
     if edge is not None and not ctx.group:
         return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
+    if edge is not None:  # a group is not asked personal details: say the answer turns here
+        months = state.slots.get("gap_months")
+        note = texts.GAP_EDGE_GROUP.format(months=edge[1] - 1, used=months)
+        prefix = f"{prefix}\n{note}" if prefix else note
     answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
     if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
         return asking.ask(ctx, missing or "region", prefix)

@@ -172,3 +172,10 @@ def test_the_dialog_decides_whether_a_press_is_stale(dialog: GapDialog) -> None:
     assert reply.meta[PRESS_META] == PRESS_ACCEPTED
     [reply] = chat.send(payload="t:nonsense")
     assert reply.meta[PRESS_META] == PRESS_STALE and texts.STALE_BUTTON in reply.text
+
+
+def test_in_a_group_a_loose_duration_at_an_edge_is_said_not_picked_silently(dialog: GapDialog) -> None:
+    assert _edge(dialog, "110000", 3, 4)
+    chat = Chat(dialog, kind=ChatKind.GROUP)
+    chat.send("北京灵活就业断了三个多月")
+    assert chat.state.answered and "刚好3个月和超过3个月的结果不同" in chat.text()
