@@ -14,7 +14,9 @@ from policies.loader import RULES_DIR, load_rule_files
 
 TODAY = date(2025, 6, 10)
 RULE_REGIONS = sorted(rf.region_code for rf in load_rule_files(RULES_DIR) if rf.region_code != "000000")
-GAPS = (1, 3, 4, 7, 13, 40)  # either side of the usual 3- and 6-month edges, and long gaps
+GAPS = (1, 3, 4, 7, 13, 40)
+# The longest echo a correction can put before a card.
+LONG_ECHO = "🔄 已改为：新疆维吾尔自治区乌鲁木齐市，灵活就业人员职工医保，断缴约3–4个月，换工作/离职，结果如下（有变化的地方以此为准）："  # either side of the usual 3- and 6-month edges, and long gaps
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +31,10 @@ def test_first_card_fits_350_characters_for_every_type_cause_and_gap(dialog: Gap
         for cause in (Cause.EMPLOYER, Cause.PERSONAL, Cause.UNKNOWN):
             for gap in GAPS:
                 answer = book.answer(Query(code, kind, TODAY, gap_months=gap, cause=cause, years_paid=10.0))
-                card = render_card(answer, TODAY, prefix="好的，已记下：北京市，单位职工医保，断缴5个月，单位原因。")
+                card = render_card(answer, TODAY, prefix=LONG_ECHO, changed=("region",))
                 where = f"{code} {kind} {cause} {gap}"
                 assert len(card.text) <= CARD_MAX_CHARS, where
+                assert card.text.splitlines()[-1].startswith("依据："), where  # never cut away
                 assert card.text.count("结论：") == 1, where
                 assert card.view is not None and card.view.verdict == answer.can_backpay.value, where
                 if answer.can_backpay is BackpayVerdict.NO:  # the verdict governs: no cost, no back-pay
@@ -58,6 +61,14 @@ def test_tianjin_keeps_its_declaration_window_and_pension_requirement(dialog: Ga
     assert "养老保险" in why
     # Local facts come before national generic notes.
     assert why.index("26日至次月15日") < why.index("个人账户不再划入")
+
+
+def test_a_long_reason_is_cut_on_the_card_and_whole_behind_the_basis_button(dialog: GapDialog) -> None:
+    answer = dialog.advisor.rulebook.answer(Query("330200", InsuranceType.FLEXIBLE, TODAY, gap_months=1))
+    assert answer.condition is not None and len(answer.condition) > 120
+    card = render_card(answer, TODAY, prefix=LONG_ECHO).text
+    assert "全文见“依据和说明”" in card
+    assert answer.condition in render_topic(answer, TODAY, {"why"}).text
 
 
 def test_national_practice_says_so_first_and_local_rule_is_labelled(dialog: GapDialog) -> None:
