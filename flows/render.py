@@ -158,7 +158,7 @@ def _cost_rows(answer: Answer, facts: Facts) -> tuple[tuple[str, str], ...]:
         return ()
     rows = [("本金", money(cost.principal))]
     if cost.serious_illness:
-        rows.append(("其中大病保险", money(cost.serious_illness)))
+        rows.append(("大病保险", money(cost.serious_illness)))
     if cost.late_fee:
         rows.append(("滞纳金", money(cost.late_fee)))
     rows.append(("合计", money(cost.total)))

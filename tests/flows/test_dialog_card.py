@@ -95,3 +95,17 @@ def test_employer_gap_puts_nothing_on_the_insured(dialog: GapDialog) -> None:
     card = render_card(answer, TODAY).text
     assert "个人不用交" in card
     assert "由个人承担" not in render_topic(answer, TODAY, {"cost"}).text
+
+
+@pytest.mark.parametrize("code", RULE_REGIONS)
+def test_cost_rows_add_up_and_keep_an_uncertain_late_fee_apart(dialog: GapDialog, code: str) -> None:
+    for kind in (InsuranceType.FLEXIBLE, InsuranceType.EMPLOYEE):
+        answer = dialog.advisor.rulebook.answer(Query(code, kind, TODAY, gap_months=2, monthly_base=5000))
+        rows = render_card(answer, TODAY).view.cost_rows  # type: ignore[union-attr]
+        if not rows:
+            continue
+        labels = [label for label, _ in rows]
+        amounts = [float(amount.removesuffix("元")) for _, amount in rows]
+        total_at = labels.index("合计")
+        assert abs(sum(amounts[:total_at]) - amounts[total_at]) < 0.02, (code, kind, rows)
+        assert all("未计入" in label for label in labels[total_at + 1 :] if label != "个人需交"), rows
