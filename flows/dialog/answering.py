@@ -7,12 +7,12 @@ from typing import Any
 from flows import texts
 from flows.dialog import asking, keyboards
 from flows.dialog.context import Ctx, Handler
-from flows.messages import Button, OutMessage
+from flows.messages import OutMessage
 from flows.reminder_plan import plan_reminders
 from flows.render import render_card, render_topic
 from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
-from flows.turn import ScheduleReminder, Turn
+from flows.turn import Turn
 from policies.model import Answer, BackpayVerdict
 
 # Text intents asking about a part of an answer already given, and the part each one asks for.
@@ -102,26 +102,7 @@ def what_if(ctx: Ctx) -> Turn | None:
 
 
 def offer_reminders(ctx: Ctx) -> Turn:
-    """The reminders this answer implies, offered with one button to set them (nothing is set yet)."""
-    planned = _planned_reminders(ctx)
-    if isinstance(planned, Turn):
-        return planned
-    lines = [texts.REMINDERS_OFFER] + [f"• {r.due.isoformat()}：{r.text}" for r in planned]
-    rows = ((Button(texts.BTN_REMIND_SET, "a:remind_set"),),)
-    return ctx.turn(OutMessage("\n".join(lines), buttons=rows))
-
-
-def set_reminders(ctx: Ctx) -> Turn:
-    """The user asked for the offered reminders: schedule them (worked out again for today)."""
-    planned = _planned_reminders(ctx)
-    if isinstance(planned, Turn):
-        return planned
-    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in planned]
-    return ctx.turn(OutMessage("\n".join(lines)), effects=list(planned))
-
-
-def _planned_reminders(ctx: Ctx) -> list[ScheduleReminder] | Turn:
-    """The engine-implied reminders, or the turn to send instead (no answer yet, a group, none due)."""
+    """The reminders this answer implies (until the reminders engine lands: the existing plan)."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
     if answer is None:
         missing = asking.next_core_slot(ctx.state.slots) or "region"
@@ -135,7 +116,10 @@ def _planned_reminders(ctx: Ctx) -> list[ScheduleReminder] | Turn:
             )
         )
     reminders = plan_reminders(answer, ctx.state.slots, ctx.today)
-    return reminders or ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
+    if not reminders:
+        return ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
+    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
+    return ctx.turn(OutMessage("\n".join(lines)), effects=list(reminders))
 
 
 def off_topic(ctx: Ctx) -> Turn | None:

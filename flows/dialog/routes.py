@@ -33,7 +33,6 @@ BUTTONS: Mapping[str, Handler] = {
     "a:region": filling.other_region,
     "a:base": filling.ask_base,
     "a:remind": answering.offer_reminders,
-    "a:remind_set": answering.set_reminders,
     "a:cost": answering.topic("cost"),
     "a:where": answering.topic("where"),
     "a:when": answering.topic("when"),
