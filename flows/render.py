@@ -115,7 +115,8 @@ def _cost_short(answer: Answer, facts: Facts) -> str | None:
 def _basis_line(answer: Answer, facts: Facts) -> str:
     level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
     as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
-    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of} · 咨询12393"
+    disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
+    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"
 
 
 def render_card(

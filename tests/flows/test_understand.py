@@ -517,3 +517,4 @@ def test_self_payers_are_flexible_workers(regions: RegionIndex, text: str) -> No
 def test_loose_durations_carry_their_range(regions: RegionIndex, text: str, months: int, loose: tuple[int, int] | None) -> None:
     u = read(text, regions)
     assert (u.gap_months, u.gap_range) == (months, loose)
+
