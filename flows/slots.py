@@ -56,9 +56,9 @@ class SlotSpec:
         number = _number(value)
         if number is None or not self.low <= number <= self.high:
             return None
-        return int(number) if self.kind == "months" and number == int(number) else (
-            None if self.kind == "months" else number
-        )
+        if self.kind == "months":  # whole months only
+            return int(number) if number == int(number) else None
+        return number
 
     def label(self, value: Any) -> str:
         """The Chinese echo of a value ("断缴5个月", "单位原因")."""
