@@ -70,7 +70,8 @@ def on_text(ctx: Ctx) -> Turn | None:
     if state.answered:
         changed = tuple(k for k in ctx.updates if before.get(k) != ctx.updates[k])
         return advance(ctx, prefix=_changed_line(ctx, changed), changed=changed)
-    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, ctx.updates)))
+    fresh = {k: v for k, v in ctx.updates.items() if before.get(k) != v} or ctx.updates  # echo what is new
+    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, fresh)))
 
 
 def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
