@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.ops_http import readiness
 from bot.outbound import OutboundLimiter
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
@@ -105,7 +106,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
-                                   settings.webhook_max_body)
+                                   settings.webhook_max_body, readiness(redis, service))
             runner, bot.webhook_port = await start_webhook(app, host, port)
             if settings.webhook_url:
                 await adapter.api.set_webhook(settings.webhook_url, settings.secret)
