@@ -39,6 +39,8 @@ def problem(update: Any) -> str | None:
         _update(update)
     except _Bad as exc:
         return str(exc)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a shape this check did not foresee
+        return f"unreadable {type(exc).__name__}"
     return None
 
 
@@ -107,7 +109,8 @@ def _user(value: Any, what: str) -> None:
 def _chat(value: Any) -> None:
     chat = _obj(value, "chat")
     chat_id = _int(chat.get("id"), -ID_52 + 1, ID_52, "chat.id")
-    if chat_id == 0 or chat.get("type") not in CHAT_TYPES:
+    kind = chat.get("type")
+    if chat_id == 0 or not isinstance(kind, str) or kind not in CHAT_TYPES:
         raise _Bad("chat.id or chat.type invalid")
 
 
