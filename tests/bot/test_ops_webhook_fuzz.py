@@ -13,19 +13,17 @@ import copy
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime
 from bot.telegram.runner import FRAMEWORKS
 from bot.telegram.update_check import problem
-from flows.dialog import GapDialog
 from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
+from tests.bot.test_end_to_end import dialog, runtime  # noqa: F401 - the real core's fixtures
 
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
 BODIES = 2000
@@ -37,17 +35,6 @@ VALUES: tuple[Any, ...] = (
     *OUT_OF_RANGE, 2**31, -1, 0, 1.5, 1e308, "", "x" * 5000, "\u0000", "🙂" * 3000, None, True, False, [], {},
     [1, 2], {"id": 1}, "123", "/start", [[[[[[]]]]]],
 )
-
-
-@pytest.fixture(scope="module")
-def dialog() -> GapDialog:
-    return GapDialog.create()
-
-
-@pytest.fixture
-async def runtime(redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis) -> AsyncIterator[Runtime]:
-    async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog) as rt:
-        yield rt
 
 
 def _seeds(api: FakeBotApi) -> list[dict[str, Any]]:
