@@ -23,9 +23,10 @@ from bot.telegram.runner import FRAMEWORKS
 from bot.telegram.update_check import problem
 from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
-from tests.bot.test_end_to_end import dialog, runtime  # noqa: F401 - the real core's fixtures
+from tests.bot import test_end_to_end
 
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
+dialog, runtime = test_end_to_end.dialog, test_end_to_end.runtime  # the real core's fixtures
 BODIES = 2000
 USER = User(4242, "赵六", "zhaoliu")
 GROUP = Chat(-1001234567, "supergroup", "社区群")
