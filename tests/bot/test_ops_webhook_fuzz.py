@@ -21,9 +21,9 @@ import pytest
 from bot.runtime import Runtime
 from bot.telegram.runner import FRAMEWORKS
 from bot.telegram.update_check import problem
+from tests.bot import test_end_to_end
 from tests.bot.conftest import SECRET, WEBHOOK_PATH, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
-from tests.bot import test_end_to_end
 
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
 dialog, runtime = test_end_to_end.dialog, test_end_to_end.runtime  # the real core's fixtures
