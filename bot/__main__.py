@@ -37,9 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return main_chat(args.user, args.today)
     if args.command == "telegram":
+        from bot.settings import SettingsError, deeplink_key_for, exit_with
         from bot.telegram.runner import load_settings_or_exit, run_telegram
 
         settings = load_settings_or_exit()
+        try:
+            deeplink_key_for("telegram", settings.deeplink_key.get_secret_value())
+        except SettingsError as exc:
+            exit_with(exc)
         logging.getLogger().setLevel(logging.INFO)
         asyncio.run(run_telegram(args.framework, settings))
         return 0

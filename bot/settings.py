@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -157,6 +157,41 @@ def _line(error: dict[str, Any]) -> str:
     return message
 
 
+# Processes that face the public: a forged start payload there would fake a referral source.
+KEYED_PROCESSES = frozenset({"telegram", "wechat", "webhook"})
+MIN_DEEPLINK_KEY = 16
+
+
+def deeplink_key_problem(key: str) -> str | None:
+    """Why `key` may not sign start links of a public bot, or None when it may."""
+    if key == DEFAULT_KEY:
+        return ("DEEPLINK_KEY 未设置（或仍是公开的默认值）：对外服务的进程必须用自己的密钥签发深度链接，"
+                "否则任何人都能伪造来源；生成一个：python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    if len(key) < MIN_DEEPLINK_KEY:
+        return f"DEEPLINK_KEY 太短：至少 {MIN_DEEPLINK_KEY} 个字符，才猜不出来"
+    return None
+
+
+def deeplink_key_for(process: str, configured: str | None) -> str:
+    """The key a process signs and checks start links with.
+
+    telegram, wechat and webhook workers need their own key (SettingsError otherwise);
+    the terminal chat may use the public default; the web chat started locally without
+    settings gets a random key of its own (its links then work only until it restarts).
+    """
+    key = configured or DEFAULT_KEY
+    if process in KEYED_PROCESSES:
+        problem = deeplink_key_problem(key)
+        if problem:
+            raise SettingsError([problem])
+        return key
+    if process == "web" and key == DEFAULT_KEY:
+        import secrets
+
+        return secrets.token_urlsafe(32)
+    return key
+
+
 def load_settings(**overrides: Any) -> TelegramSettings:
     """Read settings from the environment and `.env`; raises SettingsError listing every problem."""
     try:
@@ -170,6 +205,11 @@ def load_settings_or_exit(**overrides: Any) -> TelegramSettings:
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        raise SystemExit(2) from None
+        exit_with(exc)
+
+
+def exit_with(exc: SettingsError) -> NoReturn:
+    """Print each problem on its own line to stderr and exit with status 2."""
+    for line in exc.lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(2) from None

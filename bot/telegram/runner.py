@@ -146,7 +146,7 @@ async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     """Run until SIGINT/SIGTERM: `python -m bot telegram --framework aiogram|ptb`."""
     from bot.runtime import open_runtime
-    from flows.deeplink import DEFAULT_KEY
+    from bot.settings import deeplink_key_for
     from flows.dialog import GapDialog
 
     stop = asyncio.Event()
@@ -154,10 +154,9 @@ async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    key = settings.deeplink_key.get_secret_value()
-    dialog = None
-    if key != DEFAULT_KEY:  # the links printed for community accounts are signed with this key
-        dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
+    # The links printed for community accounts are signed with this key (never the public default).
+    key = deeplink_key_for("telegram", settings.deeplink_key.get_secret_value())
+    dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
     async with open_runtime(settings.redis_url, dialog=dialog) as rt, running_bot(
         framework, settings, redis=rt.redis, make_service=rt.make_service,
         key_prefix=f"{rt.store.keys.prefix}:ob",
