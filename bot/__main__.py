@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from bot.logs import configure_logging
+
 
 def _date(value: str) -> date:
     try:
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the chosen process. Returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     if args.command == "chat":
         from bot.cli_chat import main_chat
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 
@@ -60,3 +61,6 @@ async def test_local_stack_starts_answers_on_both_workers_and_stops(tmp_path: Pa
     assert len(procs) == 3 and all(p.returncode is not None for p in procs)  # redis + 2 workers, reaped
     assert list((tmp_path / "redis").rglob("*.aof")), "redis ran with appendonly yes"
     assert not (tmp_path / "local.json").exists()
+    lines = (tmp_path / "logs" / "webhook1.log").read_text().splitlines()
+    docs = [json.loads(line) for line in lines]  # LOG_FORMAT=json: every line one object
+    assert any("webhook on" in doc["msg"] for doc in docs)
