@@ -48,7 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError as exc:
             exit_with(exc)
         logging.getLogger().setLevel(logging.INFO)
-        asyncio.run(run_telegram(args.framework, settings))
+        from policies import RuleError
+
+        try:
+            asyncio.run(run_telegram(args.framework, settings))
+        except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
+            print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
+            return 2
         return 0
     return 2
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlparse
 
@@ -50,6 +51,8 @@ class TelegramSettings(BaseSettings):
     webhook_max_body: int = Field(default=1_048_576, ge=1024)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     deeplink_key: SecretStr = SecretStr(DEFAULT_KEY)
+    rules_dir: Path | None = None  # rule files to load (and reload on SIGHUP); default: the packaged ones
+    admin_ids: str = ""  # Telegram user ids allowed to send /reload_rules, comma-separated
     outbound_global_per_second: float = Field(default=30.0, gt=0)
     outbound_chat_per_second: float = Field(default=1.0, gt=0)
     outbound_chat_burst: int = Field(default=3, ge=1)
@@ -105,6 +108,20 @@ class TelegramSettings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET 格式不对：只能用 1–256 个 A-Z a-z 0-9 _ - 字符")
         return value
 
+    @field_validator("admin_ids")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)*\s*", value):
+            raise ValueError(f"ADMIN_IDS 格式不对：应为逗号分隔的 Telegram 用户 id，例如 12345,67890，收到 {value!r}")
+        return value
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _rules_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"RULES_DIR 不是一个目录：{value}")
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -134,6 +151,10 @@ class TelegramSettings(BaseSettings):
     @property
     def secret(self) -> str:
         return self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+
+    @property
+    def admins(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.admin_ids.split(",") if part.strip())
 
     def outbound_limits(self) -> OutboundLimits:
         return OutboundLimits(
