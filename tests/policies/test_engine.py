@@ -62,7 +62,8 @@ def test_precedence_county_falls_back_to_city_then_province_then_national(
     city = "employee:\n  late_fee_daily_rate:\n    - since: 2025-01-01\n      value: 0.0009\n      sources: [s004]\n"
     book = _book(tmp_path, regions, city, province=True)
     assert _rate(book, "650102") == 0.0009  # 天山区 -> 乌鲁木齐市
-    assert book.answer(Query("650102", InsuranceType.EMPLOYEE, ON)).rule_level is Level.CITY
+    traced = book.answer(Query("650102", InsuranceType.EMPLOYEE, ON)).trace
+    assert next(t for t in traced if t.field == "late_fee.daily_rate").level is Level.CITY
     assert _rate(book, "650200") == 0.0007  # 克拉玛依市 -> 新疆
     assert _rate(book, "650102", date(2024, 6, 1)) == 0.0007  # city value not yet in force -> province
     assert _rate(book, "410100") == 0.0005  # 郑州 -> national
@@ -143,8 +144,10 @@ def test_cost_formula_shows_its_figures(book: RuleBook) -> None:
     answer = book.answer(Query("430100", InsuranceType.EMPLOYEE, ON, gap_months=4, cause=Cause.PERSONAL))
     assert answer.cost is not None
     assert answer.cost.formula.startswith("6711 × 10.7%（单位8.7%+个人2%） × 4个月 = 2872.31元")
-    assert answer.cost.total == pytest.approx(answer.cost.principal + answer.cost.late_fee)
-    assert answer.late_fee.amount == answer.cost.late_fee
+    # 湖南 has no local rule on an individual's late fee: it is shown apart, never in the total.
+    assert not answer.late_fee.certain and answer.late_fee.amount
+    assert answer.cost.late_fee == 0
+    assert answer.cost.total == pytest.approx(answer.cost.principal + answer.cost.serious_illness)
 
 
 REGION_CODES = ["000000", "410100", "650102", "110105", "120101", "310101", "330203", "371502", "420502",
@@ -172,7 +175,7 @@ def test_every_answer_is_complete_and_consistent(
                 "retroactive", "continuity_reset", "late_fee", "cost", "materials", "sources", "notes"):
         assert key in data
     assert set(data["channels"]) <= {"online", "offline"}
-    assert answer.waiting_months >= 0
+    assert answer.waiting_months is None or answer.waiting_months >= 0
     assert answer.benefits_resume is None or answer.benefits_resume > day
     assert "12393（医保服务热线）" in answer.hotlines and "12333（人社服务热线）" in answer.hotlines
     assert answer.sources, "every answer cites its sources"
@@ -186,3 +189,24 @@ def test_every_answer_is_complete_and_consistent(
     if answer.cost is not None:
         assert answer.cost.total >= answer.cost.principal >= 0
         assert answer.cost.months == (gap or 0)
+
+
+def test_a_band_that_only_fills_in_a_detail_is_traced_apart(book: RuleBook) -> None:
+    # 岳阳's own band gives verdict, wait and claims; national practice only the continuity: the
+    # verdict's trace (and so its confidence) is 岳阳's, the national band is a detail without notes.
+    answer = book.answer(Query("430600", InsuranceType.FLEXIBLE, ON, gap_months=2))
+    deciding = {t.file for t in answer.trace if t.field == "gap_band"}
+    details = {t.file for t in answer.trace if t.field == "gap_detail"}
+    assert deciding == {"policies/rules/43-hunan/430600-yueyang.yaml"}
+    assert details == {"policies/rules/000000-national.yaml"}
+    assert answer.continuity_reset is False
+    assert not any("零星报销" in n for n in answer.notes)
+
+
+def test_the_declaration_window_today_is_a_local_fact_said_once(book: RuleBook) -> None:
+    answer = book.answer(Query("120000", InsuranceType.FLEXIBLE, date(2025, 6, 20), gap_months=2))
+    today = [n for n in answer.notes if n.startswith("今天不在申报缴费时间内")]
+    assert today == ["今天不在申报缴费时间内，下一次从本月26日起可申报缴费"]
+    traced = [t for t in answer.trace if t.field == "declaration_window.today"]
+    assert [(t.value, t.level) for t in traced] == [(today[0], Level.PROVINCE)]
+    assert sum("26日至次月15日" in n for n in answer.notes) == 1
