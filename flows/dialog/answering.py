@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flows import texts
-from flows.dialog import asking, keyboards
+from flows.dialog import asking, edges, keyboards
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.reminder_plan import plan_reminders
@@ -30,7 +28,7 @@ QUESTION_TOPICS = {
 
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
-    message = render_card(answer, ctx.today, prefix=prefix, changed=changed)
+    message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
     rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
     return keyboards.with_rows(message, rows, texts.SUGGESTIONS if not ctx.group else ())
 
@@ -48,8 +46,12 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
     if answer is None:
         missing = asking.next_core_slot(ctx.state.slots) or "region"
         return asking.ask(ctx, missing, prefix or texts.REMIND_NEEDS_ANSWER)
+    edge = edges.gap_edge(ctx)
+    if edge is not None and (both := edges.answer_both(ctx, topics, *edge)) is not None:
+        # The loose gap still straddles an edge: both outcomes, and the short question stays open.
+        return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
-    message = render_topic(answer, ctx.today, topics)
+    message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
     rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
@@ -83,8 +85,11 @@ def _provisional(ctx: Ctx, topics: set[str]) -> Turn | None:
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
     if answer is None or asked is None:
         return None
+    edge = edges.gap_edge(ctx) if asked == "gap_months" else None
+    if edge is not None and (both := edges.answer_both(ctx, topics, *edge)) is not None:
+        return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     spec = SLOT_SPECS[asked]
-    note = texts.PROVISIONAL.format(question=spec.question.rstrip("？?"))
+    note = texts.PROVISIONAL.format(question=spec.question.split("？", 1)[0] + "？")
     message = render_topic(answer, ctx.today, topics)
     return ctx.turn(OutMessage(note + "\n\n" + message.text, buttons=spec.buttons))
 
@@ -159,16 +164,7 @@ def wants_base(answer: Answer, ctx: Ctx) -> bool:
     """The estimate would improve with the user's monthly base, and it has not been given."""
     return (
         answer.can_backpay is not BackpayVerdict.NO
+        and answer.employer_duty is None  # the employer pays: nothing for the person to estimate
         and "monthly_base" in answer.missing_inputs
         and "monthly_base" not in ctx.state.slots
-    )
-
-
-def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
-    """What a person would act on: the verdict, the wait, claims for the gap, continuity, who pays."""
-    if answer is None:
-        return None
-    return (
-        answer.can_backpay, answer.waiting_months, answer.waiting_days, answer.retroactive,
-        answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
     )

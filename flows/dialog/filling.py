@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Any
 
 from flows import texts
-from flows.dialog import answering, asking
+from flows.dialog import answering, asking, edges
 from flows.dialog.context import Ctx
 from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, SLOTS, describe, parse_bare_reply
 from flows.turn import Turn
@@ -96,7 +96,7 @@ def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) 
         missing = None
     if missing is not None and not (ctx.group and missing in PERSONAL_SLOTS):
         return asking.ask(ctx, missing, prefix)
-    edge = _gap_edge(ctx)
+    edge = edges.gap_edge(ctx)
     if edge is not None and not ctx.group:
         return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
     if edge is not None:  # a group is not asked personal details: say the answer turns here
@@ -119,25 +119,10 @@ def _cause_matters(ctx: Ctx) -> bool:
     """Ask for the cause only when the answer depends on it."""
     advisor, slots = ctx.dialog.advisor, ctx.state.slots
     outcomes = {
-        answering.outcome(advisor.answer({**slots, "cause": cause}, ctx.today))
+        edges.outcome(advisor.answer({**slots, "cause": cause}, ctx.today))
         for cause in ("employer", "personal", "job_change")
     }
     return len(outcomes) > 1
-
-
-def _gap_edge(ctx: Ctx) -> tuple[int, int] | None:
-    """(low, edge) when the gap was given loosely ("三个多月") and the answer changes inside its range."""
-    slots = ctx.state.slots
-    loose = slots.get("gap_range")
-    if not (isinstance(loose, list) and len(loose) == 2) or "gap_months" not in slots:
-        return None
-    low, high = int(loose[0]), int(loose[1])
-    first = answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": low}, ctx.today))
-    for months in range(low + 1, high + 1):
-        if answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": months}, ctx.today)) != first:
-            return low, months
-    slots.pop("gap_range", None)  # the same answer across the range: no need to ask
-    return None
 
 
 # ------------------------------------------------------------------------------ buttons

@@ -1,0 +1,100 @@
+"""Conversation tests from trying the bot as new users would (issue 9, second pass): each case is
+one thing a person read that was wrong, repeated or strange."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from flows.dialog import GapDialog
+from flows.render import render_topic
+from flows.state import Step
+from tests.flows.test_dialog import Chat
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def dialog() -> GapDialog:
+    return GapDialog.create()
+
+
+def _buttons(chat: Chat) -> list[str]:
+    return chat.payloads()
+
+
+def test_question_at_an_edge_is_answered_for_both_outcomes(dialog: GapDialog) -> None:
+    """"那怎么办" instead of answering "刚好3个月还是超过3个月": no generic re-ask of the gap, no
+    "。？", no answer labelled with a value the user did not give."""
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    assert chat.state.step == Step.ask("gap_months")
+    reply = chat.send("那怎么办")[0].text
+    assert "断缴多久了" not in reply
+    assert "。？" not in reply
+    assert "断缴3个月" not in reply and "约3–4个月" in reply
+    assert reply.rstrip().endswith("是刚好3个月，还是已经超过3个月？")
+    assert _buttons(chat) == ["g:3", "g:4"]
+    assert chat.state.step == Step.ask("gap_months")  # the short question is still open
+
+
+def test_question_at_an_edge_shows_what_differs_under_each_side(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("北京 灵活就业 断了小半年")
+    assert chat.state.step == Step.ask("gap_months")
+    reply = chat.send("住院能报吗")[0].text
+    assert "【刚好4个月或更短】" in reply and "【超过4个月】" in reply
+    assert reply.index("【刚好4个月或更短】") < reply.index("【超过4个月】")
+
+
+def test_pending_question_is_repeated_short_without_odd_punctuation(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("武汉 快退休了")
+    assert chat.state.step == Step.ask("years_paid")
+    reply = chat.send("要交多少钱")[0].text
+    assert "。？" not in reply and "？？" not in reply
+    assert "一共交了多少年？" in reply and "（例如" not in reply.split("\n\n")[0]
+
+
+def test_loose_gap_without_an_edge_is_not_labelled_as_exact(dialog: GapDialog) -> None:
+    """宜昌 counts days and 3–4 months fall in one band: no question, but the card says "约3–4个月"."""
+    chat = Chat(dialog)
+    reply = chat.send("宜昌 个人交社保 断了三个多月")[0].text
+    assert "约3–4个月（按3个月计算）" in reply
+    assert "断缴3个月" not in reply
+
+
+@pytest.mark.parametrize("text", ["北京 老板忘记交医保5个月了", "杭州 公司3个月没给我交医保"])
+def test_employer_gap_offers_no_base_and_says_whose_payment(dialog: GapDialog, text: str) -> None:
+    chat = Chat(dialog)
+    card = chat.send(text)[0].text
+    assert "a:base" not in _buttons(chat)  # the person pays nothing: no estimate to refine
+    assert "如今天补缴" not in card
+    when = chat.send(payload="a:when")[0].text
+    assert "等待期无等待期" not in when
+    assert "如今天补缴" not in when
+
+
+def test_employer_cost_part_cites_the_sources_of_the_employer_duty(dialog: GapDialog) -> None:
+    """费用明细 for an employer's gap cites what states the employer's duty, not the estimate's base
+    (上海's base figures) nor only the local page on late fees (乌鲁木齐)."""
+    for code in ("310000", "650100"):
+        answer = dialog.advisor.answer(
+            {"region": code, "insurance_type": "employee", "gap_months": 4, "cause": "employer"}, TODAY
+        )
+        assert answer is not None and answer.employer_duty is not None
+        cited = next(p for p in render_topic(answer, TODAY, {"cost"}).text.split("\n\n") if p.startswith("📚"))
+        assert "缴费基数" not in cited
+        for source in answer.employer_duty.sources:
+            assert source.title in cited
+
+
+@pytest.mark.parametrize("text", ["比如说我在成都，公司没给交三个月", "比如 成都 灵活就业 断了2个月"])
+def test_biru_is_a_word_not_a_county(dialog: GapDialog, text: str) -> None:
+    chat = Chat(dialog)
+    reply = chat.send(text)[0].text
+    assert "比如县" not in reply
+    assert "成都市" in reply
+    assert not re.search(r"r:540622", " ".join(_buttons(chat)))
