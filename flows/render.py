@@ -357,7 +357,7 @@ def topic_parts(answer: Answer, on: date, topics: Topics) -> list[str]:
     for topic in TOPICS:
         if topic in topics:
             parts.extend(_PARTS[topic](answer, facts))
-    if "why" not in topics and not ("now" in topics and _is_no(answer)):
+    if not any(p and p.startswith("📚") for p in parts):  # a part may cite its own (after a "no")
         parts.append(_sources_line(answer, topics))
     return list(dict.fromkeys(p for p in parts if p))
 

@@ -83,8 +83,10 @@ def _provisional(ctx: Ctx, topics: set[str]) -> Turn | None:
     change it, and keep the pending question's buttons (instead of asking the same thing again)."""
     asked = ctx.state.step.asking
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    if answer is None or asked is None:
+    if asked is None:
         return None
+    if answer is None:  # "能补吗" before the region is known: say why we ask, not "没能识别这个地区"
+        return asking.ask(ctx, asked, texts.NEED_FIRST)
     edge = edges.gap_edge(ctx) if asked == "gap_months" else None
     if edge is not None and (both := edges.answer_both(ctx, topics, *edge)) is not None:
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))

@@ -98,3 +98,33 @@ def test_biru_is_a_word_not_a_county(dialog: GapDialog, text: str) -> None:
     assert "比如县" not in reply
     assert "成都市" in reply
     assert not re.search(r"r:540622", " ".join(_buttons(chat)))
+
+
+@pytest.mark.parametrize(("text", "full"), [("河南周口", "河南省周口市"), ("河北石家庄", "河北省石家庄市")])
+def test_province_then_city_is_the_city(dialog: GapDialog, text: str, full: str) -> None:
+    """"河南" is also a county in 青海 and "河北" a district of 天津: with a city after it, the
+    province is only its parent, not a second place to choose from."""
+    chat = Chat(dialog)
+    chat.send("新农合 老家 断了 两年")
+    reply = chat.send(text)[0].text
+    assert full in reply
+    assert "同名" not in reply
+    assert chat.state.answered
+
+
+def test_materials_after_a_no_cite_sources_once(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("北京灵活就业断了5个月")
+    reply = chat.send("需要带什么材料")[0].text
+    assert "现在怎么办" in reply
+    assert reply.count("📚") == 1
+
+
+@pytest.mark.parametrize("question", ["能补吗", "要交多少钱"])
+def test_a_question_before_the_region_is_not_read_as_a_bad_region(dialog: GapDialog, question: str) -> None:
+    chat = Chat(dialog)
+    chat.send("你好")
+    reply = chat.send(question)[0].text
+    assert "没能识别" not in reply
+    assert "哪个城市" in reply
+    assert chat.state.step == Step.ask("region")
