@@ -9,6 +9,7 @@ cut). Labels and sentences shared with the command line come from `policies.word
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flows import texts
@@ -16,7 +17,7 @@ from flows.answer_facts import Facts, facts_of
 from flows.messages import OutMessage
 from flows.views import AnswerView, Timeline
 from policies import wording
-from policies.model import Answer, BackpayVerdict, Channel
+from policies.model import Answer, BackpayVerdict, Channel, ReEnrolment
 
 CARD_MAX_CHARS = 350
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
@@ -60,7 +61,8 @@ def _is_no(answer: Answer) -> bool:
 
 def _short(name: str) -> str:
     """A channel's name without its parenthesised details ("…窗口（也可到税务…）" -> "…窗口")."""
-    return name.split("（", 1)[0].split("(", 1)[0].strip()
+    short = re.sub(r"\s*[（(][^（）()]*[）)]$", "", name.strip())
+    return short or name.strip()
 
 
 def _ways(channels: tuple[Channel, ...]) -> str | None:
@@ -275,22 +277,29 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
     if not _is_no(answer):  # "那怎么办" after a yes: how to back-pay (an employer's gap: its steps)
         if answer.employer_duty is not None:
             return [_verdict_line(answer), *_cost_part(answer, facts)[:1], *_where_part(answer, facts)]
-        return [_verdict_line(answer), *_where_part(answer, facts)]
+        # A conditional answer that may come to a "no" also says what to do then.
+        r = answer.re_enrol
+        otherwise = [texts.IF_NOT_ALLOWED + "\n" + "\n".join(_re_enrol_lines(r))] if r is not None else []
+        return [_verdict_line(answer), *_where_part(answer, facts), *otherwise]
     r = answer.re_enrol
     lines = [f"原因：{answer.condition}"] if answer.condition else []
     if r is None:
         lines.append(texts.NOW_AFTER_NO)
         return ["\n".join(lines), _hotlines(answer)]
-    lines.append(f"➡️ 现在怎么办：{r.how}")
-    lines.extend(_channel_lines(r.channels))
+    lines.extend(_re_enrol_lines(r))
+    sources = "；".join(wording.source_line(s) for s in r.sources)
+    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
+            f"📚 依据：{sources}" if sources else None, _hotlines(answer)]
+
+
+def _re_enrol_lines(r: ReEnrolment) -> list[str]:
+    lines = [f"➡️ 现在怎么办：{r.how}", *_channel_lines(r.channels)]
     if r.materials:
         lines.append("带：" + "、".join(r.materials))
     lines.append("待遇：" + r.benefits_from)
     if r.loses:
         lines.append("影响：" + "；".join(r.loses))
-    sources = "；".join(wording.source_line(s) for s in r.sources)
-    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
-            f"📚 依据：{sources}" if sources else None, _hotlines(answer)]
+    return lines
 
 
 def _why_part(answer: Answer, facts: Facts) -> list[str | None]:

@@ -64,4 +64,6 @@ def answer_both(ctx: Ctx, topics: set[str], low: int, edge: int) -> OutMessage |
     gap = f"约{loose[0]}–{loose[1]}个月"
     same = texts.EDGE_SAME.format(months=edge - 1)
     message = render_topic_both(first, second, ctx.today, topics, edge_labels(edge), gap, same)
+    if ctx.group:  # a group is not asked personal details
+        return message
     return OutMessage(message.text + "\n\n" + texts.GAP_EDGE_SHORT.format(months=edge - 1))

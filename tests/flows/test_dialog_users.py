@@ -9,8 +9,11 @@ from datetime import date
 import pytest
 
 from flows.dialog import GapDialog
+from flows.messages import ChatKind
 from flows.render import render_topic
 from flows.state import Step
+from flows.understand import understand
+from policies.model import InsuranceType
 from tests.flows.test_dialog import Chat
 
 TODAY = date(2026, 11, 22)
@@ -128,3 +131,35 @@ def test_a_question_before_the_region_is_not_read_as_a_bad_region(dialog: GapDia
     assert "没能识别" not in reply
     assert "哪个城市" in reply
     assert chat.state.step == Step.ask("region")
+
+
+@pytest.mark.parametrize("text", ["深圳 自己交 断了7个月", "自己交断了3个月", "自己交钱的，断了两个月"])
+def test_self_payer_said_without_a_noun_is_flexible(dialog: GapDialog, text: str) -> None:
+    heard = understand(text, TODAY, dialog.regions)
+    assert heard.insurance_type is InsuranceType.FLEXIBLE
+    assert heard.cause is None  # who pays, not whose fault the gap is
+
+
+def test_what_now_after_a_conditional_also_says_what_to_do_if_not_allowed(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("深圳 自己交 断了7个月")
+    reply = chat.send("那怎么办")[0].text
+    assert "有条件补缴" in reply
+    assert "如果当地不允许补缴这段：" in reply and "重新参保" in reply
+    assert reply.count("📚") == 1
+
+
+def test_card_keeps_a_channel_name_with_brackets_inside(dialog: GapDialog) -> None:
+    """乌鲁木齐's window is "参保所在地的区（县）医保分中心窗口（…）": not cut to "参保所在地的区"."""
+    chat = Chat(dialog)
+    card = chat.send("乌鲁木齐灵活就业断了2个月")[0].text
+    assert "线下（参保所在地的区）" not in card
+    assert "区（县）医保分中心" in card
+
+
+def test_group_follow_up_at_an_edge_asks_nothing_personal(dialog: GapDialog) -> None:
+    chat = Chat(dialog, kind=ChatKind.GROUP)
+    chat.send("乌鲁木齐灵活就业断了三个多月还能补吗")
+    reply = chat.send("要带啥")[0].text
+    assert "还想确认" not in reply
+    assert "g:3" not in _buttons(chat) and "a:where" in _buttons(chat)
