@@ -36,7 +36,7 @@ def money(value: float) -> str:
     return wording.money(value) + "元"
 
 
-def _heading(answer: Answer, gap: str | None = None) -> str:
+def heading(answer: Answer, gap: str | None = None) -> str:
     """"📍 region · type · 断缴…"; `gap` replaces the answer's own gap (a loose "约3–4个月")."""
     region = answer.region.full_name or answer.region.name
     kind = texts.TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
@@ -153,7 +153,7 @@ def render_card(
 
 def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None, gap: str | None) -> list[str]:
     return [line for line in (
-        prefix, wording.headline(answer), _heading(answer, gap), _verdict_line(answer, room),
+        prefix, wording.headline(answer), heading(answer, gap), _verdict_line(answer, room),
         _how_line(answer), _when_short(answer), _cost_short(answer, facts),
     ) if line]
 
@@ -373,20 +373,5 @@ def topic_parts(answer: Answer, on: date, topics: Topics) -> list[str]:
 
 def render_topic(answer: Answer, on: date, topics: Topics, gap: str | None = None) -> OutMessage:
     """One message answering follow-ups ("要交多少钱", "带什么材料") about an answer already given."""
-    parts = [_heading(answer, gap), *topic_parts(answer, on, topics), texts.DISCLAIMER]
+    parts = [heading(answer, gap), *topic_parts(answer, on, topics), texts.DISCLAIMER]
     return OutMessage("\n\n".join(dict.fromkeys(parts)))
-
-
-def render_topic_both(low: Answer, high: Answer, on: date, topics: Topics, labels: tuple[str, str],
-                      gap: str, same_note: str) -> OutMessage:
-    """Follow-ups while a loose gap ("三个多月") straddles an edge: what is the same for both
-    outcomes once, what differs under each label; never one of them passed off as the fact."""
-    first, second = topic_parts(low, on, topics), topic_parts(high, on, topics)
-    same = [p for p in first if p in second]
-    parts = [_heading(low, gap)]
-    if same == first == second:
-        parts.append(same_note)
-    else:
-        parts.append(f"【{labels[0]}】\n" + "\n".join(p for p in first if p not in same))
-        parts.append(f"【{labels[1]}】\n" + "\n".join(p for p in second if p not in same))
-    return OutMessage("\n\n".join([*parts, *same, texts.DISCLAIMER]))

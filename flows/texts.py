@@ -58,6 +58,7 @@ BTN_WHY = "📚 依据和说明"
 BTN_NOW = "➡️ 现在怎么办"
 BTN_OTHER_REGION = "换个地区"
 BTN_RESTART = "重新开始"
+BTN_UNSURE = "说不准，两种都看看"
 BTN_BACK = "↩ 上一步"
 BTN_BASE = "💰 输入缴费基数，估算费用"
 SUGGESTIONS = ("如果是单位原因呢", "需要带什么材料", "不对，是5个月")

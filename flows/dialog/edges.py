@@ -6,13 +6,24 @@ for both outcomes (or once, where both are the same), never for one value picked
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from flows import texts
+from flows.dialog import keyboards
 from flows.dialog.context import Ctx
 from flows.messages import OutMessage
-from flows.render import render_topic_both
-from policies.model import Answer
+from flows.render import heading, topic_parts
+from flows.state import ANSWERED, Step
+from flows.turn import Turn
+from policies.model import Answer, BackpayVerdict
+
+# Replies to "是刚好3个月，还是已经超过3个月？" that name no number. "没超过" says under, so the
+# under-words are tried first.
+_UNDER = re.compile(r"没超|不超过|没有超过|刚好|正好|刚满|不到|没到|以内|之内")
+_OVER = re.compile(r"超过|超了|不止|多于|多一点|多几天|过了")
+_UNSURE = re.compile(r"不清楚|不知道|不确定|记不清|说不准|不好说|忘了|都有可能")
 
 
 def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
@@ -53,7 +64,7 @@ def edge_labels(edge: int) -> tuple[str, str]:
     return f"刚好{edge - 1}个月或更短", f"超过{edge - 1}个月"
 
 
-def answer_both(ctx: Ctx, topics: set[str], low: int, edge: int) -> OutMessage | None:
+def answer_both(ctx: Ctx, topics: set[str], low: int, edge: int, ask: bool = True) -> OutMessage | None:
     """The follow-up answered for both sides of the edge, then the short pending question."""
     slots = ctx.state.slots
     first = ctx.dialog.advisor.answer({**slots, "gap_months": low}, ctx.today)
@@ -63,7 +74,76 @@ def answer_both(ctx: Ctx, topics: set[str], low: int, edge: int) -> OutMessage |
     loose = slots.get("gap_range") or [low, edge]
     gap = f"约{loose[0]}–{loose[1]}个月"
     same = texts.EDGE_SAME.format(months=edge - 1)
-    message = render_topic_both(first, second, ctx.today, topics, edge_labels(edge), gap, same)
-    if ctx.group:  # a group is not asked personal details
+    message = _render_both(first, second, ctx.today, topics, edge_labels(edge), gap, same)
+    if ctx.group or not ask:  # a group is not asked personal details
         return message
     return OutMessage(message.text + "\n\n" + texts.GAP_EDGE_SHORT.format(months=edge - 1))
+
+
+def pending_edge(ctx: Ctx) -> tuple[int, int] | None:
+    """The edge whose short question is open (the gap is being asked and still straddles it)."""
+    return gap_edge(ctx) if ctx.state.step == Step.ask("gap_months") else None
+
+
+def read_edge_reply(ctx: Ctx) -> int | None:
+    """"超过了" / "刚好" answering the edge question: the months on that side; None otherwise."""
+    edge = pending_edge(ctx)
+    if edge is None:
+        return None
+    said = ctx.updates.get("gap_months")
+    if said is not None and not edge[0] <= said <= edge[1]:
+        return None  # "超过5个月": a number of its own, not a side of this edge
+    if _UNDER.search(ctx.text):
+        return edge[0]
+    if _OVER.search(ctx.text):
+        return edge[1]
+    return None
+
+
+def unsure_or_reask(ctx: Ctx) -> Turn | None:
+    """At an open edge question: "不清楚" gets both outcomes (and follow-ups keep answering both);
+    anything else unread gets the same short question again, not the generic gap question."""
+    edge = pending_edge(ctx)
+    if edge is None:
+        return None
+    if not _UNSURE.search(ctx.text):
+        return ctx.turn(OutMessage(texts.GAP_EDGE.format(months=edge[1] - 1), buttons=keyboards.gap_edge_rows(*edge)))
+    return both_outcomes(ctx, edge)
+
+
+def both_outcomes(ctx: Ctx, edge: tuple[int, int]) -> Turn | None:
+    """The answer for both sides of the edge (verdict, how and when), with the card's buttons."""
+    both = answer_both(ctx, {"backpay", "when"}, *edge, ask=False)
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if both is None or answer is None:
+        return None
+    ctx.state.step = ANSWERED
+    ctx.state.answered = True
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    return ctx.turn(keyboards.with_rows(both, rows))
+
+
+def both_button(ctx: Ctx) -> Turn | None:
+    """"说不准，两种都看看" under the edge question; None (stale) when no edge question is open."""
+    edge = pending_edge(ctx)
+    return both_outcomes(ctx, edge) if edge is not None else None
+
+
+def _render_both(low: Answer, high: Answer, on: date, topics: set[str], labels: tuple[str, str],
+                 gap: str, same_note: str) -> OutMessage:
+    """Follow-ups while a loose gap ("三个多月") straddles an edge: what is the same for both
+    outcomes once, what differs under each label; never one of them passed off as the fact."""
+    first, second = topic_parts(low, on, topics), topic_parts(high, on, topics)
+    same = [p for p in first if p in second]
+    if same == first == second:
+        return OutMessage("\n\n".join([heading(low, gap), same_note, *same, texts.DISCLAIMER]))
+    lead = 0  # what both share before they part (the verdict, usually) stays first
+    while lead < min(len(first), len(second)) and first[lead] == second[lead]:
+        lead += 1
+    rest = [p for p in same if p not in first[:lead]]
+    parts = [
+        heading(low, gap), *first[:lead],
+        f"【{labels[0]}】\n" + "\n".join(p for p in first if p not in same),
+        f"【{labels[1]}】\n" + "\n".join(p for p in second if p not in same),
+    ]
+    return OutMessage("\n\n".join([*parts, *rest, texts.DISCLAIMER]))

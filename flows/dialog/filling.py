@@ -40,6 +40,10 @@ def _stored(value: Any) -> Any:
 def read_direct_reply(ctx: Ctx) -> None:
     """Fill the slot being asked from a bare reply ("4", "18年", "5000", a region's name)."""
     asked = ctx.state.step.asking
+    if asked == "gap_months" and (side := edges.read_edge_reply(ctx)) is not None:
+        ctx.updates["gap_months"] = side  # "不止三个月" answering the edge question: its side wins
+        ctx.updates.pop("gap_range", None)
+        return
     if asked is None or asked in ctx.updates:
         return
     if asked == "region":
@@ -180,4 +184,4 @@ def nothing_read(ctx: Ctx) -> Turn:
         return answering.cannot_answer(ctx)
     if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:
         return advance(ctx, prefix=texts.WELCOME)
-    return asking.reask(ctx, None) or advance(ctx)
+    return edges.unsure_or_reask(ctx) or asking.reask(ctx, None) or advance(ctx)

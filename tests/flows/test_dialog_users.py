@@ -39,7 +39,7 @@ def test_question_at_an_edge_is_answered_for_both_outcomes(dialog: GapDialog) ->
     assert "。？" not in reply
     assert "断缴3个月" not in reply and "约3–4个月" in reply
     assert reply.rstrip().endswith("是刚好3个月，还是已经超过3个月？")
-    assert _buttons(chat) == ["g:3", "g:4"]
+    assert _buttons(chat) == ["g:3", "g:4", "a:both"]
     assert chat.state.step == Step.ask("gap_months")  # the short question is still open
 
 
@@ -163,3 +163,49 @@ def test_group_follow_up_at_an_edge_asks_nothing_personal(dialog: GapDialog) -> 
     reply = chat.send("要带啥")[0].text
     assert "还想确认" not in reply
     assert "g:3" not in _buttons(chat) and "a:where" in _buttons(chat)
+
+
+@pytest.mark.parametrize(
+    ("reply", "months"), [("超过了", 4), ("不止三个月", 4), ("刚好", 3), ("没超过", 3), ("正好三个月", 3)]
+)
+def test_edge_question_is_answered_in_words(dialog: GapDialog, reply: str, months: int) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    text = chat.send(reply)[0].text
+    assert chat.state.answered and chat.state.slots["gap_months"] == months
+    assert f"断缴{months}个月" in text and "没能读出" not in text
+
+
+@pytest.mark.parametrize("how", ["不清楚", "payload"])
+def test_unsure_at_the_edge_gets_both_outcomes_verdict_first(dialog: GapDialog, how: str) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    text = chat.send(payload="a:both")[0].text if how == "payload" else chat.send(how)[0].text
+    assert chat.state.answered
+    assert text.index("结论") < text.index("【刚好3个月或更短】") < text.index("【超过3个月】")
+    assert "a:where" in _buttons(chat)
+    follow = chat.send("住院能报吗")[0].text  # follow-ups keep answering both sides
+    assert "【超过3个月】" in follow
+
+
+def test_unread_reply_at_the_edge_repeats_the_short_question(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    text = chat.send("嗯嗯")[0].text
+    assert "是刚好3个月（或更短），还是已经超过3个月？" in text
+    assert "没能读出" not in text and "g:9" not in _buttons(chat)
+
+
+def test_both_button_is_stale_once_the_edge_is_answered(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    chat.send(payload="g:4")
+    chat.send(payload="a:both")
+    assert chat.turns[-1].messages[0].meta.get("press") == "stale"
+
+
+def test_a_new_number_at_the_edge_question_wins_over_its_words(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    chat.send("超过5个月了")
+    assert chat.state.slots["gap_months"] == 5
