@@ -27,12 +27,13 @@ _UNSURE = re.compile(r"不清楚|不知道|不确定|记不清|说不准|不好�
 
 
 def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
-    """What a person would act on: the verdict, the wait, claims for the gap, continuity, who pays."""
+    """What a person would act on: the verdict and its condition, the wait, claims for the gap,
+    continuity, who pays."""
     if answer is None:
         return None
     return (
-        answer.can_backpay, answer.waiting_months, answer.waiting_days, answer.retroactive,
-        answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
+        answer.can_backpay, answer.condition, answer.waiting_months, answer.waiting_days, answer.waiting_range,
+        answer.retroactive, answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
     )
 
 

@@ -83,36 +83,40 @@ def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
     return describe(values, (region.full_name or region.name) if region else None)
 
 
-def _changed_line(ctx: Ctx, changed: tuple[str, ...]) -> str:
+def _changed_line(ctx: Ctx, changed: tuple[str, ...], answering: bool = True) -> str:
+    """"已改为：…，结果如下" before a new answer; "已改为：…。" when a question comes next."""
     shown = {k: ctx.state.slots.get(k) for k in changed if k != "gap_since"}
     if "gap_since" in changed:
         shown["gap_months"] = ctx.state.slots.get("gap_months")
         shown["gap_since"] = ctx.state.slots.get("gap_since")
     summary = _describe(ctx, shown)
+    if not answering:
+        return texts.UPDATED_THEN_ASK.format(summary=summary) if summary else texts.UPDATED_THEN_ASK_BARE
     return texts.UPDATED_WITH.format(summary=summary) if summary else texts.UPDATED
 
 
 def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
     """Ask the next missing slot, or answer when nothing essential is missing."""
     state = ctx.state
+    ask_prefix = _changed_line(ctx, changed, answering=False) if changed else prefix
     missing = asking.next_core_slot(state.slots)
     if missing == "cause" and not _cause_matters(ctx):
         missing = None
     if missing is not None and not (ctx.group and missing in PERSONAL_SLOTS):
-        return asking.ask(ctx, missing, prefix)
+        return asking.ask(ctx, missing, ask_prefix)
     edge = edges.gap_edge(ctx)
     if edge is not None and not ctx.group:
-        return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
+        return asking.ask_gap_edge(ctx, *edge, prefix=ask_prefix)
     if edge is not None:  # a group is not asked personal details: say the answer turns here
         months = state.slots.get("gap_months")
         note = texts.GAP_EDGE_GROUP.format(months=edge[1] - 1, used=months)
         prefix = f"{prefix}\n{note}" if prefix else note
     answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
     if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
-        return asking.ask(ctx, missing or "region", prefix)
+        return asking.ask(ctx, missing or "region", ask_prefix)
     extra = asking.next_extra_slot(state.slots, answer)
     if extra is not None and not ctx.group:
-        return asking.ask(ctx, extra, prefix)
+        return asking.ask(ctx, extra, ask_prefix)
     turn = answering.show_answer(ctx, answer, prefix, changed)
     if ctx.group and (missing is not None or extra is not None):
         turn.messages.append(ctx.dialog.continue_privately(state))

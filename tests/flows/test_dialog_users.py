@@ -13,7 +13,7 @@ from flows.messages import ChatKind
 from flows.render import render_topic
 from flows.state import Step
 from flows.understand import understand
-from policies.model import InsuranceType
+from policies.model import Gender, InsuranceType
 from tests.flows.test_dialog import Chat
 
 TODAY = date(2026, 11, 22)
@@ -209,3 +209,26 @@ def test_a_new_number_at_the_edge_question_wins_over_its_words(dialog: GapDialog
     chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
     chat.send("超过5个月了")
     assert chat.state.slots["gap_months"] == 5
+
+
+def test_a_lone_gender_between_spaces_is_read(dialog: GapDialog) -> None:
+    heard = understand("退休了 还差3年 成都 女 已经交了12年", TODAY, dialog.regions)
+    assert heard.gender is Gender.FEMALE and heard.years_paid == 12
+
+
+def test_a_correction_that_leads_to_a_question_does_not_promise_a_result(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("医宝断交3个月了 杭州 灵活就业")
+    reply = chat.send("不是灵活就业，是单位的")[0].text
+    assert chat.state.step == Step.ask("cause")
+    assert "结果如下" not in reply and "已改为：单位职工医保。" in reply
+
+
+def test_a_loose_gap_across_a_band_with_another_condition_is_asked(dialog: GapDialog) -> None:
+    """"半年多" in a region without rules: 6 months and 7 months read differently (3–6 months
+    "部分地区允许补缴" vs over 6 "多数地区不能再补缴"), though both are "conditional"."""
+    chat = Chat(dialog)
+    chat.send("我老公的医保断了半年多 厦门 单位的")
+    chat.send("原因是他离职了")
+    assert chat.state.step == Step.ask("gap_months")
+    assert "a:both" in _buttons(chat)
