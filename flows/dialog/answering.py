@@ -47,11 +47,12 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         missing = asking.next_core_slot(ctx.state.slots) or "region"
         return asking.ask(ctx, missing, prefix or texts.REMIND_NEEDS_ANSWER)
     edge = edges.gap_edge(ctx)
-    if edge is not None and (both := edges.answer_both(ctx, topics, *edge)) is not None:
+    ask = not (ctx.group or edges.unsure(ctx))
+    if edge is not None and (both := edges.answer_both(ctx, topics, *edge, ask=ask)) is not None:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
-        # (in a group it is not asked: the card's buttons stay).
-        if ctx.group:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, True, False)
+        # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
+        if not ask:
+            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED

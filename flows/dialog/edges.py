@@ -23,6 +23,8 @@ from policies.model import Answer, BackpayVerdict
 # under-words are tried first.
 _UNDER = re.compile(r"没超|不超过|没有超过|刚好|正好|刚满|不到|没到|以内|之内")
 _OVER = re.compile(r"超过|超了|不止|多于|多一点|多几天|过了")
+# Kept in the slots' "skipped" list once the user cannot tell the side of an edge.
+UNSURE = "gap_edge"
 _UNSURE = re.compile(r"不清楚|不知道|不确定|记不清|说不准|不好说|忘了|都有可能")
 
 
@@ -81,6 +83,11 @@ def answer_both(ctx: Ctx, topics: set[str], low: int, edge: int, ask: bool = Tru
     return OutMessage(message.text + "\n\n" + texts.GAP_EDGE_SHORT.format(months=edge - 1))
 
 
+def unsure(ctx: Ctx) -> bool:
+    """The user said they cannot tell which side of the edge they are on."""
+    return UNSURE in ctx.state.slots.get("skipped", [])
+
+
 def pending_edge(ctx: Ctx) -> tuple[int, int] | None:
     """The edge whose short question is open (the gap is being asked and still straddles it)."""
     return gap_edge(ctx) if ctx.state.step == Step.ask("gap_months") else None
@@ -115,6 +122,9 @@ def unsure_or_reask(ctx: Ctx) -> Turn | None:
 def both_outcomes(ctx: Ctx, edge: tuple[int, int]) -> Turn | None:
     """The answer for both sides of the edge (verdict, how and when), with the card's buttons."""
     both = answer_both(ctx, {"backpay", "when"}, *edge, ask=False)
+    skipped = ctx.state.slots.setdefault("skipped", [])
+    if UNSURE not in skipped:
+        skipped.append(UNSURE)  # not asked again; a new gap clears it (`asking.merge`)
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
     if both is None or answer is None:
         return None

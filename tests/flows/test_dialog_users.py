@@ -232,3 +232,14 @@ def test_a_loose_gap_across_a_band_with_another_condition_is_asked(dialog: GapDi
     chat.send("原因是他离职了")
     assert chat.state.step == Step.ask("gap_months")
     assert "a:both" in _buttons(chat)
+
+
+def test_after_saying_unsure_the_edge_question_is_not_asked_again(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("我在乌鲁木齐，灵活就业，断了三个多月")
+    chat.send(payload="a:both")
+    reply = chat.send("需要带什么材料")[0].text
+    assert "还想确认" not in reply and "g:3" not in _buttons(chat)
+    assert "a:where" in _buttons(chat)
+    chat.send("不对，是三个多月")  # a new loose gap: the question may come again
+    assert "gap_edge" not in chat.state.slots.get("skipped", [])
