@@ -29,7 +29,7 @@ VERDICT_LABELS = {
     BackpayVerdict.NO: "❌ " + wording.VERDICT_TEXT[BackpayVerdict.NO],
 }
 CONFIDENCE_LABELS = wording.CONFIDENCE_LABEL
-TOPICS = ("backpay", "cost", "where", "when", "now", "why")
+TOPICS = ("backpay", "window", "cost", "where", "when", "now", "why")
 
 
 def money(value: float) -> str:
@@ -250,6 +250,14 @@ def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
     return parts
 
 
+def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
+    """"几号申报": the local payment and declaration windows, or plainly that none is known."""
+    if not facts.timing_notes:
+        region = answer.region.full_name or answer.region.name
+        return [texts.NO_WINDOW_KNOWN.format(region=region), _how_line(answer)]
+    return [*(f"📌 {n}" for n in facts.timing_notes), _how_line(answer)]
+
+
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
     if _is_no(answer):
         r = answer.re_enrol
@@ -331,6 +339,7 @@ TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "cost": ("cost.", "late_fee.", "retiree."),
     "when": ("gap_band", "waiting_months", "enrollment_deadline"),
     "where": ("channels", "materials", "hotlines", "declaration_window"),
+    "window": ("declaration_window", "enrollment_deadline", "channels"),
     "now": ("gap_band", "can_backpay", "channels", "re_enrol"),
 }
 # For an employer-caused gap the cost part states the employer's duty (no estimate for the person)
@@ -340,7 +349,7 @@ EMPLOYER_TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "when": ("gap_band", "waiting_months", "enrollment_deadline", "employer_duty"),
 }
 _PARTS = {
-    "backpay": _backpay_part, "cost": _cost_part, "where": _where_part,
+    "backpay": _backpay_part, "window": _window_part, "cost": _cost_part, "where": _where_part,
     "when": _when_part, "now": _now_part, "why": _why_part,
 }
 

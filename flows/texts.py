@@ -87,6 +87,10 @@ NO_COST_AFTER_NO = "💰 这段断缴一般不能补缴，所以没有补缴费�
 LATE_FEE_LOCAL_PRACTICE = (
     "⏱ 滞纳金：部分地区对个人按日万分之{rate}加收，以当地为准{amount}；未计入上面的费用。"
 )
+NO_WINDOW_KNOWN = (
+    "🗓 资料里没有{region}申报、缴费的具体日期（每月几号、截止哪天），"
+    "请向当地医保经办机构或 12393 确认。"
+)
 IF_NOT_ALLOWED = "如果当地不允许补缴这段："
 NEED_FIRST = "这要看当地规定和您的情况，先问您一句："
 PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）。还想确认一下：{question}"

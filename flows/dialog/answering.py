@@ -20,7 +20,7 @@ QUESTION_TOPICS = {
     "question_when": "when",
     "question_where": "where",
     "question_materials": "where",
-    "question_window": "where",
+    "question_window": "window",
     "question_now": "now",
     "question_why": "why",
 }

@@ -243,3 +243,11 @@ def test_after_saying_unsure_the_edge_question_is_not_asked_again(dialog: GapDia
     assert "a:where" in _buttons(chat)
     chat.send("不对，是三个多月")  # a new loose gap: the question may come again
     assert "gap_edge" not in chat.state.slots.get("skipped", [])
+
+
+def test_declaration_date_unknown_is_said_plainly(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("苏州 灵活就业 断了2个月")
+    reply = chat.send("几号申报")[0].text
+    assert "资料里没有江苏省苏州市申报、缴费的具体日期" in reply
+    assert "📄 带什么" not in reply  # the date was asked, not the whole where-part
