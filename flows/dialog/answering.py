@@ -163,6 +163,19 @@ def thanks(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.YOU_ARE_WELCOME))
 
 
+def acknowledged(ctx: Ctx) -> Turn | None:
+    """"好的" after an answer: nothing to answer, the card's buttons stay; before one, the pending
+    question is asked again as it was (not "没能识别…")."""
+    if not ctx.state.answered:
+        asked = ctx.state.step.asking
+        if asked is None or edges.pending_edge(ctx) is not None:
+            return None  # the edge question is repeated by its own route
+        return asking.ask(ctx, asked)
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=rows))
+
+
 def human(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.HOTLINES))
 

@@ -63,6 +63,8 @@ def on_text(ctx: Ctx) -> Turn | None:
         return None
     state = ctx.state
     before = dict(state.slots)
+    if state.answered and all(before.get(k) == v for k, v in ctx.updates.items()):
+        return _nothing_changed(ctx)
     state.push_history()
     asking.merge(state.slots, ctx.updates)
     if "region" in ctx.updates:  # a pending choice of regions stays until a region is given
@@ -78,6 +80,17 @@ def on_text(ctx: Ctx) -> Turn | None:
     return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, fresh)))
 
 
+def _nothing_changed(ctx: Ctx) -> Turn | None:
+    """The message repeats what is known ("断缴3个月影响吗" after that answer): a question in it is
+    answered by its route (None); otherwise the card again, saying nothing changed."""
+    if any(i in answering.QUESTION_TOPICS for i in ctx.heard.intents):
+        return None
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if answer is None:
+        return None
+    return answering.show_answer(ctx, answer, prefix=texts.SAME_AS_BEFORE)
+
+
 def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
     region = ctx.dialog.regions.get(values["region"]) if values.get("region") else None
     return describe(values, (region.full_name or region.name) if region else None)
@@ -90,6 +103,9 @@ def _changed_line(ctx: Ctx, changed: tuple[str, ...], answering: bool = True) ->
         shown["gap_months"] = ctx.state.slots.get("gap_months")
         shown["gap_since"] = ctx.state.slots.get("gap_since")
     summary = _describe(ctx, shown)
+    earlier = ctx.state.history[-1] if ctx.state.history else {}
+    if summary and all(earlier.get(k) is None for k in changed):  # only new facts: "已记下", not "已改为"
+        return texts.ADDED_WITH.format(summary=summary) if answering else texts.NOTED.format(summary=summary)
     if not answering:
         return texts.UPDATED_THEN_ASK.format(summary=summary) if summary else texts.UPDATED_THEN_ASK_BARE
     return texts.UPDATED_WITH.format(summary=summary) if summary else texts.UPDATED

@@ -60,6 +60,7 @@ TEXT_FIRST: tuple[tuple[str, Handler], ...] = (
 TEXT_ALONE: tuple[tuple[str, Handler], ...] = (
     ("help", commands.show_help),
     ("thanks", answering.thanks),
+    ("ack", answering.acknowledged),
     ("human", answering.human),
     ("reminder", answering.offer_reminders),
     *((intent, answering.questions) for intent in answering.QUESTION_TOPICS),

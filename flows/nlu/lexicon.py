@@ -161,6 +161,8 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"你好|您好|在吗|在不在|哈喽|嗨|早上好|晚上好|下午好|(?<![a-z])(?:hello|hi)(?![a-z])"),
     ),
     ("thanks", re.compile(r"谢谢|感谢|多谢|谢了|(?<![a-z])(?:thanks?|thx)(?![a-z])")),
+    # A bare acknowledgement ("好的", "嗯嗯", "知道了") after an answer is no question to answer.
+    ("ack", re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|行|明白了?|知道了|了解了?|收到|懂了)[。.!！~～]*$")),
     (
         "reminder",
         re.compile(r"(?:帮我|给我|请|能不能|可以|到时候?|记得)提醒|提醒我一下|设个?提醒|设置提醒|^提醒我"),

@@ -241,7 +241,7 @@ def test_after_saying_unsure_the_edge_question_is_not_asked_again(dialog: GapDia
     reply = chat.send("需要带什么材料")[0].text
     assert "还想确认" not in reply and "g:3" not in _buttons(chat)
     assert "a:where" in _buttons(chat)
-    chat.send("不对，是三个多月")  # a new loose gap: the question may come again
+    chat.send("不对，是两个多月")  # a new gap: a later edge may be asked again
     assert "gap_edge" not in chat.state.slots.get("skipped", [])
 
 
@@ -251,3 +251,32 @@ def test_declaration_date_unknown_is_said_plainly(dialog: GapDialog) -> None:
     reply = chat.send("几号申报")[0].text
     assert "资料里没有江苏省苏州市申报、缴费的具体日期" in reply
     assert "📄 带什么" not in reply  # the date was asked, not the whole where-part
+
+
+def test_facts_given_after_a_group_answer_are_noted_not_changed(dialog: GapDialog) -> None:
+    chat = Chat(dialog, kind=ChatKind.GROUP)
+    chat.send("宁波")
+    chat.send("职工医保")
+    reply = chat.send("公司没交 两个月")[0].text
+    assert reply.startswith("好的，已记下：断缴2个月，单位原因，结果如下：")
+    assert "已改为" not in reply
+
+
+def test_repeating_the_facts_with_an_off_topic_question(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("北京 灵活就业 断了3个月")
+    reply = chat.send("医保卡丢了，顺便问下断缴3个月影响吗")[0].text
+    assert reply.startswith("另外：医保卡（社保卡）挂失、补办不在我能算的范围")
+    assert "结果不变" in reply and "重新计算" not in reply
+
+
+@pytest.mark.parametrize("ack", ["好的", "嗯嗯", "知道了", "ok"])
+def test_an_acknowledgement_is_not_an_unanswerable_question(dialog: GapDialog, ack: str) -> None:
+    chat = Chat(dialog)
+    chat.send("北京 灵活就业 断了3个月")
+    reply = chat.send(ack)[0].text
+    assert "答不上来" not in reply and "a:where" in _buttons(chat)
+    pending = Chat(dialog)
+    pending.send("你好")
+    again = pending.send(ack)[0].text
+    assert "没能识别" not in again and "哪个城市" in again
