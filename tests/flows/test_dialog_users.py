@@ -280,3 +280,24 @@ def test_an_acknowledgement_is_not_an_unanswerable_question(dialog: GapDialog, a
     pending.send("你好")
     again = pending.send(ack)[0].text
     assert "没能识别" not in again and "哪个城市" in again
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "loose"),
+    [
+        ("断了90天", 3, None),
+        ("宜昌 断了61天", 2, None),
+        ("断了100天", 3, (3, 4)),
+        ("100多天没交", 3, (3, 4)),
+        ("三个月零几天", 3, (3, 4)),
+        ("断了仨月", 3, None),
+        ("断了十来个月", 10, (10, 11)),
+        ("三个来月", 3, (3, 4)),
+        ("补缴需30日内完成", None, None),  # a deadline, not a gap
+    ],
+)
+def test_days_and_spoken_durations(dialog: GapDialog, text: str, months: int | None,
+                                   loose: tuple[int, int] | None) -> None:
+    heard = understand(text, TODAY, dialog.regions)
+    assert heard.gap_months == months
+    assert heard.gap_range == loose
