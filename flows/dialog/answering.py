@@ -52,7 +52,7 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
         # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
         if not ask:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED

@@ -144,9 +144,10 @@ def _render_both(low: Answer, high: Answer, on: date, topics: set[str], labels: 
                  gap: str, same_note: str) -> OutMessage:
     """Follow-ups while a loose gap ("三个多月") straddles an edge: what is the same for both
     outcomes once, what differs under each label; never one of them passed off as the fact."""
-    first, second = topic_parts(low, on, topics), topic_parts(high, on, topics)
-    same = [p for p in first if p in second]
-    if same == first == second:
+    (first, cited_low), (second, cited_high) = _apart(topic_parts(low, on, topics)), _apart(topic_parts(high, on, topics))
+    cited = [_CITED + "；".join(dict.fromkeys(cited_low + cited_high))] if cited_low or cited_high else []
+    same = [p for p in first if p in second] + cited  # the sources of both sides, once
+    if [p for p in same if p not in cited] == first == second:
         return OutMessage("\n\n".join([heading(low, gap), same_note, *same, texts.DISCLAIMER]))
     lead = 0  # what both share before they part (the verdict, usually) stays first
     while lead < min(len(first), len(second)) and first[lead] == second[lead]:
@@ -158,3 +159,12 @@ def _render_both(low: Answer, high: Answer, on: date, topics: set[str], labels: 
         f"【{labels[1]}】\n" + "\n".join(p for p in second if p not in same),
     ]
     return OutMessage("\n\n".join([*parts, *rest, texts.DISCLAIMER]))
+
+
+_CITED = "📚 依据："
+
+
+def _apart(parts: list[str]) -> tuple[list[str], list[str]]:
+    """The parts without their "📚 依据" line, and the sources that line names."""
+    cited = [item for p in parts if p.startswith(_CITED) for item in p[len(_CITED):].split("；")]
+    return [p for p in parts if not p.startswith(_CITED)], cited

@@ -301,3 +301,13 @@ def test_days_and_spoken_durations(dialog: GapDialog, text: str, months: int | N
     heard = understand(text, TODAY, dialog.regions)
     assert heard.gap_months == months
     assert heard.gap_range == loose
+
+
+def test_both_outcomes_cite_sources_once_and_offer_the_base_they_ask_for(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("宁波 换工作 断了三个多月")
+    chat.send(payload="a:both")
+    text = chat.send(payload="a:cost")[0].text
+    assert text.count("📚") == 1
+    assert "不管是刚好3个月还是超过3个月" in text
+    assert "a:base" in _buttons(chat)  # the cost part asks for the base: its button is there
