@@ -11,7 +11,7 @@ from flows.render import render_card, render_topic
 from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
 from flows.turn import Turn
-from policies.model import Answer, BackpayVerdict
+from policies.model import Answer, BackpayVerdict, InsuranceType
 
 # Text intents asking about a part of an answer already given, and the part each one asks for.
 QUESTION_TOPICS = {
@@ -30,7 +30,9 @@ def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str
     """The answer card with its buttons."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
     rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
-    return keyboards.with_rows(message, rows, texts.SUGGESTIONS if not ctx.group else ())
+    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
+    suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
+    return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
 
 
 def show_answer(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
@@ -105,6 +107,9 @@ def what_if(ctx: Ctx) -> Turn | None:
     """"如果是单位原因呢": answer the hypothetical without changing what the user told us."""
     if not (ctx.state.answered and ctx.updates):
         return None
+    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
+    if resident and "cause" in ctx.updates and set(ctx.updates) <= {"cause", "insurance_type"}:
+        return ctx.turn(OutMessage(texts.NO_EMPLOYER_FOR_RESIDENT))  # "如果是单位原因呢" after 新农合
     hypothetical = dict(ctx.state.slots)
     asking.merge(hypothetical, ctx.updates)
     answer = ctx.dialog.advisor.answer(hypothetical, ctx.today)

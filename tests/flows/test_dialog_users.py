@@ -311,3 +311,14 @@ def test_both_outcomes_cite_sources_once_and_offer_the_base_they_ask_for(dialog:
     assert text.count("📚") == 1
     assert "不管是刚好3个月还是超过3个月" in text
     assert "a:base" in _buttons(chat)  # the cost part asks for the base: its button is there
+
+
+def test_employer_what_if_after_a_resident_answer_is_explained_not_switched(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    card = chat.send("深圳 新农合 断了一年")[0]
+    assert "如果是单位原因呢" not in card.suggestions
+    reply = chat.send("如果是单位原因呢")[0].text
+    assert "没有单位代缴" in reply and "单位职工医保 ·" not in reply
+    assert chat.state.slots["insurance_type"] == "resident"
+    chat.send("是单位交的职工医保")
+    assert chat.state.slots["insurance_type"] == "employee"
