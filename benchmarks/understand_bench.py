@@ -32,12 +32,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.turns import SCRIPT, TODAY
+from benchmarks.script import SCRIPT, TODAY
 from flows.understand import understand
 from policies.regions import RegionIndex
 
 ROOT = Path(__file__).resolve().parent.parent
-# The conversation benchmarks/turns.py plays (so both time the same messages), then a few more
+# The conversation the benchmarks play (benchmarks/script.py) (so both time the same messages), then a few more
 # short answers and two messages that say several things at once.
 MESSAGES = tuple(dict.fromkeys([*SCRIPT, "在哪办", "是的", "公司上个月没给我交医保", "乌鲁木齐灵活就业断了4个月还能补吗"]))
 # The code of `understand`, loaded from a git revision for the A/B comparison.
