@@ -147,13 +147,12 @@ class TimedBotApi(FakeBotApi):
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         message = await super()._m_sendmessage(params)
-        self._messages.clear()  # nothing reads old messages here; keep the server's memory flat
         if message.get("reply_markup"):
             self.keyboards[int(params["chat_id"])] = message
         return message
 
     def _count(self, call: Call) -> None:
-        self.calls.clear()
+        self.calls.clear()  # nothing reads the call log here; keep the server's memory flat
         if call.method != "sendMessage":
             return
         chat = int(call.params["chat_id"])
@@ -194,7 +193,7 @@ class Workers:
         self._spawn()
         for n, proc in enumerate(self.procs):
             logfile = self._dir / f"worker{n}.log"
-            for _ in range(600):
+            for _ in range(2400):  # up to 2 minutes: twelve workers load their rules at once
                 if "webhook on" in logfile.read_text(errors="replace"):
                     break
                 if proc.poll() is not None:
