@@ -55,9 +55,10 @@ def cpu_seconds(pid: int) -> float:
 
 # --- Redis -------------------------------------------------------------------------------------
 class PrivateRedis:
-    """A redis-server of our own (no persistence), so INFO commandstats, CPU and memory are ours alone."""
+    """A redis-server of our own (no persistence, or AOF like a deployment), so INFO commandstats, CPU and memory are ours alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, aof: bool = False) -> None:
+        self.aof = aof
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.mkdtemp(prefix="yb-e2e-redis-")
@@ -66,8 +67,8 @@ class PrivateRedis:
     def __enter__(self) -> PrivateRedis:
         binary = shutil.which("redis-server") or str(Path(sys.executable).parent / "redis-server")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self._dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if self.aof else "no", "--appendfsync", "everysec", "--dir", self._dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
@@ -256,10 +257,11 @@ def pct(values: Sequence[float], q: float) -> float:
 class Users:
     """Drives closed-loop users through the script; each user is a fresh conversation."""
 
-    def __init__(self, api: TimedBotApi, script: list[str], *, presses: bool) -> None:
+    def __init__(self, api: TimedBotApi, script: list[str], *, presses: bool, think: float = 0.0) -> None:
         self.api = api
         self.script = script
         self.presses = presses  # plain bots have no buttons: the press is sent as text
+        self.think = think  # seconds between a turn's last reply and the next message
         self.expected = [1] * len(script)
 
     # Shared by every instance: chats and update ids never repeat within a run.
@@ -305,6 +307,8 @@ class Users:
                         return
                     if not await self._turn(http, url, headers, user, chat, n, step, result, loop):
                         break  # a failed turn: start a fresh conversation
+                    if self.think:
+                        await asyncio.sleep(self.think)
 
         redis_cpu = await redis_reset(redis)
         cpu_before, driver_before = workers.cpu(), time.process_time()
