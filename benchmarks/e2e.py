@@ -37,7 +37,7 @@ from redis.asyncio import Redis  # noqa: E402
 
 from benchmarks.bots import KINDS  # noqa: E402
 from benchmarks.e2e_memory import memory_per_conversation  # noqa: E402
-from benchmarks.harness import Pass, PrivateRedis, TimedBotApi, Users, Workers, pct  # noqa: E402
+from benchmarks.harness import Pass, PrivateRedis, TimedBotApi, Users, Workers, checkout, pct  # noqa: E402
 from benchmarks.script import e2e_script  # noqa: E402
 
 PAIRS = (("ours-aiogram", "plain-aiogram"), ("ours-ptb", "plain-ptb"))
@@ -51,9 +51,9 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
         groups: dict[tuple[str, int], Workers] = {}
         users: dict[str, Users] = {}
         try:
-            for kind in args.kinds:
+            for number, kind in enumerate(args.kinds):
                 for count in (1, 2):
-                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}{kind[:6]}")
+                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}k{number}")
             await asyncio.gather(*(w.start() for w in groups.values()))
             for kind in args.kinds:
                 key = groups[kind, 1].deeplink_key
@@ -70,7 +70,7 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                                               else args.latency_seconds, workers=groups[kind, count],
                                               redis=client)
                         cells.append(cell)
-                        print(f"  round {number + 1}: {kind} x{count}, {many} users: {cell.rate:.0f} upd/s, "
+                        print(f"  round {number + 1}: {args.names[kind]} x{count}, {many} users: {cell.rate:.0f} upd/s, "
                               f"{cell.errors} errors", file=sys.stderr)
                 rounds.append(cells)
         finally:
@@ -99,8 +99,9 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
     print(f"{args.rounds} interleaved rounds; each cell {args.seconds:g} s with {args.users} closed-loop users "
           f"(latency cells: 1 user, {args.latency_seconds:g} s); medians over rounds")
     for kind, counts in expected.items():
-        print(f"  replies per step, {kind}: {counts}")
-    head = (f"{'bot':<14}{'wk':>3}{'upd/s':>7}{'p50':>7}{'p99':>7}{'err':>5}{'worker':>8}{'redis':>7}"
+        print(f"  replies per step, {args.names[kind]}: {counts}")
+    width = max(14, *(len(n) + 1 for n in args.names.values()))
+    head = (f"{'bot':<{width}}{'wk':>3}{'upd/s':>7}{'p50':>7}{'p99':>7}{'err':>5}{'worker':>8}{'redis':>7}"
             f"{'driver':>8}{'cmds':>6}{'scripts':>8}{'logs':>6}  2-core bound")
     print("\nlatency ms; CPU per update: worker and driver (load generator + Bot API server) ms, Redis µs;")
     print("cmds = Redis commands per update (commands inside scripts counted too); logs = log lines per update\n")
@@ -123,28 +124,28 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
             if workers == 2:
                 own = (worker + redis_us / 1000) / 1000
                 bound = f"{2 / own:.0f} upd/s for bot+Redis alone ({2 / (own + driver / 1000):.0f} with the driver)"
-            print(f"{kind:<14}{workers:>3}{rate:>7.0f}{_med([pct(c.latencies, .5) for c in cells]):>7.1f}"
+            print(f"{args.names[kind]:<{width}}{workers:>3}{rate:>7.0f}{_med([pct(c.latencies, .5) for c in cells]):>7.1f}"
                   f"{_med([pct(c.latencies, .99) for c in cells]):>7.1f}{sum(c.errors for c in cells):>5}"
                   f"{worker:>8.2f}{redis_us:>7.0f}{driver:>8.2f}{cmds:>6.1f}{scripts:>8.1f}{logs:>6.2f}  {bound}")
     print("\nratios, ours / plain on the same framework, per round (median, range):")
-    for ours, plain in PAIRS:
-        if ours not in args.kinds or plain not in args.kinds:
-            continue
+    pairs = [p for p in PAIRS if set(p) <= set(args.kinds)]
+    pairs += [(k.partition("@")[0], k) for k in args.kinds if "@" in k and k.partition("@")[0] in args.kinds]
+    for ours, plain in pairs:
         for workers in (1, 2):
             per = [a.rate / b.rate for a, b in zip(_cells(rounds, ours, workers, args.users),
                                                     _cells(rounds, plain, workers, args.users), strict=True)]
             cpu = [(a.cpu_ms(sum(a.worker_cpu))) / max(b.cpu_ms(sum(b.worker_cpu)), 1e-9)
                    for a, b in zip(_cells(rounds, ours, workers, args.users),
                                    _cells(rounds, plain, workers, args.users), strict=True)]
-            print(f"  {ours} / {plain}, {workers} worker(s): throughput {_med(per):.2f}x ({_spread(per)}), "
-                  f"worker CPU per update {_med(cpu):.2f}x  (goal: throughput >= 1.0x)")
+            print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x ({_spread(per)}), "
+                  f"worker CPU per update {_med(cpu):.2f}x" + ("" if "@" in plain else "  (goal: throughput >= 1.0x)"))
     print("\nconcurrency 1 (one user): latency per turn, ms; 'own' leaves out the Bot API server's own time")
     for kind in args.kinds:
         cells = _cells(rounds, kind, 1, 1)
         if cells:
             own = [x for c in cells for x in c.own]
             every = [x for c in cells for x in c.latencies]
-            print(f"  {kind:<14} p50 {pct(every, .5):5.1f}  p99 {pct(every, .99):5.1f}   own: p50 "
+            print(f"  {args.names[kind]:<{width}} p50 {pct(every, .5):5.1f}  p99 {pct(every, .99):5.1f}   own: p50 "
                   f"{pct(own, .5):5.1f}  p99 {pct(own, .99):5.1f}  ({len(every)} turns)"
                   + ("  (goal: own p99 <= 5 ms)" if kind.startswith("ours-") else ""))
     top: dict[str, float] = {}
@@ -153,7 +154,7 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
         for command, calls in cell.redis.calls.items():
             top[command] = top.get(command, 0.0) + calls / max(cell.updates, 1) / len(ours_cells)
     listed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(top.items(), key=lambda kv: -kv[1])[:12])
-    print(f"\nRedis commands per update, {args.kinds[0]} x1: {listed}")
+    print(f"\nRedis commands per update, {args.names[args.kinds[0]]} x1: {listed}")
 
 
 async def main(argv: Sequence[str] | None = None) -> int:
@@ -163,10 +164,18 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=2.0, help="length of a 1-user cell")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ",".join(KINDS))
+    parser.add_argument("--baseline", default=None, metavar="REV",
+                        help="also run our bot as of git revision REV, interleaved (A/B of a change)")
     parser.add_argument("--memory", type=int, default=100_000,
                         help="conversations (each with one reminder) for the memory figure; 0 skips it")
     args = parser.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
+    args.names = {k: k for k in args.kinds}
+    if args.baseline:
+        folder = checkout(args.baseline)
+        for kind in [k for k in args.kinds if k.startswith("ours-")]:
+            args.kinds.append(f"{kind}@{folder}")
+            args.names[f"{kind}@{folder}"] = f"{kind}@{args.baseline[:10]}"
     with PrivateRedis() as redis:
         rounds, expected = await measure(args, redis)
         report(rounds, expected, args, redis.version)

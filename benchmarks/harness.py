@@ -167,16 +167,28 @@ class TimedBotApi(FakeBotApi):
 
 
 # --- workers -------------------------------------------------------------------------------------
+def checkout(rev: str) -> Path:
+    """The project's files at git revision `rev`, in a temporary folder (for A/B runs)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"yb-e2e-{rev[:12]}-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 class Workers:
-    """`count` worker processes of one bot, all listening on one port."""
+    """`count` worker processes of one bot, all listening on one port.
+
+    A kind written `ours-aiogram@/some/folder` runs the bot's code from that folder
+    (an older revision, see `checkout`) with this venv's packages."""
 
     def __init__(self, kind: str, count: int, api: FakeBotApi, redis_url: str, prefix: str) -> None:
         self.kind, self.count = kind, count
+        self._base, _, root = kind.partition("@")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
-        self._env = {**os.environ, "PYTHONPATH": str(ROOT),
+        self._env = {**os.environ, "PYTHONPATH": root or str(ROOT),
                      **worker_env(api.base, api.token, self.port, redis_url, prefix, SECRET, PATH)}
-        self._dir = Path(tempfile.mkdtemp(prefix=f"yb-e2e-{kind}-"))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"yb-e2e-{self._base}-"))
         self.procs: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -186,7 +198,7 @@ class Workers:
     def _spawn(self) -> None:
         for n in range(self.count):
             with open(self._dir / f"worker{n}.log", "wb") as log:
-                self.procs.append(subprocess.Popen(worker_command(self.kind, sys.executable), env=self._env,
+                self.procs.append(subprocess.Popen(worker_command(self._base, sys.executable), env=self._env,
                                                    cwd=self._dir, stdout=log, stderr=subprocess.STDOUT))
 
     async def start(self) -> None:
