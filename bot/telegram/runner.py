@@ -79,11 +79,13 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 30.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.5, grace: float = 3.0) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
-    the service's `recover()` drains conversations a dead worker left waiting.
+    the service's `recover()` drains conversations a dead worker left waiting (cheap: one
+    range query when nothing waits). On exit it stops taking updates first, then lets
+    the service finish or give back the turn in progress within `grace` seconds.
     """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
@@ -92,6 +94,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
     recovering: asyncio.Task[None] | None = None
+    service: Submitter | None = None
+    processor: UpdateProcessor | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
@@ -122,10 +126,18 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         yield bot
     finally:
         stop.set()
+        if processor is not None:
+            processor.close()
         if recovering is not None:
             recovering.cancel()
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()  # no new updates; the ones in flight finish below
         if poller is not None:
             await poller
+        close = getattr(service, "close", None)
+        if close is not None:
+            await close(grace)  # the turn in progress finishes or is given back
         if runner is not None:
             await runner.cleanup()
         if sequencer is not None:
@@ -136,13 +148,17 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
 
 
 async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
-    """Periodically let the service finish conversations a dead worker left waiting."""
+    """Let the service finish conversations a dead worker left waiting: at start, then periodically."""
+    failing = False
     while True:
-        await asyncio.sleep(every)
         try:
             await recover()
-        except Exception:
-            log.exception("recover failed; trying again in %ss", every)
+            failing = False
+        except Exception as exc:
+            if not failing:  # once per outage, not twice a second
+                log.warning("recover failed (%s); retrying every %ss", type(exc).__name__, every)
+            failing = True
+        await asyncio.sleep(every)
 
 
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
