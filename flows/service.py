@@ -38,6 +38,7 @@ from typing import Protocol
 
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
+from flows.referrals import Referrals, person_of
 from flows.reminders import ReminderStore
 from flows.state import ConversationState
 from flows.store import (
@@ -281,7 +282,7 @@ class ConversationService:
         for effect in effects:
             try:
                 if isinstance(effect, CountReferral):
-                    await self.store.redis.hincrby(self.store.keys.referrals, effect.source, 1)  # type: ignore[misc]
+                    await Referrals(self.store.redis, self.store.keys).count(effect.source, person_of(cid))
                 elif isinstance(effect, ScheduleReminder):
                     await self.reminders.schedule(cid, effect)
                 elif isinstance(effect, CancelReminders):

@@ -14,18 +14,22 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.metered import MeteredService, MeteredSink
+from bot.ops_http import readiness
 from bot.outbound import OutboundLimiter
+from bot.reload import RuleReloader, admin_commands, sighup_event
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
 from bot.telegram.api import COMMANDS, BotApi
 from bot.telegram.processor import Sequencer, Submitter, UpdateProcessor
 from bot.telegram.ptb_adapter import PtbAdapter
 from bot.telegram.sink import TelegramSink
-from bot.telegram.translate import BotIdentity
+from bot.telegram.translate import BotIdentity, Outgoing
 from bot.telegram.webhook import make_webhook_app, start_webhook
 
 __all__ = ["FRAMEWORKS", "RunningBot", "load_settings_or_exit", "make_adapter", "run_telegram", "running_bot"]
@@ -64,6 +68,7 @@ class RunningBot:
     me: BotIdentity
     adapter: Adapter
     processor: UpdateProcessor
+    reloader: RuleReloader
     webhook_port: int | None = None
 
 
@@ -101,19 +106,23 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         me = await adapter.api.get_me()
         limiter = OutboundLimiter(redis, settings.outbound_limits(), str(me.id), prefix=key_prefix)
         sink = TelegramSink(adapter.api, limiter)
-        service = make_service(sink)
+        inner = make_service(MeteredSink(sink))
+        service = MeteredService(inner, f"telegram-{framework}")
         sequencer = None if settings.webhook_mode else Sequencer()
         processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
-        adapter.attach(processor.handle)
+        reloader = RuleReloader(settings.rules_dir)
+        if hasattr(getattr(inner, "dialog", None), "advisor"):
+            reloader.add(inner)
+        adapter.attach(admin_commands(processor.handle, reloader, settings.admins,
+                                      lambda chat, text: adapter.api.send_message(Outgoing(chat, text))))
         await adapter.api.set_commands(COMMANDS)
-        bot = RunningBot(me, adapter, processor)
-        recover = getattr(service, "recover", None)
-        if recover is not None:
-            recovering = asyncio.create_task(_recover_loop(recover, recover_every))
+        bot = RunningBot(me, adapter, processor, reloader)
+        if hasattr(inner, "recover"):
+            recovering = asyncio.create_task(_recover_loop(service.recover, recover_every))
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
-                                   settings.webhook_max_body)
+                                   settings.webhook_max_body, readiness(redis, service))
             runner, bot.webhook_port = await start_webhook(app, host, port)
             if settings.webhook_url:
                 await adapter.api.set_webhook(settings.webhook_url, settings.secret)
@@ -164,8 +173,7 @@ async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     """Run until SIGINT/SIGTERM: `python -m bot telegram --framework aiogram|ptb`."""
     from bot.runtime import open_runtime
-    from flows.deeplink import DEFAULT_KEY
-    from flows.dialog import GapDialog
+    from bot.settings import deeplink_key_for
 
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -174,12 +182,24 @@ async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    key = settings.deeplink_key.get_secret_value()
-    dialog = None
-    if key != DEFAULT_KEY:  # the links printed for community accounts are signed with this key
-        dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
+    # The links printed for community accounts are signed with this key (never the public default).
+    reload_requested = sighup_event()
+    key = deeplink_key_for("telegram", settings.deeplink_key.get_secret_value())
+    dialog = dataclasses.replace(await asyncio.to_thread(_load_dialog, settings.rules_dir), deeplink_key=key)
     async with open_runtime(settings.redis_url, dialog=dialog) as rt, running_bot(
         framework, settings, redis=rt.redis, make_service=rt.make_service,
         key_prefix=f"{rt.store.keys.prefix}:ob",
-    ):
+    ) as bot:
+        reloading = asyncio.create_task(bot.reloader.serve(reload_requested))
         await stop.wait()
+        reloading.cancel()
+
+
+def _load_dialog(rules_dir: Path | None) -> Any:
+    """The dialog on the rule files in `rules_dir` (default: the packaged ones). Blocking."""
+    from flows.dialog import GapDialog
+    from policies import load_rulebook
+    from policies.regions import RegionIndex
+
+    regions = RegionIndex.load()
+    return GapDialog.create(load_rulebook(rules_dir, regions=regions), regions)

@@ -181,7 +181,7 @@ async def test_effects_count_referrals_and_store_reminders(redis: Redis, keyspac
     service = ConversationService(store, _EffectsDialog(), CollectingSink(), clock=lambda: TODAY)
     await service.submit(make_event(1))
     await service.submit(make_event(2))
-    assert await redis.hget(keyspace.referrals, "community-7") == b"2"
+    assert await redis.hget(keyspace.referrals, "community-7") == b"1"  # one person, counted once
     reminders = ReminderStore(redis, keyspace)
     [reminder] = await reminders.of(CID)
     assert (reminder.kind, reminder.due, reminder.text) == (
