@@ -9,7 +9,8 @@ Redis server time, so all workers agree. A 429 with `retry_after` stores the cha
 again at its next slot.
 
 The two reservations go to Redis in one pipelined round trip (they live in different
-hash slots, so they cannot be one script); only when the chat's slot lies after the
+hash slots, so they cannot be one script; on a Redis Cluster, whose client refuses
+scripts in pipelines, they go out concurrently instead); only when the chat's slot lies after the
 global slot just taken is a global slot reserved again from the chat's slot. The
 first one then stays unused: the limiter errs on the slow side, never the fast.
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
@@ -174,24 +176,33 @@ class OutboundLimiter:
         but still respects the chat's "not before" time after a 429.
         """
         rate_key, window_key = self.chat_keys(chat_id)
-        pipe = self._redis.pipeline(transaction=False)
-        if per_chat:
-            pipe.evalsha(self._chat_script.sha, 2, rate_key, window_key, *self._chat_args(group))
-        else:
-            pipe.hget(rate_key, "nb")
-        pipe.evalsha(self._global_script.sha, 1, self.global_key, *self._global_args(0.0))
-        first, second = await pipe.execute(raise_on_error=False)
+        chat_call = (("EVALSHA", self._chat_script.sha, 2, rate_key, window_key, *self._chat_args(group))
+                     if per_chat else ("HGET", rate_key, "nb"))
+        first, second = await self._together(
+            chat_call, ("EVALSHA", self._global_script.sha, 1, self.global_key, *self._global_args(0.0)))
         global_us, global_slot = await self._settled(second, self._global_script, [self.global_key],
                                                      self._global_args(0.0))
         now_ms = float(global_slot) - int(global_us) / 1000.0
         if not per_chat:
-            not_before = float(first) if first is not None else 0.0
+            if isinstance(first, Exception):
+                raise first
+            not_before = float(first) if first is not None else 0.0  # type: ignore[arg-type]
             return max(0.0, (not_before - now_ms) / 1000.0, int(global_us) / 1e6)
         _, chat_slot = await self._settled(first, self._chat_script, [rate_key, window_key],
                                            self._chat_args(group))
         if float(chat_slot) > float(global_slot):
             return await self.reserve_global(float(chat_slot))
         return max(0.0, int(global_us) / 1e6)
+
+    async def _together(self, *calls: tuple[object, ...]) -> list[object]:
+        """Send commands of different hash slots in one round trip; replies or errors, in order."""
+        if isinstance(self._redis, RedisCluster):
+            return list(await asyncio.gather(*(self._redis.execute_command(*call) for call in calls),
+                                             return_exceptions=True))
+        pipe = self._redis.pipeline(transaction=False)
+        for call in calls:
+            pipe.execute_command(*call)
+        return list(await pipe.execute(raise_on_error=False))
 
     @staticmethod
     async def _settled(result: object, script: AsyncScript, keys: list[str],

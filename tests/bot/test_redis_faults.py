@@ -103,7 +103,8 @@ async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(TELEGRAM_BOT_TOKEN=bot_api.token, TELEGRAM_API_BASE=bot_api.base, REDIS_URL=single_redis_url,
                REDIS_KEY_PREFIX=key_prefix, PYTHONPATH=str(root), WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-               WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=SECRET, WEBHOOK_URL=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
+               WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=SECRET, WEBHOOK_URL=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+               DEEPLINK_KEY="a-test-key-that-is-not-the-public-default")  # public processes refuse the default
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "telegram", "--framework", "aiogram", env=env, cwd=root,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
