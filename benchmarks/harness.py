@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -167,6 +167,14 @@ class TimedBotApi(FakeBotApi):
 
 
 # --- workers -------------------------------------------------------------------------------------
+class Processes(Protocol):
+    """The bot's processes under load: their CPU seconds so far, and their log lines so far."""
+
+    def cpu(self) -> list[float]: ...
+
+    def log_lines(self) -> int: ...
+
+
 def checkout(rev: str) -> Path:
     """The project's files at git revision `rev`, in a temporary folder (for A/B runs)."""
     folder = Path(tempfile.mkdtemp(prefix=f"yb-e2e-{rev[:12]}-"))
@@ -269,8 +277,10 @@ def pct(values: Sequence[float], q: float) -> float:
 class Users:
     """Drives closed-loop users through the script; each user is a fresh conversation."""
 
-    def __init__(self, api: TimedBotApi, script: list[str], *, presses: bool, think: float = 0.0) -> None:
+    def __init__(self, api: TimedBotApi, script: list[str], *, presses: bool, think: float = 0.0,
+                 secret: str = SECRET) -> None:
         self.api = api
+        self.secret = secret
         self.script = script
         self.presses = presses  # plain bots have no buttons: the press is sent as text
         self.think = think  # seconds between a turn's last reply and the next message
@@ -291,7 +301,7 @@ class Users:
         """Replies per step of the script, counted on one conversation (the dialog is deterministic)."""
         user = User(next(self._user_ids), "校准")
         chat = Chat(user.id)
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
         async with aiohttp.ClientSession() as http:
             for n, step in enumerate(self.script):
                 before = self.api.sends.get(chat.id, 0)
@@ -303,14 +313,17 @@ class Users:
                 if self.expected[n] < 1:
                     raise RuntimeError(f"calibration: no reply to {step!r}")
 
-    async def run(self, url: str, result: Pass, duration: float, *, workers: Workers,
+    async def run(self, url: str | Sequence[str], result: Pass, duration: float, *, workers: Processes,
                   redis: Redis) -> Pass:
-        """`result.users` users for `duration` seconds; turns in flight at the end are finished."""
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        """`result.users` users for `duration` seconds; turns in flight at the end are finished.
+
+        With several webhook URLs (workers on ports of their own), user i uses URL i mod n."""
+        urls = [url] if isinstance(url, str) else list(url)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
         loop = asyncio.get_running_loop()
         deadline = time.perf_counter() + duration
 
-        async def one_user(http: aiohttp.ClientSession) -> None:
+        async def one_user(http: aiohttp.ClientSession, url: str) -> None:
             while time.perf_counter() < deadline:
                 user = User(next(self._user_ids), "用户")
                 chat = Chat(user.id)
@@ -328,7 +341,7 @@ class Users:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as http:
             started = time.perf_counter()
-            await asyncio.gather(*(one_user(http) for _ in range(result.users)))
+            await asyncio.gather(*(one_user(http, urls[n % len(urls)]) for n in range(result.users)))
             result.seconds = time.perf_counter() - started
         result.driver_cpu = time.process_time() - driver_before
         result.worker_cpu = [after - before for after, before in zip(workers.cpu(), cpu_before, strict=True)]
