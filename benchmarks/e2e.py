@@ -157,25 +157,33 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
     print(f"\nRedis commands per update, {args.names[args.kinds[0]]} x1: {listed}")
 
 
-async def main(argv: Sequence[str] | None = None) -> int:
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options, with the bots to run (`kinds`) and their printed names (`names`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, default=16, help="closed-loop users in a throughput cell")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of a throughput cell")
     parser.add_argument("--latency-seconds", type=float, default=2.0, help="length of a 1-user cell")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ",".join(KINDS))
-    parser.add_argument("--baseline", default=None, metavar="REV",
-                        help="also run our bot as of git revision REV, interleaved (A/B of a change)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="REV|DIR",
+                        help="also run our bot as of git revision REV (or from folder DIR, e.g. a copy with "
+                             "one optimisation undone), interleaved: A/B of a change; may repeat")
     parser.add_argument("--memory", type=int, default=100_000,
                         help="conversations (each with one reminder) for the memory figure; 0 skips it")
     args = parser.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
     args.names = {k: k for k in args.kinds}
-    if args.baseline:
-        folder = checkout(args.baseline)
-        for kind in [k for k in args.kinds if k.startswith("ours-")]:
+    for baseline in args.baseline:
+        folder = Path(baseline) if Path(baseline).is_dir() else checkout(baseline)
+        label = Path(baseline).name if Path(baseline).is_dir() else baseline[:10]
+        for kind in [k for k in args.kinds if k.startswith("ours-") and "@" not in k]:
             args.kinds.append(f"{kind}@{folder}")
-            args.names[f"{kind}@{folder}"] = f"{kind}@{args.baseline[:10]}"
+            args.names[f"{kind}@{folder}"] = f"{kind}@{label}"
+    return args
+
+
+async def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     with PrivateRedis() as redis:
         rounds, expected = await measure(args, redis)
         report(rounds, expected, args, redis.version)
