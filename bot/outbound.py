@@ -8,12 +8,6 @@ Redis server time, so all workers agree. A 429 with `retry_after` stores the cha
 "not before" time in Redis (other workers respect it too) and the message is sent
 again at its next slot.
 
-The two reservations go to Redis in one pipelined round trip (they live in different
-hash slots, so they cannot be one script; on a Redis Cluster, whose client refuses
-scripts in pipelines, they go out concurrently instead); only when the chat's slot lies after the
-global slot just taken is a global slot reserved again from the chat's slot. The
-first one then stays unused: the limiter errs on the slow side, never the fast.
-
 Keys of one chat share a hash tag (`{tg:<bot>:<chat>}`), so each script touches a
 single Redis Cluster slot; the global bucket has its own tag.
 """
@@ -28,9 +22,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
 
 from bot.metrics import OUTBOUND_429, OUTBOUND_WAIT_SECONDS, OUTBOUND_WAITS
 
@@ -70,8 +61,7 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, nb) - now + 60000))
 return {math.ceil((slot - now) * 1000), tostring(slot)}
 """
 
-# KEYS: global rate hash. ARGV: interval ms, burst, earliest slot ms.
-# Returns {delay in microseconds, slot in ms as string}.
+# KEYS: global rate hash. ARGV: interval ms, burst, earliest slot ms. Returns delay in microseconds.
 _GLOBAL_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -82,7 +72,7 @@ local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or 0
 local slot = math.max(now, at, tat - (burst - 1) * interval)
 redis.call('HSET', KEYS[1], 'tat', math.max(tat, slot) + interval)
 redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, slot) + interval - now + 60000))
-return {math.ceil((slot - now) * 1000), tostring(slot)}
+return math.ceil((slot - now) * 1000)
 """
 
 # KEYS: rate hash. ARGV: retry_after ms. Moves the chat's "not before" time forward.
@@ -146,23 +136,22 @@ class OutboundLimiter:
     def global_key(self) -> str:
         return f"{self._prefix}:{{tg:{self._bot}:all}}:rate"
 
-    def _chat_args(self, group: bool) -> list[float | int | str]:
-        lim = self._limits
-        window_max = lim.group_per_minute if group else 0
-        return [1000.0 / lim.chat_per_second, lim.chat_burst, 60000, window_max, uuid.uuid4().hex]
-
-    def _global_args(self, at_ms: float) -> list[float | int]:
-        lim = self._limits
-        return [1000.0 / lim.global_per_second, lim.global_burst, at_ms]
-
     async def reserve_chat(self, chat_id: str, group: bool) -> Slot:
         """Reserve the chat's next slot (per-chat GCRA, group window, 429 "not before")."""
-        delay_us, slot = await self._chat_script(keys=list(self.chat_keys(chat_id)), args=self._chat_args(group))
+        lim = self._limits
+        window_max = lim.group_per_minute if group else 0
+        delay_us, slot = await self._chat_script(
+            keys=list(self.chat_keys(chat_id)),
+            args=[1000.0 / lim.chat_per_second, lim.chat_burst, 60000, window_max, uuid.uuid4().hex],
+        )
         return Slot(max(0.0, int(delay_us) / 1e6), float(slot))
 
     async def reserve_global(self, at_ms: float = 0.0) -> float:
         """Reserve a slot in the all-chats bucket no earlier than `at_ms`; returns the delay in seconds."""
-        delay_us, _ = await self._global_script(keys=[self.global_key], args=self._global_args(at_ms))
+        lim = self._limits
+        delay_us = await self._global_script(
+            keys=[self.global_key], args=[1000.0 / lim.global_per_second, lim.global_burst, at_ms],
+        )
         return max(0.0, int(delay_us) / 1e6)
 
     async def penalize(self, chat_id: str, retry_after: float) -> None:
@@ -175,45 +164,10 @@ class OutboundLimiter:
         `per_chat=False` (e.g. editing a pressed keyboard) uses only the global bucket,
         but still respects the chat's "not before" time after a 429.
         """
-        rate_key, window_key = self.chat_keys(chat_id)
-        chat_call = (("EVALSHA", self._chat_script.sha, 2, rate_key, window_key, *self._chat_args(group))
-                     if per_chat else ("HGET", rate_key, "nb"))
-        first, second = await self._together(
-            chat_call, ("EVALSHA", self._global_script.sha, 1, self.global_key, *self._global_args(0.0)))
-        global_us, global_slot = await self._settled(second, self._global_script, [self.global_key],
-                                                     self._global_args(0.0))
-        now_ms = float(global_slot) - int(global_us) / 1000.0
-        if not per_chat:
-            if isinstance(first, Exception):
-                raise first
-            not_before = float(first) if first is not None else 0.0  # type: ignore[arg-type]
-            return max(0.0, (not_before - now_ms) / 1000.0, int(global_us) / 1e6)
-        _, chat_slot = await self._settled(first, self._chat_script, [rate_key, window_key],
-                                           self._chat_args(group))
-        if float(chat_slot) > float(global_slot):
-            return await self.reserve_global(float(chat_slot))
-        return max(0.0, int(global_us) / 1e6)
-
-    async def _together(self, *calls: tuple[object, ...]) -> list[object]:
-        """Send commands of different hash slots in one round trip; replies or errors, in order."""
-        if isinstance(self._redis, RedisCluster):
-            return list(await asyncio.gather(*(self._redis.execute_command(*call) for call in calls),
-                                             return_exceptions=True))
-        pipe = self._redis.pipeline(transaction=False)
-        for call in calls:
-            pipe.execute_command(*call)
-        return list(await pipe.execute(raise_on_error=False))
-
-    @staticmethod
-    async def _settled(result: object, script: AsyncScript, keys: list[str],
-                       args: list[float | int | str]) -> list[bytes | int]:
-        """A pipelined script's reply; a script Redis did not know yet (NOSCRIPT: it ran nothing) runs now."""
-        if isinstance(result, NoScriptError):
-            result = await script(keys=keys, args=args)
-        if isinstance(result, Exception):
-            raise result
-        assert isinstance(result, list)
-        return result
+        if per_chat:
+            slot = await self.reserve_chat(chat_id, group)
+            return await self.reserve_global(slot.at_ms)
+        return max(await self._not_before(chat_id), await self.reserve_global())
 
     async def send_at(self, delay: float, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,
                       per_chat: bool = True) -> T:
@@ -241,3 +195,11 @@ class OutboundLimiter:
         """Run `call` at the chat's next free slot (see `reserve` and `send_at`)."""
         delay = await self.reserve(chat_id, group, per_chat=per_chat)
         return await self.send_at(delay, chat_id, group, call, per_chat=per_chat)
+
+    async def _not_before(self, chat_id: str) -> float:
+        """Seconds until the chat's stored "not before" time (0 when none)."""
+        raw = await self._redis.hget(self.chat_keys(chat_id)[0], "nb")
+        if raw is None:
+            return 0.0
+        now_s, now_us = await self._redis.time()
+        return max(0.0, float(raw) / 1000.0 - (now_s + now_us / 1e6))

@@ -91,15 +91,15 @@ async def test_gives_up_after_max_attempts(redis: Redis, key_prefix: str) -> Non
         await limiter.send("8", False, always_limited)
 
 
-async def test_one_round_reservation_keeps_both_limits(redis: Redis, key_prefix: str) -> None:
-    # The chat's slot and a global slot are asked for together; a chat held back by its own
-    # limit still gets a global slot no earlier than its chat slot.
+async def test_reserve_keeps_both_limits(redis: Redis, key_prefix: str) -> None:
+    # A chat held back by its own limit gets a global slot no earlier than its chat slot,
+    # and the global bucket binds across chats.
     limits = OutboundLimits(chat_per_second=1, chat_burst=2, global_per_second=1000, global_burst=1000)
     limiter = OutboundLimiter(redis, limits, bot_id="1", prefix=key_prefix)
     delays = [await limiter.reserve("11", group=False) for _ in range(4)]
     assert delays[:2] == pytest.approx([0, 0], abs=0.05)
     assert delays[2:] == pytest.approx([1, 2], abs=0.05)
-    # the global bucket binds across chats in the same call
+    # the global bucket across chats
     tight = OutboundLimiter(redis, OutboundLimits(global_per_second=2, global_burst=1), bot_id="2",
                             prefix=key_prefix)
     spread = [await tight.reserve(str(100 + n), group=False) for n in range(3)]
