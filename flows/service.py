@@ -17,7 +17,7 @@ committing) has its update processed again by the next drainer, so that reply is
 twice; state and effects still apply once. Effects (Redis writes) run after the commit.
 
 Faults: the lease is short and renewed while a turn takes long, so a dead drainer
-holds its conversation up for about a second (`recover`, run every half second by the
+holds its conversation up for about 1.5 s (`recover`, run four times a second by the
 workers, or the next submit continues). Past the store's flood limit a conversation
 gets one notice and its further updates are dropped until the window passes; /cancel
 and /stop are never limited and jump the queue. `close` stops draining gracefully.
@@ -292,7 +292,7 @@ class ConversationService:
 
 
 class _LeaseKeeper:
-    """Renews a lease every third of its period while its drain runs.
+    """Renews a lease every fifth of its period while its drain runs.
 
     A timer rather than a task per drain: most turns end before the first renewal."""
 

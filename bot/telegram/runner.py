@@ -84,7 +84,7 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 0.5, grace: float = 3.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.25, grace: float = 3.0) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
@@ -146,7 +146,9 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             await poller
         close = getattr(service, "close", None)
         if close is not None:
+            log.info("stopping: no new updates; finishing or giving back the turns in progress")
             await close(grace)  # the turn in progress finishes or is given back
+            log.info("stopping: turns done or given back")
         if runner is not None:
             await runner.cleanup()
         if sequencer is not None:
@@ -154,6 +156,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         if sink is not None:
             await sink.drain()
         await adapter.close()
+        log.info("stopped")
 
 
 async def _recover_loop(recover: Callable[[], Any], every: float) -> None:

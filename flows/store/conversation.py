@@ -17,8 +17,8 @@ How one update travels (round trips in brackets):
    step, so an update queued concurrently either sees the lease free or is seen by the
    drainer. Nothing waits, sleeps or retries a lock.
 
-The lease is short (a second) and renewed by its holder during a long turn (`renew`),
-so a drainer that dies holds up its conversation for about a second: the next submit,
+The lease is short (1.5 s) and renewed by its holder during a long turn (`renew`), so a
+drainer that dies holds up its conversation for about that long: the next submit,
 a redelivery, or `recover` then drains. A stalled drainer whose lease expired and was
 taken by another is refused at commit (token or version no longer match); if nobody
 took it, its commit still stands.
@@ -109,9 +109,10 @@ class StoreConfig:
     """Tunables. `ttl` is how long an idle conversation is remembered."""
 
     ttl: timedelta = timedelta(days=30)
-    # Short, and renewed every third of it by a drainer that is still working: a dead
-    # drainer holds its conversation up for about this long.
-    lease: timedelta = timedelta(seconds=1)
+    # Short, and renewed every fifth of it by a drainer that is still working: a dead
+    # drainer holds its conversation up for about this long, and a live one whose event
+    # loop stalls for up to four fifths of it (a loaded machine) keeps it.
+    lease: timedelta = timedelta(milliseconds=1500)
     # Applied update ids are listed for one to two `seen_window`s, then only the floor
     # remembers them (see flows.store.lua). `recent_ids` bounds the list in any case; the
     # flood limit keeps a conversation far below it, and a header at the bound (about
@@ -147,15 +148,14 @@ class ConversationStore:
             keep_ids=self.config.recent_ids,
             seen_s=max(1, int(self.config.seen_window.total_seconds())),
             tombstone_ms=min(_ms(self.config.tombstone_ttl), ttl_ms),
-            hint_ms=self._hint_ms,
             flood_max=self.config.flood_limit,
             flood_ms=_ms(self.config.flood_window),
         )
 
     @property
     def renew_every(self) -> float:
-        """Seconds between lease renewals of a drainer still at work (a third of the lease)."""
-        return self._lease_ms / 3000
+        """Seconds between lease renewals of a drainer still at work (a fifth of the lease)."""
+        return self._lease_ms / 5000
 
     async def submit(self, cid: str, update_id: str, payload: bytes, *, jump: bool = False) -> Submitted:
         """Queue an update (already redacted) unless its id was seen; try to take the lease.
@@ -215,7 +215,7 @@ class ConversationStore:
             change = b"w" + pack_state(state)
         cid = lease.conversation_id
         keys: tuple[str, ...] = self.keys.all_of(cid)
-        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change)
+        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change, int(time.time()))
         if not self.cluster:
             keys, args = (*keys, self.keys.pending), (*args, cid)
         reply = await self._scripts.commit(self.redis, keys, args)
@@ -258,8 +258,8 @@ class ConversationStore:
         """Conversations last submitted to at least `recover_after` ago: (cid, hint score)."""
         now = _now_ms()
         cutoff = now - _ms(self.config.recover_after)
-        if self.cluster:  # hints are not trimmed by the submit script there
-            await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
+        # Hints left by drainers that died for good: trimmed here, off the hot path.
+        await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
         rows = await self.redis.zrangebyscore(
             self.keys.pending, "-inf", cutoff, start=0, num=limit, withscores=True
         )

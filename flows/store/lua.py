@@ -109,11 +109,7 @@ redis.call('ZADD', KEYS[2], order, uid)
 redis.call('HSET', KEYS[3], uid, ARGV[2])
 redis.call('PEXPIRE', KEYS[2], TTL_MS)
 redis.call('PEXPIRE', KEYS[3], TTL_MS)
-if KEYS[6] then
-  local now = tonumber(ARGV[5])
-  redis.call('ZADD', KEYS[6], now, ARGV[6])
-  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - HINT_MS)
-end
+if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end  -- trimmed by `recover`
 if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1} end
 local nid, npayload = next_item()
 if nid == uid then return {2, v, body, nid} end
@@ -131,7 +127,8 @@ return {2, v, body, nid, npayload}
 
 _COMMIT = """
 -- KEYS: st, in, ip, ls, fl, rm[, pending hint]
--- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
+-- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x',
+--       now in seconds (the workers' clocks: generations are a minute long)
 --       [, conversation id (with the hint key as KEYS[7])]
 -- A lease that expired while its holder stalled (a slow first answer, a busy machine)
 -- still counts if nobody took it since: the version check below sees any other commit.
@@ -140,7 +137,7 @@ if holder and holder ~= ARGV[1] then return {-1} end
 local v, floor, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
 local uid = ARGV[3]
-local now = tonumber(redis.call('TIME')[1])
+local now = tonumber(ARGV[5])
 local gen = tonumber(string.match(ids, '^@(%d+)')) or now
 local older, recent = {}, {}
 local list = older
@@ -208,7 +205,7 @@ if nid then
 end
 redis.call('DEL', KEYS[4])
 -- nothing waits any more: drop the pending hint (single server only, see above)
-if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[5]) end
+if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[6]) end
 return {0, v}
 """
 
@@ -285,7 +282,6 @@ def build_scripts(
     keep_ids: int,
     seen_s: int,
     tombstone_ms: int,
-    hint_ms: int,
     flood_max: int,
     flood_ms: int,
 ) -> Scripts:
@@ -296,7 +292,6 @@ def build_scripts(
         "KEEP_IDS": keep_ids,
         "SEEN_S": seen_s,
         "TOMBSTONE_MS": tombstone_ms,
-        "HINT_MS": hint_ms,
         "FLOOD_MAX": flood_max,
         "FLOOD_MS": flood_ms,
     }
