@@ -156,6 +156,10 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
             top[command] = top.get(command, 0.0) + calls / max(cell.updates, 1) / len(ours_cells)
     listed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(top.items(), key=lambda kv: -kv[1])[:12])
     print(f"\nRedis commands per update, {args.names[args.kinds[0]]} x1: {listed}")
+    scripts_us = _med([sum(v for k, v in c.redis.usec.items() if k.startswith(("eval", "fcall")))
+                       / max(c.updates, 1) for c in ours_cells])
+    print(f"Redis time in scripts (commandstats usec of EVALSHA, whole scripts): {scripts_us:.0f} µs per update; "
+          "server CPU (INFO cpu) is in the table (goal: <= 60 µs per update)")
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
