@@ -14,7 +14,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from benchmarks.turns import SCRIPT, TODAY
+from benchmarks.script import SCRIPT, TODAY
 from flows.dialog import GapDialog
 from flows.messages import ChatKind, InEvent
 from flows.state import ConversationState

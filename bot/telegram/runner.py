@@ -37,6 +37,10 @@ __all__ = ["FRAMEWORKS", "RunningBot", "load_settings_or_exit", "make_adapter", 
 log = logging.getLogger(__name__)
 
 FRAMEWORKS = ("aiogram", "ptb")
+# Loggers that write a line per update or per Bot API call at INFO (aiogram's "Update id=...
+# is handled", httpx's "HTTP Request: POST ..."): kept at WARNING so a worker's INFO log
+# holds what an operator reads, not one line per message.
+CHATTY_LOGGERS = ("aiogram.event", "httpx")
 MakeService = Callable[[TelegramSink], Submitter]
 
 
@@ -174,6 +178,8 @@ async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     from bot.runtime import open_runtime
     from bot.settings import deeplink_key_for
 
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

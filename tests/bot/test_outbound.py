@@ -89,3 +89,27 @@ async def test_gives_up_after_max_attempts(redis: Redis, key_prefix: str) -> Non
 
     with pytest.raises(RetryLater):
         await limiter.send("8", False, always_limited)
+
+
+async def test_reserve_keeps_both_limits(redis: Redis, key_prefix: str) -> None:
+    # A chat held back by its own limit gets a global slot no earlier than its chat slot,
+    # and the global bucket binds across chats.
+    limits = OutboundLimits(chat_per_second=1, chat_burst=2, global_per_second=1000, global_burst=1000)
+    limiter = OutboundLimiter(redis, limits, bot_id="1", prefix=key_prefix)
+    delays = [await limiter.reserve("11", group=False) for _ in range(4)]
+    assert delays[:2] == pytest.approx([0, 0], abs=0.05)
+    assert delays[2:] == pytest.approx([1, 2], abs=0.05)
+    # the global bucket across chats
+    tight = OutboundLimiter(redis, OutboundLimits(global_per_second=2, global_burst=1), bot_id="2",
+                            prefix=key_prefix)
+    spread = [await tight.reserve(str(100 + n), group=False) for n in range(3)]
+    assert spread == pytest.approx([0, 0.5, 1.0], abs=0.05)
+
+
+async def test_keyboard_edits_respect_a_chats_429_but_not_its_rate(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(chat_burst=1), bot_id="1", prefix=key_prefix)
+    await limiter.reserve("12", group=False)
+    assert await limiter.reserve("12", group=False, per_chat=False) < 0.05  # the chat's rate is not used
+    await limiter.penalize("12", 2)
+    assert await limiter.reserve("12", group=False, per_chat=False) == pytest.approx(2, abs=0.05)
+    assert await limiter.reserve("13", group=False, per_chat=False) < 0.05
