@@ -5,8 +5,9 @@ Layout. For every hash slot S (16384) and channel C ("telegram:<bot id>"):
     <prefix>:{<tag S>}:rq:<C>   ZSET  member "<chat>|<kind>|<due minute>|<arg>" -> score
     <prefix>:{<tag S>}:rc:<C>   HASH  member -> claim token (only while a dispatcher holds it)
     <prefix>:reminders:channels SET   channels that ever had a reminder (for the CLI)
+    <prefix>:reminders:next:<C> ZSET  slot -> earliest time to look there (flows.reminders_store)
 
-`<tag S>` is a short string whose CRC16 falls in slot S (see `slot_tag`), and a
+`<tag S>` is a short string whose CRC16 falls in slot S (see `slot_tags`), and a
 conversation's reminders go to the slot of its own hash tag `{<conversation id>}`. So
 a reminder lives in the same cluster slot as its conversation, every script touches
 keys of one slot only (Cluster-safe), and the index is sharded by slot rather than one
@@ -28,13 +29,11 @@ window where a reminder can go out twice is between `begin` and `finish` (README
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 
-from redis.asyncio import Redis
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 from flows.pii import redact
@@ -42,12 +41,8 @@ from flows.reminders_time import (
     CHINA,
     add_months,
     epoch_seconds,
-    morning_of,
     release_at,
 )
-from flows.store.keys import KeySpace
-from flows.store.lua import LuaScript
-from flows.turn import ScheduleReminder
 
 MAX_PER_CHAT = 12  # a person's reminders, all kinds; more are refused with a polite line
 MAX_ARG = 36  # bytes of a reminder's argument (an own reminder's topic is cut to fit)
@@ -117,10 +112,6 @@ class Reminder:
         return replace(self, kind=Kind.OWN, due=at, arg=_snooze_topic(self.kind))
 
 
-# The names ScheduleReminder used before kinds had letters.
-_LEGACY_KINDS = {"window_closing": Kind.WINDOW, "waiting_ends": Kind.WAITING, "monthly_payment": Kind.MONTHLY}
-
-
 def _snooze_topic(kind: Kind) -> str:
     return "缴费" if kind is Kind.MONTHLY else "申报缴费"
 
@@ -179,229 +170,14 @@ def _base36(n: int) -> str:
     return out
 
 
-# KEYS: rq, rc. ARGV: member, score, "<chat>|", "<chat>|<kind>|" or "" (replace that kind), max.
-# Returns 1 stored, 0 the chat already has `max` reminders.
-_SCHEDULE = LuaScript("""
-local all = redis.call('ZRANGE', KEYS[1], 0, -1)
-local mine = 0
-for _, m in ipairs(all) do
-  if string.sub(m, 1, #ARGV[3]) == ARGV[3] then
-    if ARGV[4] ~= '' and string.sub(m, 1, #ARGV[4]) == ARGV[4] and m ~= ARGV[1] then
-      redis.call('ZREM', KEYS[1], m)
-      redis.call('HDEL', KEYS[2], m)
-    elseif m ~= ARGV[1] then
-      mine = mine + 1
-    end
-  end
-end
-if mine >= tonumber(ARGV[5]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-return 1
-""")
-
-# KEYS: rq, rc. ARGV: members. Removes them; returns how many were there.
-_REMOVE = LuaScript("""
-local n = 0
-for _, m in ipairs(ARGV) do
-  n = n + redis.call('ZREM', KEYS[1], m)
-  redis.call('HDEL', KEYS[2], m)
-end
-return n
-""")
-
-# KEYS: rq, rc. ARGV: now, lease end, limit, token. Takes up to `limit` due members.
-_CLAIM = LuaScript("""
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, m in ipairs(due) do
-  redis.call('ZADD', KEYS[1], ARGV[2], m)
-  redis.call('HSET', KEYS[2], m, ARGV[4])
-end
-return due
-""")
-
-# KEYS: rq, rc. ARGV: member, token, lease end. 1: still ours (lease extended); 0: not ours any more.
-_BEGIN = LuaScript("""
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return 1
-""")
-
-# KEYS: rq, rc. ARGV: member, next member or '', next score. The sent marker: the member goes
-# (whoever holds it now), the next occurrence of a repeating reminder comes in the same step.
-_FINISH = LuaScript("""
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
-return 1
-""")
-
-# KEYS: rq, rc. ARGV: member, token, score. Gives a claim back (to be taken again at `score`).
-_RELEASE = LuaScript("""
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-return 1
-""")
+def due_day(reminder: Reminder) -> date:
+    """The China-time day a reminder is due."""
+    return reminder.due.astimezone(CHINA).date()
 
 
-class ReminderStore:
-    """Schedules, lists, cancels and hands out reminders (see the module docstring)."""
-
-    def __init__(self, redis: Redis, keys: KeySpace | None = None, ttl: timedelta | None = None):
-        self.redis = redis
-        self.keys = keys or KeySpace()
-        # `ttl` is accepted for the conversation store's signature; reminders live until sent.
-        del ttl
-
-    # ------------------------------------------------------------------ keys
-    def shard(self, channel: str, slot: int) -> tuple[str, str]:
-        """The due index and the claims of one slot and channel (same hash tag)."""
-        tag = slot_tags()[slot]
-        base = f"{self.keys.prefix}:{{{tag}}}"
-        return f"{base}:rq:{channel}", f"{base}:rc:{channel}"
-
-    def shard_of(self, cid: str) -> tuple[str, str]:
-        """The shard holding conversation `cid`'s reminders: its own hash slot."""
-        channel, _ = _private(cid)
-        return self.shard(channel, key_slot(cid.encode()))
-
-    @property
-    def channels_key(self) -> str:
-        return f"{self.keys.prefix}:reminders:channels"
-
-    async def channels(self) -> list[str]:
-        """Channels that have had reminders (sorted)."""
-        members = await self.redis.smembers(self.channels_key)  # type: ignore[misc]
-        return sorted(_str(m) for m in members)
-
-    # ----------------------------------------------------------- per person
-    async def add(self, reminder: Reminder) -> bool:
-        """Store `reminder` (replacing the person's earlier one of a unique kind).
-
-        False when the person already has MAX_PER_CHAT reminders."""
-        cid = reminder.conversation_id
-        chat_prefix = reminder.chat + _SEP
-        replace_prefix = f"{chat_prefix}{reminder.kind.value}{_SEP}" if reminder.kind.unique else ""
-        stored = await _SCHEDULE(
-            self.redis,
-            self.shard_of(cid),
-            (reminder.member, epoch_seconds(reminder.release), chat_prefix, replace_prefix, MAX_PER_CHAT),
-        )
-        if stored:
-            await self.redis.sadd(self.channels_key, reminder.channel)  # type: ignore[misc]
-        return bool(stored)
-
-    async def schedule(self, cid: str, request: ScheduleReminder) -> None:
-        """Store a dialog's `ScheduleReminder` (a dated reminder at 09:00 that day)."""
-        channel, chat = _private(cid)
-        kind = _LEGACY_KINDS.get(request.kind) or next((k for k in Kind if k.value == request.kind), Kind.OWN)
-        await self.add(Reminder(channel, chat, kind, morning_of(request.due), clean_arg(request.text)))
-
-    async def of(self, cid: str) -> list[Reminder]:
-        """The reminders of one conversation, soonest first."""
-        found = split_conversation(cid)
-        if found is None:
-            return []
-        channel, chat = found
-        members: list[bytes] = await self.redis.zrange(self.shard_of(cid)[0], 0, -1)  # type: ignore[assignment]
-        prefix = (chat + _SEP).encode()
-        mine = [parse_member(channel, m) for m in members if m.startswith(prefix)]
-        return sorted((r for r in mine if r is not None), key=lambda r: (r.due, r.kind.value, r.arg))
-
-    async def remove(self, reminders: Sequence[Reminder]) -> int:
-        """Forget these reminders (all of one conversation); returns how many were there."""
-        if not reminders:
-            return 0
-        shard = self.shard_of(reminders[0].conversation_id)
-        return int(await _REMOVE(self.redis, shard, [r.member for r in reminders]))
-
-    async def cancel(self, cid: str, ref: str) -> Reminder | None:
-        """Forget the reminder named `ref` (see Reminder.ref); returns it, or None if it is gone."""
-        found = next((r for r in await self.of(cid) if r.ref == ref), None)
-        if found is None or not await self.remove([found]):
-            return None
-        return found
-
-    async def cancel_all(self, cid: str) -> int:
-        """Forget every reminder of `cid`; returns how many there were."""
-        return await self.remove(await self.of(cid))
-
-    # ----------------------------------------------------------- dispatching
-    async def due_slots(self, channel: str, now: datetime, slots: Iterable[int] | None = None) -> list[int]:
-        """Slots whose index has something to take at `now` (one pipelined read per slot)."""
-        wanted = list(range(REDIS_CLUSTER_HASH_SLOTS) if slots is None else slots)
-        pipe = self.redis.pipeline(transaction=False)
-        for slot in wanted:
-            pipe.zrangebyscore(self.shard(channel, slot)[0], "-inf", epoch_seconds(now), start=0, num=1)
-        heads = await pipe.execute()
-        return [slot for slot, head in zip(wanted, heads, strict=True) if head]
-
-    async def claim(
-        self, channel: str, slot: int, now: datetime, lease: timedelta, limit: int, token: str
-    ) -> list[Reminder]:
-        """Take up to `limit` due reminders of one slot for `lease`; unreadable members are dropped."""
-        shard = self.shard(channel, slot)
-        members = await _CLAIM(self.redis, shard, (epoch_seconds(now), epoch_seconds(now + lease), limit, token))
-        taken: list[Reminder] = []
-        broken: list[str] = []
-        for member in members:
-            reminder = parse_member(channel, member)
-            if reminder is None:
-                broken.append(_str(member))
-            else:
-                taken.append(reminder)
-        if broken:
-            await _REMOVE(self.redis, shard, broken)
-        return taken
-
-    async def begin(self, reminder: Reminder, token: str, lease_end: datetime) -> bool:
-        """Right before sending: still ours? Then extend the lease to `lease_end`."""
-        shard = self.shard_of(reminder.conversation_id)
-        return bool(await _BEGIN(self.redis, shard, (reminder.member, token, epoch_seconds(lease_end))))
-
-    async def finish(self, reminder: Reminder) -> Reminder | None:
-        """Mark `reminder` sent (it goes); a repeating one is followed by its next occurrence (returned)."""
-        following = reminder.following()
-        args = (reminder.member, following.member, epoch_seconds(following.release)) if following else (
-            reminder.member, "", 0)
-        await _FINISH(self.redis, self.shard_of(reminder.conversation_id), args)
-        return following
-
-    async def release(self, reminder: Reminder, token: str, at: datetime) -> bool:
-        """Give a claimed reminder back, to be taken again at `at` (a failed send, quiet hours)."""
-        shard = self.shard_of(reminder.conversation_id)
-        return bool(await _RELEASE(self.redis, shard, (reminder.member, token, epoch_seconds(at))))
-
-    async def stop_chat(self, channel: str, chat: str) -> int:
-        """Forget every reminder of one chat (the person blocked the bot)."""
-        return await self.cancel_all(f"{channel}:{chat}:-:{chat}")
-
-    async def upcoming(self, channel: str, before: datetime | None, count: int) -> tuple[int, list[datetime]]:
-        """(how many are due before `before` - all when None -, the next `count` times reminders may go out)."""
-        pipe = self.redis.pipeline(transaction=False)
-        top = "+inf" if before is None else f"({epoch_seconds(before)}"
-        for slot in range(REDIS_CLUSTER_HASH_SLOTS):
-            key = self.shard(channel, slot)[0]
-            pipe.zcount(key, "-inf", top)
-            pipe.zrange(key, 0, count - 1, withscores=True)
-        replies = await pipe.execute()
-        total = sum(int(n) for n in replies[0::2])
-        scores = sorted(int(score) for heads in replies[1::2] for _, score in heads)[:count]
-        return total, [datetime.fromtimestamp(s, CHINA) for s in scores]
-
-
-def _private(cid: str) -> tuple[str, str]:
+def private_parts(cid: str) -> tuple[str, str]:
+    """(channel, chat) of a private conversation; ValueError for any other."""
     found = split_conversation(cid)
     if found is None:
         raise ValueError("reminders are kept for private conversations only")
     return found
-
-
-def _str(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def due_day(reminder: Reminder) -> date:
-    """The China-time day a reminder is due."""
-    return reminder.due.astimezone(CHINA).date()

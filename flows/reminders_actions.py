@@ -15,7 +15,7 @@ from typing import get_args
 from flows import reminders_text as say
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
-from flows.reminders import Kind, Reminder, ReminderStore, clean_arg, split_conversation
+from flows.reminders import Kind, Reminder, clean_arg, split_conversation
 from flows.reminders_ops import (
     CancelReminder,
     ListReminders,
@@ -24,6 +24,7 @@ from flows.reminders_ops import (
     SnoozeReminder,
     StopReminders,
 )
+from flows.reminders_store import ReminderStore
 from flows.reminders_time import Clock, china, morning_of, real_clock
 from flows.turn import Turn
 

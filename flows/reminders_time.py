@@ -6,6 +6,7 @@ move time without sleeping. Times are aware datetimes; Asia/Shanghai has no DST.
 
 from __future__ import annotations
 
+import time as _time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,27 @@ MAX_LATE = timedelta(days=30)  # later than this: dropped with a log line, not s
 def real_clock() -> datetime:
     """The real time (UTC, aware)."""
     return datetime.now(UTC)
+
+
+class SetClock:
+    """A clock set to a moment, running on in real time from there (`python -m bot reminders
+    send-due --now`), or standing still (`running=False`, for tests). `set` moves it."""
+
+    def __init__(self, start: datetime, *, running: bool = True) -> None:
+        self._running = running
+        self.set(start)
+
+    def set(self, moment: datetime) -> None:
+        self._start = moment
+        self._origin = _time.monotonic()
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self() + delta)
+
+    def __call__(self) -> datetime:
+        if not self._running:
+            return self._start
+        return self._start + timedelta(seconds=_time.monotonic() - self._origin)
 
 
 def china(moment: datetime) -> datetime:

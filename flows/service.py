@@ -30,8 +30,8 @@ from typing import Protocol
 
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
-from flows.reminders import ReminderStore
 from flows.reminders_actions import ReminderActions
+from flows.reminders_store import ReminderStore
 from flows.reminders_time import Clock, real_clock
 from flows.state import ConversationState
 from flows.store import (

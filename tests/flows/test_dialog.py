@@ -14,9 +14,9 @@ import pytest
 
 from flows.dialog import GapDialog
 from flows.messages import ChatKind, InEvent, OutMessage
+from flows.reminders_ops import SetReminders
 from flows.render import VERDICT_LABELS
 from flows.state import ConversationState
-from flows.reminders_ops import SetReminders
 from flows.turn import CancelReminders, CountReferral, Turn
 
 TODAY = date(2026, 11, 22)

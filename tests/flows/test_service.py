@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from flows.messages import InEvent, OutMessage
-from flows.reminders import Kind, ReminderStore
+from flows.reminders import Kind
+from flows.reminders_store import ReminderStore
 from flows.reminders_time import morning_of
 from flows.service import APOLOGY, CollectingSink, ConversationService, SubmitOutcome, SubmitResult
 from flows.state import ConversationState
