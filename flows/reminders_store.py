@@ -16,6 +16,7 @@ under a too-late entry; `sweep` (hourly in every dispatcher, and in `send-due`) 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
@@ -71,13 +72,16 @@ end
 return n
 """)
 
-# KEYS: rq, rc. ARGV: now, lease end, limit, token. Takes up to `limit` due members.
+# KEYS: rq, rc. ARGV: now, lease end, limit, token. Takes up to `limit` due members;
+# returns {the shard's head score afterwards or '', members...}.
 _CLAIM = LuaScript("""
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, m in ipairs(due) do
   redis.call('ZADD', KEYS[1], ARGV[2], m)
   redis.call('HSET', KEYS[2], m, ARGV[4])
 end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ''
+table.insert(due, 1, head)
 return due
 """)
 
@@ -105,6 +109,14 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 return 1
 """)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim took, and the earliest score left in the shard (None: it is empty)."""
+
+    reminders: list[Reminder]
+    head: int | None
 
 
 class ReminderStore:
@@ -219,26 +231,27 @@ class ReminderStore:
 
     async def claim(
         self, channel: str, slot: int, now: datetime, lease: timedelta, limit: int, token: str
-    ) -> list[Reminder]:
+    ) -> Claimed:
         """Take up to `limit` due reminders of one slot for `lease`; unreadable members are dropped."""
         shard = self.shard(channel, slot)
-        members = await _CLAIM(self.redis, shard, (epoch_seconds(now), epoch_seconds(now + lease), limit, token))
+        head, *members = await _CLAIM(
+            self.redis, shard, (epoch_seconds(now), epoch_seconds(now + lease), limit, token))
         taken = [r for r in (parse_member(channel, m) for m in members) if r is not None]
         if len(taken) < len(members):
             broken = [_str(m) for m in members if parse_member(channel, m) is None]
             await _REMOVE(self.redis, shard, broken)
-        return taken
+        return Claimed(taken, int(float(head)) if head else None)
 
-    async def settle(self, channel: str, slot: int) -> None:
-        """After draining a slot: set its hint to the shard's head, then lower it if that moved."""
+    async def settle(self, channel: str, slot: int, head: int | None) -> None:
+        """After draining a slot: set its hint to `head` (the shard's head as the last claim saw
+        it), then read the head again and lower the hint if something came in between."""
         shard, hint = self.shard(channel, slot)[0], self.hint_key(channel)
-        head = await self.redis.zrange(shard, 0, 0, withscores=True)
-        if head:
-            await self.redis.zadd(hint, {str(slot): int(head[0][1])})
-        else:
+        if head is None:
             await self.redis.zrem(hint, str(slot))
+        else:
+            await self.redis.zadd(hint, {str(slot): head})
         again = await self.redis.zrange(shard, 0, 0, withscores=True)
-        if again:
+        if again and (head is None or int(again[0][1]) < head):
             await self.redis.zadd(hint, {str(slot): int(again[0][1])}, lt=True)
 
     async def sweep(self, channel: str) -> int:
@@ -276,16 +289,26 @@ class ReminderStore:
         return released
 
     async def upcoming(self, channel: str, before: datetime, count: int) -> tuple[int, list[datetime]]:
-        """(how many may be taken before `before`, the next `count` times reminders may be taken)."""
+        """(how many may be taken before `before`, the next `count` times reminders may be taken).
+
+        Reads only the slots the hint names: their entries are lower bounds, so once the
+        hint's next entry is later than the `count`-th time found, nothing earlier is left."""
+        hint: list[tuple[bytes, float]] = await self.redis.zrange(  # type: ignore[assignment]
+            self.hint_key(channel), 0, -1, withscores=True)
+        cutoff = epoch_seconds(before)
         pipe = self.redis.pipeline(transaction=False)
-        for slot in range(REDIS_CLUSTER_HASH_SLOTS):
-            key = self.shard(channel, slot)[0]
-            pipe.zcount(key, "-inf", f"({epoch_seconds(before)}")
+        for slot, _ in hint:
+            key = self.shard(channel, int(_str(slot)))[0]
+            pipe.zcount(key, "-inf", f"({cutoff}")
             pipe.zrange(key, 0, count - 1, withscores=True)
-        replies = await pipe.execute()
+        replies = await pipe.execute() if hint else []
         total = sum(int(n) for n in replies[0::2])
-        scores = sorted(int(score) for heads in replies[1::2] for _, score in heads)[:count]
-        return total, [datetime.fromtimestamp(s, CHINA) for s in scores]
+        found: list[int] = []
+        for (_, bound), heads in zip(hint, replies[1::2], strict=True):
+            if len(found) >= count and bound > found[count - 1]:
+                break
+            found = sorted(found + [int(score) for _, score in heads])[:count]
+        return total, [datetime.fromtimestamp(s, CHINA) for s in found]
 
 
 def _str(value: object) -> str:

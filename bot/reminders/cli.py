@@ -15,7 +15,6 @@ import os
 from datetime import datetime
 
 from bot.outbound import OutboundLimiter
-from bot.reminders.dispatcher import ReminderDispatcher
 from bot.settings import load_settings_or_exit
 from flows.redis_embed import open_redis
 from flows.reminders_store import ReminderStore
@@ -37,6 +36,7 @@ def _keys() -> KeySpace:
 
 async def send_due(framework: str, now: datetime | None) -> str:
     """One pass; returns the counts line."""
+    from bot.reminders.dispatcher import ReminderDispatcher  # Telegram code: only for sending
     from bot.telegram.runner import make_adapter
 
     settings = load_settings_or_exit()

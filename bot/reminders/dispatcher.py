@@ -89,23 +89,24 @@ class ReminderDispatcher:
 
         async def worker() -> None:
             for slot in pending:  # shared iterator: each slot goes to one worker
-                await self._drain_slot(slot, counts)
-                await self.store.settle(self.channel, slot)
+                head = await self._drain_slot(slot, counts)
+                await self.store.settle(self.channel, slot, head)
                 if stop is not None and stop.is_set():
                     return
 
         await asyncio.gather(*(worker() for _ in range(self.config.concurrency)))
         return counts
 
-    async def _drain_slot(self, slot: int, counts: PassCounts) -> None:
-        """Claim and send batches of one slot until nothing there is due."""
+    async def _drain_slot(self, slot: int, counts: PassCounts) -> int | None:
+        """Claim and send batches of one slot until nothing there is due; returns the shard's head
+        score after the last claim (sending moves it no earlier; `settle` re-checks)."""
         while True:
             claimed = await self.store.claim(self.channel, slot, self.clock(), self.config.lease,
                                              self.config.batch, self.token)
-            for reminder in claimed:
+            for reminder in claimed.reminders:
                 counts.add(await self._one(reminder))
-            if len(claimed) < self.config.batch or is_quiet(self.clock()):
-                return
+            if len(claimed.reminders) < self.config.batch or is_quiet(self.clock()):
+                return claimed.head
 
     async def run_forever(self, stop: asyncio.Event, every: float) -> None:
         """A pass every `every` seconds until `stop` is set; a failed pass is logged and retried.

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from bot.outbound import OutboundLimiter
-from bot.reminders.dispatcher import ReminderDispatcher
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
 from bot.telegram.api import COMMANDS, BotApi
@@ -106,6 +105,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             recovering = asyncio.create_task(_recover_loop(recover, recover_every))
         reminders = getattr(service, "reminders", None)
         if reminders is not None and settings.reminders != "off":  # REMINDERS=off: this worker sends none
+            from bot.reminders.dispatcher import ReminderDispatcher  # it imports bot.telegram (a cycle)
+
             dispatcher = ReminderDispatcher(reminders, adapter.api, limiter, str(me.id),
                                             config=settings.dispatch_config())
             reminding = asyncio.create_task(dispatcher.run_forever(stop, settings.reminders_every))

@@ -28,7 +28,7 @@ def reminder(chat: int | str, due: datetime, kind: Kind = Kind.OWN, arg: str = "
     return Reminder(CHANNEL, str(chat), kind, due, arg)
 
 
-async def add_many(store: ReminderStore, reminders: Sequence[Reminder], at_once: int = 200) -> None:
+async def add_many(store: ReminderStore, reminders: Sequence[Reminder], at_once: int = 32) -> None:
     """Store reminders concurrently, `at_once` at a time."""
     for i in range(0, len(reminders), at_once):
         assert all(await asyncio.gather(*(store.add(r) for r in reminders[i : i + at_once])))
