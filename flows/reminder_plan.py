@@ -60,10 +60,11 @@ def _window(answer: Answer, today: date) -> Plan | None:
 
 def _waiting(answer: Answer, today: date) -> Plan | None:
     resume = answer.benefits_resume
-    if answer.waiting_months <= 0 or resume is None or resume <= today:
+    if not (answer.waiting_months or answer.waiting_days) or resume is None or resume <= today:
         return None
+    wait = f"{answer.waiting_months}个月" if answer.waiting_months else f"{answer.waiting_days}天"
     return Plan(Kind.WAITING, morning_of(resume), resume.isoformat(),
-                f"如今天补缴，等待期约{answer.waiting_months}个月，{_cn(resume)} 起可以报销")
+                f"如今天补缴，等待期约{wait}，{_cn(resume)} 起可以报销")
 
 
 def _enrolment(answer: Answer, today: date) -> Plan | None:
@@ -95,10 +96,8 @@ def _next_day_of_month(today: date, day_of_month: int) -> date:
 
 
 def _fact(answer: Answer, name: str) -> Any:
-    """A dated fact of the answer: a typed field, `extra`, or (for older engines) the trace."""
+    """A dated fact of the answer: its typed field, else the rule entry the engine used (trace)."""
     value = getattr(answer, name, None)
-    if value is None:
-        value = answer.extra.get(name)
     if value is not None:
         return _as_fact(value)
     entry = next((t for t in answer.trace if t.field == name), None)

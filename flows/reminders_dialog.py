@@ -21,6 +21,8 @@ from datetime import date
 from typing import Any
 
 from flows import reminders_text as say
+from flows.dialog import asking
+from flows.dialog.context import Ctx
 from flows.messages import ChatKind, InEvent, OutMessage
 from flows.reminder_plan import Plan, plan_reminders
 from flows.reminders import Kind, clean_arg
@@ -35,6 +37,7 @@ from flows.reminders_ops import (
 )
 from flows.reminders_time import morning_of
 from flows.reminders_when import OwnRequest, own_reminder
+from flows.turn import Turn
 from policies.model import Answer
 
 COMMANDS = ("reminders", "stop")
@@ -147,3 +150,48 @@ def _group(ctx: ReminderContext) -> bool:
 def _private_only(ctx: ReminderContext) -> ReminderReply:
     """In a group: the reminder is set in the private chat; offer the deep link there."""
     return ReminderReply([OutMessage(say.PRIVATE_ONLY, private_payload=ctx.handoff, link_label="私聊设置提醒")])
+
+
+# ------------------------------------------------------------- routes (flows.dialog.routes)
+def _ctx(ctx: Ctx) -> ReminderContext:
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    handoff = ctx.dialog.handoff_payload(ctx.state) if ctx.group else None
+    return ReminderContext(ctx.event, ctx.today, answer, ctx.state.slots, handoff)
+
+
+def _turn(ctx: Ctx, reply: ReminderReply) -> Turn:
+    return ctx.turn(*reply.messages, effects=list(reply.effects))
+
+
+def route_list(ctx: Ctx) -> Turn:
+    """/reminders"""
+    return _turn(ctx, on_command(_ctx(ctx), "reminders"))
+
+
+def route_stop(ctx: Ctx) -> Turn:
+    """/stop"""
+    return _turn(ctx, on_command(_ctx(ctx), "stop"))
+
+
+def route_offer(ctx: Ctx) -> Turn:
+    """"⏰ 设个提醒" (a:remind). Before an answer: ask what is still missing, saying why."""
+    rctx = _ctx(ctx)
+    if rctx.answer is None and not ctx.group:
+        return asking.ask(ctx, asking.next_core_slot(ctx.state.slots) or "region", say.NEEDS_ANSWER)
+    return _turn(ctx, offer(rctx))
+
+
+def route_button(ctx: Ctx) -> Turn:
+    """rp: / rc: / rz: / rd: buttons."""
+    return _turn(ctx, on_button(_ctx(ctx), ctx.event.payload or ""))
+
+
+def route_own_day(ctx: Ctx) -> Turn | None:
+    """Text naming a day to be reminded on; None lets the other routes read the message."""
+    request = own_day(ctx.text, ctx.today)
+    return None if request is None else _turn(ctx, set_own(_ctx(ctx), request))
+
+
+def route_intent(ctx: Ctx) -> Turn:
+    """"提醒我" without a day."""
+    return _turn(ctx, on_intent(_ctx(ctx)))
