@@ -118,11 +118,17 @@ def _day_in(first: date, groups: dict[str, str | None], today: date, *, roll: bo
     n = to_number(raw or "")
     if n is None or n != int(n) or not 1 <= n <= 31:
         raise ValueError("no such day")
-    day = date(first.year, first.month, int(n))  # ValueError for 2月30号
-    if roll and day <= today:
-        nxt = add_months(first, 1, 1)
-        day = date(nxt.year, nxt.month, int(n))
-    return day
+    if not roll:
+        return date(first.year, first.month, int(n))  # ValueError for 2月30号
+    for ahead in range(3):  # a bare "31号": the next month that has a 31st, after today
+        month = add_months(first, ahead, 1)
+        try:
+            day = date(month.year, month.month, int(n))
+        except ValueError:
+            continue
+        if day > today:
+            return day
+    return None
 
 
 def _topic(rest: str) -> str:
