@@ -15,6 +15,7 @@ import os
 from datetime import datetime
 
 from bot.outbound import OutboundLimiter
+from bot.reminders.config import background_limits
 from bot.settings import load_settings_or_exit
 from flows.redis_embed import open_redis
 from flows.reminders_store import ReminderStore
@@ -46,7 +47,8 @@ async def send_due(framework: str, now: datetime | None) -> str:
         await adapter.start()
         me = await adapter.api.get_me()
         keys = _keys()
-        limiter = OutboundLimiter(handle.client, settings.outbound_limits(), str(me.id), prefix=f"{keys.prefix}:ob")
+        limits = background_limits(settings.outbound_limits())
+        limiter = OutboundLimiter(handle.client, limits, str(me.id), prefix=f"{keys.prefix}:ob")
         dispatcher = ReminderDispatcher(ReminderStore(handle.client, keys), adapter.api, limiter, str(me.id),
                                         clock=running_from(now), config=settings.dispatch_config())
         await dispatcher.store.sweep(dispatcher.channel)  # catch-up tool: trust no hint

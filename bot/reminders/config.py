@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+
+from bot.outbound import OutboundLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,3 +13,9 @@ class DispatchConfig:
     lease: timedelta = timedelta(seconds=60)  # must cover a batch's wait for its send slots
     batch: int = 10  # reminders claimed at once in one slot (sent one after another)
     concurrency: int = 8  # slots drained at once
+
+
+def background_limits(limits: OutboundLimits) -> OutboundLimits:
+    """The shared limits without bursts: reminders are background traffic, so they never take the
+    burst allowance replies to people who are typing may need, and never exceed the rate."""
+    return replace(limits, global_burst=1, chat_burst=1)

@@ -105,9 +105,12 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             recovering = asyncio.create_task(_recover_loop(recover, recover_every))
         reminders = getattr(service, "reminders", None)
         if reminders is not None and settings.reminders != "off":  # REMINDERS=off: this worker sends none
+            from bot.reminders.config import background_limits
             from bot.reminders.dispatcher import ReminderDispatcher  # it imports bot.telegram (a cycle)
 
-            dispatcher = ReminderDispatcher(reminders, adapter.api, limiter, str(me.id),
+            quiet = OutboundLimiter(redis, background_limits(settings.outbound_limits()), str(me.id),
+                                    prefix=key_prefix)
+            dispatcher = ReminderDispatcher(reminders, adapter.api, quiet, str(me.id),
                                             config=settings.dispatch_config())
             reminding = asyncio.create_task(dispatcher.run_forever(stop, settings.reminders_every))
         if settings.webhook_mode:

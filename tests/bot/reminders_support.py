@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from redis.asyncio import Redis
 
 from bot.outbound import OutboundLimiter
-from bot.reminders.config import DispatchConfig
+from bot.reminders.config import DispatchConfig, background_limits
 from bot.reminders.dispatcher import ReminderDispatcher
 from bot.telegram.runner import make_adapter
 from flows.reminders import Kind, Reminder
@@ -45,7 +45,8 @@ async def dispatcher_on(
     await adapter.start()
     try:
         me = await adapter.api.get_me()
-        limiter = OutboundLimiter(redis, config.outbound_limits(), str(me.id), prefix=f"{keyspace.prefix}:ob")
+        limits = background_limits(config.outbound_limits())
+        limiter = OutboundLimiter(redis, limits, str(me.id), prefix=f"{keyspace.prefix}:ob")
         yield ReminderDispatcher(ReminderStore(redis, keyspace), adapter.api, limiter, str(me.id), clock=clock,
                                  config=DispatchConfig(lease=lease))
     finally:
