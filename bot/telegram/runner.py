@@ -61,6 +61,7 @@ class RunningBot:
     adapter: Adapter
     processor: UpdateProcessor
     webhook_port: int | None = None
+    reminders: Any = None  # the reminder dispatcher (bot.reminders), None with REMINDERS=off
 
 
 def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
@@ -75,11 +76,12 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 30.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 30.0, reminder_clock: Any = None) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
-    the service's `recover()` drains conversations a dead worker left waiting.
+    the service's `recover()` drains conversations a dead worker left waiting. Unless
+    REMINDERS=off a reminder dispatcher runs too (`reminder_clock`: a clock tests control).
     """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
@@ -111,7 +113,9 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             quiet = OutboundLimiter(redis, background_limits(settings.outbound_limits()), str(me.id),
                                     prefix=key_prefix)
             dispatcher = ReminderDispatcher(reminders, adapter.api, quiet, str(me.id),
-                                            config=settings.dispatch_config())
+                                            config=settings.dispatch_config(), **(
+                                                {"clock": reminder_clock} if reminder_clock else {}))
+            bot.reminders = dispatcher
             reminding = asyncio.create_task(dispatcher.run_forever(stop, settings.reminders_every))
         if settings.webhook_mode:
             host, port = settings.listen

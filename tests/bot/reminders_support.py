@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from redis.asyncio import Redis
 
 from bot.outbound import OutboundLimiter
 from bot.reminders.config import DispatchConfig, background_limits
 from bot.reminders.dispatcher import ReminderDispatcher
-from bot.telegram.runner import make_adapter
+from bot.telegram.runner import RunningBot, make_adapter, running_bot
 from flows.reminders import Kind, Reminder
 from flows.reminders_store import ReminderStore
 from flows.reminders_time import CHINA, SetClock
@@ -59,3 +60,17 @@ def per_chat(api: FakeBotApi) -> dict[int, int]:
     for message in api.sent():
         counts[message["chat"]["id"]] = counts.get(message["chat"]["id"], 0) + 1
     return counts
+
+
+@contextlib.asynccontextmanager
+async def start_worker(api: FakeBotApi, framework: str, redis: Redis, make_service: Callable[[Any], Any], *,
+                       key_prefix: str, reminder_clock: SetClock | None = None,
+                       **settings: Any) -> AsyncIterator[RunningBot]:
+    """A polling worker like tests.bot.conftest.start_bot, with the reminder clock the test controls."""
+    config = bot_settings(api, "polling", **settings)
+    async with running_bot(framework, config, redis=redis, make_service=make_service,
+                           key_prefix=f"{key_prefix}:ob", reminder_clock=reminder_clock) as bot:
+        try:
+            yield bot
+        finally:
+            await api.release_polls()
