@@ -55,7 +55,7 @@ def _window(answer: Answer, today: date) -> Plan | None:
         return None
     day = max(deadline - WINDOW_LEAD, today + timedelta(days=1))
     return Plan(Kind.WINDOW, morning_of(day), deadline.isoformat(),
-                f"补缴期限 {_cn(deadline)} 截止，提前{(deadline - day).days}天提醒您")
+                f"{_cn(deadline)}前补缴还按现在的规定办（之后断缴更久，规定不同），提前{(deadline - day).days}天提醒您")
 
 
 def _waiting(answer: Answer, today: date) -> Plan | None:

@@ -67,7 +67,7 @@ def title(reminder: Reminder) -> str:
     """A short label: what the reminder is about."""
     kind, arg = reminder.kind, reminder.arg
     if kind is Kind.WINDOW:
-        return f"补缴期限（{_iso_day(arg)}截止）"
+        return f"补缴（{_iso_day(arg)}前按现在的规定办）"
     if kind is Kind.WAITING:
         return f"等待期结束（{_iso_day(arg)}起可报销）"
     if kind is Kind.ENROLMENT:
@@ -138,14 +138,16 @@ def reminder_message(reminder: Reminder, days_late: int) -> OutMessage:
 def _body(r: Reminder) -> tuple[str, str]:
     arg = r.arg
     if r.kind is Kind.WINDOW:
-        return (f"您断缴的医保，补缴期限是{_iso_day(arg)}（您之前让我在截止前提醒您）。",
+        return (f"您断缴的医保，{_iso_day(arg)}前补缴还按现在的规定办理；过了这天断缴时间更长，"
+                "补缴的规定会不同（您之前让我提前提醒您）。",
                 "尽快到当地医保经办窗口或线上渠道（国家医保服务平台 App、当地政务服务）办理补缴，带好身份证件。")
     if r.kind is Kind.WAITING:
-        return (f"按您当时的情况，如果已按时补缴，医保待遇从{_iso_day(arg)}起可以恢复（您之前让我提醒您等待期结束）。",
+        return (f"按您设提醒时的情况，如果当时就补缴了，医保待遇从{_iso_day(arg)}起可以恢复"
+                "（您之前让我提醒您等待期结束）。",
                 "在国家医保服务平台 App 或当地医保窗口确认参保状态正常，再去看病报销。")
     if r.kind is Kind.ENROLMENT:
         return (f"居民医保集中参保缴费{_iso_day(arg)}截止（您之前让我提醒您）。",
-                "在截止前通过当地税务或医保缴费渠道交上下一年度的居民医保，避免再断保。")
+                "在截止前通过当地税务或医保缴费渠道交上居民医保费，避免断保。")
     if r.kind is Kind.DECLARATION:
         return (f"今天是每月{arg}日，个人缴费的申报期开始了（您设了每月提醒）。",
                 "在申报期内办理本月的申报缴费，避免断缴。")

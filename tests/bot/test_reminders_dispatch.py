@@ -28,7 +28,7 @@ async def test_due_reminder_is_sent_once_with_its_reason_and_buttons(
         assert (await dispatcher.run_pass()).line() == "sent=1 late=0 held_quiet=0 dropped=0 failed=0"
         assert (await dispatcher.run_pass()).sent == 0  # sent once, not again
         [message] = bot_api.sent(501)
-        assert "补缴期限是2027年1月12日" in message["text"] and "12393" in message["text"]
+        assert "2027年1月12日前补缴还按现在的规定办理" in message["text"] and "12393" in message["text"]
         assert "晚了" not in message["text"]
         payloads = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
         assert payloads == ["rz:w|2027-01-12", "rd:w|2027-01-12"]

@@ -95,7 +95,7 @@ def test_window_closing_a_week_before_the_deadline_from_the_engine(dialog: GapDi
     assert deadline is not None and answer.can_backpay is not BackpayVerdict.NO
     [plan] = [p for p in plan_reminders(answer, EMPLOYEE, today) if p.kind is Kind.WINDOW]
     assert plan.due == morning_of(deadline - timedelta(days=7))
-    assert plan.arg == deadline.isoformat() and "截止" in plan.reason
+    assert plan.arg == deadline.isoformat() and "前补缴还按现在的规定办" in plan.reason
 
 
 @pytest.mark.parametrize(
