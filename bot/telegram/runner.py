@@ -76,11 +76,14 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 30.0, reminder_clock: Any = None) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.25, grace: float = 3.0,
+                      reminder_clock: Any = None) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
-    the service's `recover()` drains conversations a dead worker left waiting. Unless
+    the service's `recover()` drains conversations a dead worker left waiting (cheap: one
+    range query when nothing waits). On exit it stops taking updates first, then lets
+    the service finish or give back the turn in progress within `grace` seconds. Unless
     REMINDERS=off a reminder dispatcher runs too (`reminder_clock`: a clock tests control).
     """
     adapter = make_adapter(framework, settings)
@@ -91,6 +94,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     poller: asyncio.Task[None] | None = None
     recovering: asyncio.Task[None] | None = None
     reminding: asyncio.Task[None] | None = None
+    service: Submitter | None = None
+    processor: UpdateProcessor | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
@@ -133,12 +138,22 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         yield bot
     finally:
         stop.set()
+        if processor is not None:
+            processor.close()
         if recovering is not None:
             recovering.cancel()
         if reminding is not None:
             await reminding  # a pass in progress finishes its sends (each is short) and stops
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()  # no new updates; the ones in flight finish below
         if poller is not None:
             await poller
+        close = getattr(service, "close", None)
+        if close is not None:
+            log.info("stopping: no new updates; finishing or giving back the turns in progress")
+            await close(grace)  # the turn in progress finishes or is given back
+            log.info("stopping: turns done or given back")
         if runner is not None:
             await runner.cleanup()
         if sequencer is not None:
@@ -146,16 +161,21 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         if sink is not None:
             await sink.drain()
         await adapter.close()
+        log.info("stopped")
 
 
 async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
-    """Periodically let the service finish conversations a dead worker left waiting."""
+    """Let the service finish conversations a dead worker left waiting: at start, then periodically."""
+    failing = False
     while True:
-        await asyncio.sleep(every)
         try:
             await recover()
-        except Exception:
-            log.exception("recover failed; trying again in %ss", every)
+            failing = False
+        except Exception as exc:
+            if not failing:  # once per outage, not twice a second
+                log.warning("recover failed (%s); retrying every %ss", type(exc).__name__, every)
+            failing = True
+        await asyncio.sleep(every)
 
 
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
