@@ -4,13 +4,14 @@ Each handler takes a `ReminderContext` (the event, today, the engine's answer fo
 conversation so far) and returns a `ReminderReply`: messages the dialog can send now
 and `ReminderOp` effects the service carries out against Redis before replying (the
 confirmation is worded from what was really stored). Nothing is set unless the person
-asked ("提醒我…") or pressed a button. Routes:
+asked ("提醒我…") or pressed a button. The `route_*` functions at the end adapt them to the
+dialog's route table (flows/dialog/routes.py):
 
-    command  /reminders, /stop              -> on_command
-    payload  rp: rc: rz: rd: (see flows.reminders_text) -> on_button
-    action   a:remind ("⏰ 设个提醒")         -> offer
-    text     "…提醒我…" naming a day            -> own_day, then set_own
-    intent   "提醒我" without a day             -> on_intent
+    command  /reminders, /stop                       -> route_list, route_stop (on_command)
+    payload  rp: rc: rz: rd: (flows.reminders_text)  -> route_button (on_button)
+    action   a:remind ("⏰ 设个提醒")                  -> route_offer (offer)
+    text     "…提醒我…" naming a day, before all else -> route_own_day (own_day, set_own)
+    intent   "提醒我" without a day                    -> route_intent (on_intent)
 """
 
 from __future__ import annotations

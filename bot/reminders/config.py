@@ -12,7 +12,7 @@ from bot.outbound import OutboundLimits
 class DispatchConfig:
     lease: timedelta = timedelta(seconds=60)  # must cover a batch's wait for its send slots
     batch: int = 10  # reminders claimed at once in one slot (sent one after another)
-    concurrency: int = 8  # slots drained at once
+    concurrency: int = 16  # slots drained at once (one send in flight each)
 
 
 def background_limits(limits: OutboundLimits) -> OutboundLimits:
