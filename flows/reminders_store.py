@@ -233,26 +233,47 @@ class ReminderStore:
         self, channel: str, slot: int, now: datetime, lease: timedelta, limit: int, token: str
     ) -> Claimed:
         """Take up to `limit` due reminders of one slot for `lease`; unreadable members are dropped."""
-        shard = self.shard(channel, slot)
-        head, *members = await _CLAIM(
-            self.redis, shard, (epoch_seconds(now), epoch_seconds(now + lease), limit, token))
-        taken = [r for r in (parse_member(channel, m) for m in members) if r is not None]
-        if len(taken) < len(members):
-            broken = [_str(m) for m in members if parse_member(channel, m) is None]
-            await _REMOVE(self.redis, shard, broken)
-        return Claimed(taken, int(float(head)) if head else None)
+        [claimed] = await self.claim_many(channel, [slot], now, lease, limit, token)
+        return claimed
 
-    async def settle(self, channel: str, slot: int, head: int | None) -> None:
-        """After draining a slot: set its hint to `head` (the shard's head as the last claim saw
-        it), then read the head again and lower the hint if something came in between."""
-        shard, hint = self.shard(channel, slot)[0], self.hint_key(channel)
-        if head is None:
-            await self.redis.zrem(hint, str(slot))
-        else:
-            await self.redis.zadd(hint, {str(slot): head})
-        again = await self.redis.zrange(shard, 0, 0, withscores=True)
-        if again and (head is None or int(again[0][1]) < head):
-            await self.redis.zadd(hint, {str(slot): int(again[0][1])}, lt=True)
+    async def claim_many(
+        self, channel: str, slots: Sequence[int], now: datetime, lease: timedelta, limit: int, token: str
+    ) -> list[Claimed]:
+        """`claim` for several slots in one pipelined round trip (one script call per slot)."""
+        pipe = self.redis.pipeline(transaction=False)
+        args = (epoch_seconds(now), epoch_seconds(now + lease), limit, token)
+        for slot in slots:
+            # EVAL, not EVALSHA: in a pipeline a NOSCRIPT reply could not fall back per call.
+            pipe.eval(_CLAIM.source, 2, *self.shard(channel, slot), *args)
+        claims: list[Claimed] = []
+        for slot, (head, *members) in zip(slots, await pipe.execute(), strict=True):
+            taken = [r for r in (parse_member(channel, m) for m in members) if r is not None]
+            if len(taken) < len(members):
+                broken = [_str(m) for m in members if parse_member(channel, m) is None]
+                await _REMOVE(self.redis, self.shard(channel, slot), broken)
+            claims.append(Claimed(taken, int(float(head)) if head else None))
+        return claims
+
+    async def settle(self, channel: str, heads: dict[int, int | None]) -> None:
+        """After draining slots: set each one's hint to its head as the last claim saw it (None:
+        empty), then read the heads again and lower a hint where something came in between.
+        Three pipelined round trips for any number of slots, in this order."""
+        hint = self.hint_key(channel)
+        pipe = self.redis.pipeline(transaction=False)
+        for slot, head in heads.items():
+            if head is None:
+                pipe.zrem(hint, str(slot))
+            else:
+                pipe.zadd(hint, {str(slot): head})
+        await pipe.execute()
+        pipe = self.redis.pipeline(transaction=False)
+        for slot in heads:
+            pipe.zrange(self.shard(channel, slot)[0], 0, 0, withscores=True)
+        again = await pipe.execute()
+        lower = {str(slot): int(now[0][1]) for (slot, head), now in zip(heads.items(), again, strict=True)
+                 if now and (head is None or int(now[0][1]) < head)}
+        if lower:
+            await self.redis.zadd(hint, lower, lt=True)  # type: ignore[arg-type]
 
     async def sweep(self, channel: str) -> int:
         """Repair the hint from every shard (one pipelined read per slot); returns slots found non-empty."""

@@ -12,7 +12,11 @@ from bot.outbound import OutboundLimits
 class DispatchConfig:
     lease: timedelta = timedelta(seconds=60)  # must cover a batch's wait for its send slots
     batch: int = 10  # reminders claimed at once in one slot (sent one after another)
-    concurrency: int = 16  # slots drained at once (one send in flight each)
+    chunk: int = 8  # slots claimed together in one round trip
+    concurrency: int = 8  # chunks drained at once
+    in_flight: int = 16  # sends waiting for their slot or under way at once
+    # Claimed at once: about concurrency x chunk reminders (more where a slot has many due);
+    # at 30 messages/s that is ~2 s of sending, well inside the lease.
 
 
 def background_limits(limits: OutboundLimits) -> OutboundLimits:

@@ -85,26 +85,42 @@ class ReminderDispatcher:
             counts.held_quiet = await self.store.held(self.channel, now)
             return counts
         slots = await self.store.due_slots(self.channel, now)
-        pending = iter(slots)
+        chunks = iter([slots[i:i + self.config.chunk] for i in range(0, len(slots), self.config.chunk)])
+        gate = asyncio.Semaphore(self.config.in_flight)
 
         async def worker() -> None:
-            for slot in pending:  # shared iterator: each slot goes to one worker
-                head = await self._drain_slot(slot, counts)
-                await self.store.settle(self.channel, slot, head)
+            for chunk in chunks:  # shared iterator: each chunk of slots goes to one worker
+                await self._drain_chunk(chunk, counts, gate)
                 if stop is not None and stop.is_set():
                     return
 
         await asyncio.gather(*(worker() for _ in range(self.config.concurrency)))
         return counts
 
-    async def _drain_slot(self, slot: int, counts: PassCounts) -> int | None:
+    async def _drain_chunk(self, chunk: list[int], counts: PassCounts, gate: asyncio.Semaphore) -> None:
+        """Claim a few slots at once, send what they hold, then settle their hints together.
+
+        Sends run side by side (the limiter keeps one chat's in order), so a 429 that makes one
+        chat wait holds up no one else."""
+        claims = await self.store.claim_many(self.channel, chunk, self.clock(), self.config.lease,
+                                             self.config.batch, self.token)
+        heads: dict[int, int | None] = {slot: claimed.head for slot, claimed in zip(chunk, claims, strict=True)}
+        taken = [r for claimed in claims for r in claimed.reminders]
+        for result in await asyncio.gather(*(self._one(r, gate) for r in taken)):
+            counts.add(result)
+        for slot, claimed in zip(chunk, claims, strict=True):
+            if len(claimed.reminders) >= self.config.batch:  # more waits there: drain it fully
+                heads[slot] = await self._drain_slot(slot, counts, gate)
+        await self.store.settle(self.channel, heads)
+
+    async def _drain_slot(self, slot: int, counts: PassCounts, gate: asyncio.Semaphore) -> int | None:
         """Claim and send batches of one slot until nothing there is due; returns the shard's head
         score after the last claim (sending moves it no earlier; `settle` re-checks)."""
         while True:
             claimed = await self.store.claim(self.channel, slot, self.clock(), self.config.lease,
                                              self.config.batch, self.token)
-            for reminder in claimed.reminders:
-                counts.add(await self._one(reminder))
+            for result in await asyncio.gather(*(self._one(r, gate) for r in claimed.reminders)):
+                counts.add(result)
             if len(claimed.reminders) < self.config.batch or is_quiet(self.clock()):
                 return claimed.head
 
@@ -130,9 +146,10 @@ class ReminderDispatcher:
             except TimeoutError:
                 pass
 
-    async def _one(self, reminder: Reminder) -> PassCounts:
+    async def _one(self, reminder: Reminder, gate: asyncio.Semaphore) -> PassCounts:
         try:
-            return await self._send(reminder)
+            async with gate:
+                return await self._send(reminder)
         except Exception:
             # Redis or the network failed mid-way: the claim returns when its lease ends.
             log.exception("reminder for chat %s: unexpected failure", reminder.chat)

@@ -98,7 +98,7 @@ async def test_a_dispatcher_killed_mid_batch_has_its_claims_sent_by_another_with
     assert set(delivered) == set(chats)
     twice = [chat for chat, n in delivered.items() if n > 1]
     # Only a send in flight at the kill (Telegram accepted, marker not yet written) can repeat.
-    assert len(twice) <= DispatchConfig().concurrency, twice
+    assert len(twice) <= DispatchConfig().in_flight, twice
 
 
 async def _claimed(store: ReminderStore, keyspace: KeySpace) -> int:

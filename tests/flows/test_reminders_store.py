@@ -114,11 +114,11 @@ async def test_settling_a_slot_never_hides_a_reminder_added_meanwhile(redis: Red
     # Between the claim (which saw the head) and settling, someone schedules an earlier one.
     new = rem(Kind.OWN, NOW, "new")
     await store.add(new)
-    await store.settle(CHANNEL, slot, claimed.head)
+    await store.settle(CHANNEL, {slot: claimed.head})
     assert await store.due_slots(CHANNEL, NOW) == [slot]
     assert (await store.claim(CHANNEL, slot, NOW, LEASE, 10, "A")).reminders == [new]
     await store.finish(new)
-    await store.settle(CHANNEL, slot, None)
+    await store.settle(CHANNEL, {slot: None})
     assert await store.due_slots(CHANNEL, NOW + timedelta(days=365)) == []  # empty slot: off the hint
 
 
