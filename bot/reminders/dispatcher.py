@@ -32,7 +32,7 @@ from flows.messages import ChatKind, InEvent
 from flows.reminders import Reminder
 from flows.reminders_store import ReminderStore
 from flows.reminders_text import reminder_message
-from flows.reminders_time import MAX_LATE, Clock, days_late, is_quiet, real_clock
+from flows.reminders_time import MAX_LATE, Clock, days_late, is_quiet, real_clock, release_at
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,9 @@ class ReminderDispatcher:
 
     async def _send(self, reminder: Reminder) -> PassCounts:
         now = self.clock()
+        if is_quiet(now):  # the pass began before 21:00 and is still going: hold the rest
+            await self.store.release(reminder, self.token, release_at(now))
+            return PassCounts(held_quiet=1)
         if now - reminder.release > MAX_LATE:
             log.warning("reminder %s for chat %s dropped: due %s, more than %s days late",
                         reminder.kind.value, reminder.chat, reminder.due.isoformat(), MAX_LATE.days)

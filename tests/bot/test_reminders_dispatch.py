@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from flows.reminders import Kind
 from flows.reminders_store import ReminderStore
@@ -155,3 +157,21 @@ async def test_a_crashed_writer_is_repaired_by_the_sweep(
         assert (await dispatcher.run_pass()).sent == 0
         assert await store.sweep(lost.channel) == 1
         assert (await dispatcher.run_pass()).sent == 1
+
+
+async def test_a_pass_running_into_quiet_hours_holds_the_rest(
+    bot_api: FakeBotApi, redis: Redis, keyspace: KeySpace
+) -> None:
+    store = ReminderStore(redis, keyspace)
+    evening = START.replace(hour=20, minute=59)
+    await store.add(reminder(1201, evening))
+    clock = SetClock(evening, running=False)
+    async with dispatcher_on(bot_api, redis, keyspace, clock) as dispatcher:
+        [claimed] = (await store.claim(dispatcher.channel, key_slot(b"telegram:123456789:1201:-:1201"), evening,
+                                       timedelta(seconds=60), 10, dispatcher.token)).reminders
+        clock.set(evening + timedelta(minutes=1))  # 21:00 strikes before the send
+        assert (await dispatcher._one(claimed, asyncio.Semaphore(1))).held_quiet == 1
+        clock.set(START.replace(hour=9) + timedelta(days=1))
+        assert (await dispatcher.run_pass()).sent == 1
+    [message] = bot_api.sent(1201)
+    assert "晚了" not in message["text"]
