@@ -42,9 +42,15 @@ def _heading(answer: Answer) -> str:
     return f"📍 {region} · {kind}" + (f" · 断缴{gap}" if gap else "")
 
 
-def _verdict_line(answer: Answer) -> str:
-    verdict = VERDICT_LABELS[answer.can_backpay]
-    return "结论：" + verdict + (f"——{answer.condition}" if answer.condition else "")
+def _verdict_line(answer: Answer, room: int | None = None) -> str:
+    """The verdict with its reason; with `room`, a long reason is cut to fit (the full one is one tap
+    away, under 依据和说明)."""
+    verdict = "结论：" + VERDICT_LABELS[answer.can_backpay]
+    condition = answer.condition or ""
+    if room is not None and len(verdict) + 2 + len(condition) > room:
+        keep = max(room - len(verdict) - 2 - len(texts.CUT_REASON), 12)
+        condition = condition[:keep] + texts.CUT_REASON
+    return verdict + (f"——{condition}" if condition else "")
 
 
 def _is_no(answer: Answer) -> bool:
@@ -109,7 +115,8 @@ def _cost_short(answer: Answer, facts: Facts) -> str | None:
 def _basis_line(answer: Answer, facts: Facts) -> str:
     level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
     as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
-    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of} · 咨询12393"
+    disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
+    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"
 
 
 def render_card(
@@ -117,20 +124,29 @@ def render_card(
 ) -> OutMessage:
     """The first answer: at most CARD_MAX_CHARS characters, with the structured view attached."""
     facts = facts_of(answer, on)
-    lines = [line for line in (
-        prefix, wording.headline(answer), _heading(answer), _verdict_line(answer),
-        _how_line(answer), _when_short(answer), _cost_short(answer, facts),
-    ) if line]
     tail = _basis_line(answer, facts)
+    lines = _card_lines(answer, facts, prefix, None)
+    overflow = _length([*lines, tail]) - CARD_MAX_CHARS
+    if overflow > 0:  # a long reason (宁波 lists its cases) is cut first, then the echo shortened
+        room = len(_verdict_line(answer)) - overflow
+        lines = _card_lines(answer, facts, prefix, room)
+        if _length([*lines, tail]) > CARD_MAX_CHARS and prefix:
+            lines = _card_lines(answer, facts, texts.UPDATED if changed else None, room)
     # Local facts as far as the card has room; all of them are behind 依据和说明 (and 去哪办).
     for fact in facts.local_notes:
         if _length([*lines, "📌 " + fact, tail]) <= CARD_MAX_CHARS:
             lines.append("📌 " + fact)
-    lines.append(tail)
-    text = "\n".join(lines)
-    if len(text) > CARD_MAX_CHARS:  # a very long reason: the card still fits, the rest is one tap away
-        text = text[: CARD_MAX_CHARS - 1] + "…"
-    return OutMessage(text, view=_view(answer, facts, changed))
+    body = "\n".join(lines)
+    if len(body) + 1 + len(tail) > CARD_MAX_CHARS:  # last resort; the basis line is always kept
+        body = body[: CARD_MAX_CHARS - len(tail) - 2] + "…"
+    return OutMessage(body + "\n" + tail, view=_view(answer, facts, changed))
+
+
+def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None) -> list[str]:
+    return [line for line in (
+        prefix, wording.headline(answer), _heading(answer), _verdict_line(answer, room),
+        _how_line(answer), _when_short(answer), _cost_short(answer, facts),
+    ) if line]
 
 
 def _length(lines: list[str]) -> int:
@@ -143,7 +159,7 @@ def _cost_rows(answer: Answer, facts: Facts) -> tuple[tuple[str, str], ...]:
         return ()
     rows = [("本金", money(cost.principal))]
     if cost.serious_illness:
-        rows.append(("其中大病保险", money(cost.serious_illness)))
+        rows.append(("大病保险", money(cost.serious_illness)))
     if cost.late_fee:
         rows.append(("滞纳金", money(cost.late_fee)))
     rows.append(("合计", money(cost.total)))
@@ -270,7 +286,7 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
 
 
 def _why_part(answer: Answer, facts: Facts) -> list[str | None]:
-    parts: list[str | None] = [_basis_line(answer, facts)]
+    parts: list[str | None] = [_verdict_line(answer), _basis_line(answer, facts)]
     if facts.local_notes:
         parts.append("📌 本地规定：\n" + "\n".join(f"• {n}" for n in facts.local_notes))
     if facts.disagreements:

@@ -81,6 +81,10 @@ NO_COST_AFTER_NO = "💰 这段断缴一般不能补缴，所以没有补缴费�
 LATE_FEE_LOCAL_PRACTICE = (
     "⏱ 滞纳金：部分地区对个人按日万分之{rate}加收，以当地为准{amount}；未计入上面的费用。"
 )
+PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）；还想确认一下：{question}？"
+SOURCES_DISAGREE = "来源说法不一（见依据和说明）"
+CUT_REASON = "…（全文见“依据和说明”）"
+GAP_EDGE_GROUP = "注意：刚好{months}个月和超过{months}个月的结果不同，以下按{used}个月回答；可以私聊我细说。"
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

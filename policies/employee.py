@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from policies.cost import estimate, monthly_base
 from policies.late_fee import late_fee_rule, with_days
-from policies.model import BackpayVerdict, Cause, InsuranceType, LateFee, LateFeePayer, Level, Query
-from policies.parts import NO_LATE_FEE, Core
+from policies.model import BackpayVerdict, Cause, InsuranceType, Level, Query
+from policies.parts import Core
 from policies.reader import Reader, least_specific
 from policies.schema import DayWindow
 from policies.verdict import Outcome, deadline, decide, general, resume_date
@@ -58,12 +59,7 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
         if isinstance(window, DayWindow):
             _window_note(r, window, q.on)
     due = deadline(r, o, gap_since, q.on) if gap_since is not None and verdict is BackpayVerdict.YES else None
-    return Core(verdict, condition, level, core.local_rule, applies_if, waiting, wait_days, resume, retro, reset,
-                _fee(fee), cost, None, due, core.gap_days)
-
-
-def _fee(fee: LateFee) -> LateFee:
-    return fee if fee.payer is not LateFeePayer.NONE or fee.daily_rate is not None else NO_LATE_FEE
+    return replace(core, late_fee=fee, cost=cost, deadline=due)
 
 
 def _window_note(r: Reader, window: DayWindow, on: date) -> None:

@@ -34,7 +34,7 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
     (
         re.compile(
             r"居民医保|城乡居民|城镇居民|新农合|农村合作医疗|合作医疗|学生医保|少儿医保|儿童医保"
-            r"|农村医保|大学生医保|居民基本医保|合作医保"
+            r"|农村医保|大学生医保|居民基本医保|合作医保|城乡医保"
         ),
         InsuranceType.RESIDENT,
     ),
@@ -66,7 +66,8 @@ EMPLOYER_CAUSE = re.compile(
 # 工作断的") it is the person's own account, and personal.
 PERSONAL_CAUSE = re.compile(
     r"自己忘|忘了交|忘记交|忘交|忘了续|忘记续|个人原因|自己的原因|我的原因|没钱交|交不起|没钱"
-    r"|自己[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
+    # "自己交的医保断了" says who pays (a self-payer), not whose fault the gap is.
+    r"|自己(?!在?(?:交|缴|买))[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
 )
 UNKNOWN_CAUSE = re.compile(
     r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
@@ -114,7 +115,7 @@ GAP_VERB = re.compile(
 # In a clause without a gap verb, these make a stretch of time something else (a price period, a
 # waiting period, an age, a job's length).
 NOT_GAP = re.compile(
-    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少钱|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
+    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
     r"|前|后"
 )
 # Markers that a month is when something started ("10月份开始").

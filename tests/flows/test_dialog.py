@@ -34,6 +34,7 @@ class Chat:
     dialog: GapDialog
     kind: ChatKind = ChatKind.PRIVATE
     user: str = "u1"
+    platform: str = "test"
     raw: bytes | None = None
     turns: list[Turn] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -41,7 +42,7 @@ class Chat:
     def send(self, text: str | None = None, *, payload: str | None = None, addressed: bool = True,
              start: str | None = None) -> list[OutMessage]:
         event = InEvent(
-            platform="test", bot_id="b", chat_id="c1", user_id=self.user, chat_kind=self.kind,
+            platform=self.platform, bot_id="b", chat_id="c1", user_id=self.user, chat_kind=self.kind,
             update_id=str(next(self.ids)), text=text, payload=payload, addressed=addressed,
             start_payload=start,
         )

@@ -1,10 +1,16 @@
 """Slot recall and false fills on real user questions collected from public Q&A pages.
 
-The questions and what each one states are in `data/real_questions.yaml` (with their addresses),
+The questions and what each one states are in `data/real_questions*.yaml` (with their addresses),
 annotated by reading them. Recall: of the slots a question states, the share read with the right
 value. False fills: of every annotated slot (stated or marked as not stated), the share the reader
 filled with a value the question does not state. Goals from the conversation issue: recall >= 90%,
 false fills <= 3%.
+
+Measured (2026-11-30): the 60 questions the reader was improved on went from 90.5% recall / 2.6%
+false fills to 100% / 0.9%; the 18 held-out questions, collected afterwards and measured before any
+change for them, read 94.1% / 3.2% (one price period "一年多少" read as a gap, one "城乡医保" missed;
+both fixed in general form afterwards). The remaining false fill is the region index reading
+"比如" as 西藏比如县 (policies/regions.py).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from flows.understand import Understanding, understand
 from policies.regions import RegionIndex
 
 DATA = Path(__file__).parent / "data" / "real_questions.yaml"
+HELD_OUT = Path(__file__).parent / "data" / "real_questions_heldout.yaml"
 TODAY = date(2025, 6, 10)
 
 
@@ -35,9 +42,9 @@ def _value(u: Understanding, slot: str) -> Any:
     raise KeyError(slot)
 
 
-def score(regions: RegionIndex) -> tuple[float, float, list[str]]:
+def score(regions: RegionIndex, *paths: Path) -> tuple[float, float, list[str]]:
     """(recall, false-fill rate, misses) over the collected questions."""
-    cases = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    cases = [c for p in paths or (DATA, HELD_OUT) for c in yaml.safe_load(p.read_text(encoding="utf-8"))]
     stated = hits = annotated = false = 0
     misses: list[str] = []
     for case in cases:
@@ -61,8 +68,8 @@ def regions() -> RegionIndex:
 
 
 def test_every_question_keeps_its_source_address() -> None:
-    cases = yaml.safe_load(DATA.read_text(encoding="utf-8"))
-    assert len(cases) >= 50
+    cases = [c for p in (DATA, HELD_OUT) for c in yaml.safe_load(p.read_text(encoding="utf-8"))]
+    assert len(cases) >= 70
     assert all(str(c["url"]).startswith("http") and c["expect"] for c in cases)
 
 
@@ -73,6 +80,8 @@ def test_slot_recall_and_false_fills_on_real_questions(regions: RegionIndex) -> 
 
 
 if __name__ == "__main__":  # python -m tests.flows.test_understand_recall prints the figures
-    r, f, m = score(RegionIndex.load())
-    print(f"recall {r:.1%}, false fills {f:.1%}")
-    print("\n".join(m))
+    index = RegionIndex.load()
+    for name, paths in (("tuned", (DATA,)), ("held out", (HELD_OUT,)), ("all", (DATA, HELD_OUT))):
+        r, f, m = score(index, *paths)
+        print(f"{name}: recall {r:.1%}, false fills {f:.1%}")
+    print("\n".join(score(index)[2]))

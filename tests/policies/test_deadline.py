@@ -27,3 +27,15 @@ def test_no_deadline_without_a_known_start_or_when_not_payable(book: RuleBook) -
     beijing_long = book.answer(Query("110000", InsuranceType.FLEXIBLE, on=date(2026, 11, 22),
                                          gap_months=8, cause=Cause.PERSONAL))
     assert str(beijing_long.can_backpay) != "yes" and beijing_long.backpay_deadline is None
+
+
+def test_deadline_counts_days_where_the_rule_counts_days(book: RuleBook) -> None:
+    # 宜昌 (灵活就业): up to 60 days -> next month; 61-180 days -> 3-month wait; over 180 -> new enrolment.
+    since = date(2025, 3, 1)
+    early = book.answer(Query("420500", InsuranceType.FLEXIBLE, on=date(2025, 4, 10), gap_since=since))
+    assert (early.gap_days, early.waiting_months, early.backpay_deadline) == (40, 0, date(2025, 4, 30))
+    later = book.answer(Query("420500", InsuranceType.FLEXIBLE, on=date(2025, 5, 10), gap_since=since))
+    assert (later.gap_days, later.waiting_months, later.backpay_deadline) == (70, 3, date(2025, 8, 28))
+    assert (date(2025, 8, 28) - since).days == 180
+    gone = book.answer(Query("420500", InsuranceType.FLEXIBLE, on=date(2025, 8, 29), gap_since=since))
+    assert gone.can_backpay.value == "no" and gone.backpay_deadline is None
