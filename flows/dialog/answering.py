@@ -1,4 +1,4 @@
-"""Answering: the first card, follow-ups on its parts, "what if", reminders and off-topic questions."""
+"""Answering: the first card, follow-ups on its parts, "what if" and off-topic questions (reminders: flows.reminders_dialog)."""
 
 from __future__ import annotations
 
