@@ -1,4 +1,4 @@
-"""Process entry points: `python -m bot chat | telegram`."""
+"""Process entry points: `python -m bot chat | telegram | reminders send-due|list`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from bot.logs import configure_logging
 
@@ -27,7 +27,25 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
     tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    rm = sub.add_parser("reminders", help="send due reminders once, or list what is waiting")
+    rm_sub = rm.add_subparsers(dest="action", required=True)
+    send = rm_sub.add_parser("send-due", help="one pass: send what is due (safe alongside workers)")
+    send.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    send.add_argument("--now", type=_moment, default=None, help="act as if it were this time (ISO 8601)")
+    listing = rm_sub.add_parser("list", help="how many are due, and the next few times (no personal data)")
+    listing.add_argument("--due-before", type=_moment, default=None, help="count those due before (ISO 8601)")
     return parser
+
+
+def _moment(value: str) -> datetime:
+    """An ISO 8601 time; without an offset it is China time."""
+    from flows.reminders_time import CHINA
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"时间格式应为 ISO 8601，例如 2027-01-05T09:30:00+08:00，收到：{value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
             print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "reminders":
+        from bot.reminders.cli import list_due, send_due
+
+        if args.action == "send-due":
+            print(asyncio.run(send_due(args.framework, args.now)))
+        else:
+            print(asyncio.run(list_due(args.due_before)))
         return 0
     return 2
 

@@ -1,4 +1,4 @@
-"""Answering: the first card, follow-ups on its parts, "what if", reminders and off-topic questions."""
+"""Answering: the first card, follow-ups on its parts, "what if" and off-topic questions (reminders: flows.reminders_dialog)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flows import texts
 from flows.dialog import asking, edges, keyboards
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
-from flows.reminder_plan import plan_reminders
 from flows.render import render_card, render_topic
 from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
@@ -116,27 +115,6 @@ def what_if(ctx: Ctx) -> Turn | None:
     if answer is None:
         return None
     return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip()))
-
-
-def offer_reminders(ctx: Ctx) -> Turn:
-    """The reminders this answer implies (until the reminders engine lands: the existing plan)."""
-    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    if answer is None:
-        missing = asking.next_core_slot(ctx.state.slots) or "region"
-        return asking.ask(ctx, missing, texts.REMIND_NEEDS_ANSWER)
-    if ctx.group:
-        return ctx.turn(
-            OutMessage(
-                texts.REMIND_PRIVATE_ONLY,
-                private_payload=ctx.dialog.handoff_payload(ctx.state),
-                link_label=texts.PRIVATE_LINK_LABEL,
-            )
-        )
-    reminders = plan_reminders(answer, ctx.state.slots, ctx.today)
-    if not reminders:
-        return ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
-    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
-    return ctx.turn(OutMessage("\n".join(lines)), effects=list(reminders))
 
 
 def off_topic(ctx: Ctx) -> Turn | None:
