@@ -1,4 +1,4 @@
-"""Process entry points: `python -m bot chat | telegram`."""
+"""Process entry points: `python -m bot chat | telegram | wechat`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
     tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    wx = sub.add_parser("wechat", help="WeChat official-account message push (settings from the environment / .env)")
+    wx.add_argument("--listen", default=None, metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8081)")
     return parser
 
 
@@ -43,7 +45,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.INFO)
         asyncio.run(run_telegram(args.framework, settings))
         return 0
+    if args.command == "wechat":
+        return _wechat(args.listen)
     return 2
+
+
+def _wechat(listen: str | None) -> int:
+    from bot.wechat.runner import DEFAULT_LISTEN, parse_listen, run_wechat
+    from bot.wechat.settings import load_wechat_settings_or_exit
+
+    try:
+        host, port = parse_listen(listen or DEFAULT_LISTEN)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    settings = load_wechat_settings_or_exit()
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(run_wechat(settings, host, port))
+    return 0
 
 
 if __name__ == "__main__":

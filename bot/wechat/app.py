@@ -1,0 +1,204 @@
+"""The WeChat message-push endpoint (aiohttp): verify, decrypt, answer within WeChat's 5 seconds.
+
+GET  `path`: server verification - `echostr` back when `signature` matches, else 403.
+POST `path`: a pushed message. Order of checks, each failing before anything is stored:
+signature (403), body size and XML (400; defusedxml, no DTD or entities), in safe mode
+`msg_signature` and decryption (403 / 400), required fields (400). Then the user's
+48-hour window is noted, the retry record decides whether this delivery is new
+(bot.wechat.retries), and the event goes to the conversation service.
+
+The 5-second rule: the reply is awaited for `reply_seconds` (4.5 s). In time, it is the
+passive reply (encrypted in safe mode). Late, the request answers "success" (WeChat then
+neither retries nor shows an error) and the reply follows as a customer-service message.
+When another worker is draining this conversation, the service answers there, through
+its sink - also a customer-service message. Nothing a request carries can make the
+handler fail: unexpected errors are logged and answered "success" (no retry storm).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.wechat.crypto import CryptoError, MessageCrypto, signature_ok
+from bot.wechat.outbox import WeChatOutbox, conversation_id
+from bot.wechat.retries import RetryRecords, Seen
+from bot.wechat.translate import NotAMessage, Pushed, to_event
+from bot.wechat.xmlmsg import MAX_BODY, BadXml, encrypted_envelope, parse_fields, text_reply
+from flows.messages import InEvent, OutMessage
+
+log = logging.getLogger(__name__)
+
+SUCCESS = "success"
+
+
+class Handler(Protocol):
+    """The conversation service (flows.service.ConversationService)."""
+
+    async def handle(self, event: InEvent) -> list[OutMessage]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatEndpoint:
+    """What the endpoint needs to know about the account."""
+
+    token: str
+    app_id: str
+    crypto: MessageCrypto | None = None  # safe mode when set
+    path: str = "/wechat"
+    reply_seconds: float = 4.5
+
+
+class WeChatReceiver:
+    """Handles GET verification and POSTed messages for one official account."""
+
+    def __init__(self, endpoint: WeChatEndpoint, service: Handler, outbox: WeChatOutbox) -> None:
+        self.endpoint = endpoint
+        self.service = service
+        self.outbox = outbox
+        self.retries = RetryRecords(outbox.redis)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- GET ------------------------------------------------------------------------------
+    async def verify(self, request: web.Request) -> web.Response:
+        q = request.query
+        if not self._signed(request):
+            return web.Response(status=403, text="bad signature")
+        return web.Response(text=q.get("echostr", ""))
+
+    def _signed(self, request: web.Request) -> bool:
+        q = request.query
+        return signature_ok(q.get("signature"), self.endpoint.token, q.get("timestamp", ""), q.get("nonce", ""))
+
+    # --- POST -----------------------------------------------------------------------------
+    async def receive(self, request: web.Request) -> web.Response:
+        started = time.monotonic()
+        if not self._signed(request):
+            return web.Response(status=403, text="bad signature")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=400, text="body over 64 KB")
+        try:
+            fields = parse_fields(body)
+            if self.endpoint.crypto is not None:
+                fields = self._decrypt(request, fields)
+            pushed = Pushed.read(fields)
+        except CryptoError:
+            return web.Response(status=403, text="bad msg_signature or ciphertext")
+        except (BadXml, NotAMessage) as exc:
+            return web.Response(status=400, text=str(exc))
+        try:
+            reply = await self._answer(pushed, fields, started)
+        except Exception:
+            log.exception("answering a WeChat push failed")
+            return web.Response(text=SUCCESS)
+        if reply is None:
+            return web.Response(text=SUCCESS)
+        return self._reply_response(request, reply)
+
+    def _decrypt(self, request: web.Request, outer: dict[str, str]) -> dict[str, str]:
+        crypto = self.endpoint.crypto
+        assert crypto is not None
+        encrypt = outer.get("Encrypt")
+        if not encrypt:
+            raise BadXml("safe mode: no Encrypt field")
+        q = request.query
+        inner = crypto.decrypt_checked(q.get("msg_signature"), q.get("timestamp", ""), q.get("nonce", ""), encrypt)
+        return parse_fields(inner)
+
+    def _reply_response(self, request: web.Request, reply: bytes) -> web.Response:
+        crypto = self.endpoint.crypto
+        if crypto is None:
+            return web.Response(body=reply, content_type="application/xml")
+        nonce = request.query.get("nonce") or secrets.token_hex(5)
+        sealed = crypto.encrypt_reply(reply, str(int(time.time())), nonce)
+        return web.Response(body=encrypted_envelope(sealed), content_type="application/xml")
+
+    async def _answer(self, pushed: Pushed, fields: dict[str, str], started: float) -> bytes | None:
+        """The passive reply body for this push, or None to answer "success"."""
+        cid = conversation_id(self.endpoint.app_id, pushed.openid)
+        record = self.outbox.keys.conversation(cid, "wxr:" + pushed.dedupe)
+        seen, stored = await self.retries.begin(record)
+        if seen is Seen.REPLIED:
+            return stored
+        if seen is Seen.BUSY:
+            return None
+        await self.outbox.touch_window(cid)
+        try:
+            event = to_event(self.endpoint.app_id, pushed, fields, await self.outbox.choices(cid))
+            if event is None:
+                return None
+            return await self._run(event, pushed, record, started)
+        except Exception:
+            await self.retries.forget(record)  # let WeChat's retry try again (the core dedupes)
+            raise
+
+    async def _run(self, event: InEvent, pushed: Pushed, record: str, started: float) -> bytes | None:
+        cid = event.conversation_id
+        silent = event.text == "/cancel" and pushed.msg_type == "event"  # unsubscribed: nobody to tell
+        task = asyncio.create_task(self.service.handle(event))
+        remaining = self.endpoint.reply_seconds - (time.monotonic() - started)
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, remaining))
+        if task in done:
+            messages = task.result()
+            if not messages or silent:
+                return None
+            rendered = await self.outbox.render_turn(cid, messages)
+            body = text_reply(pushed.openid, pushed.account, rendered.text, int(time.time()))
+            if await self.retries.claim_passive(record, body):
+                return body
+            await self.outbox.send_text(pushed.openid, rendered.text)  # WeChat retried meanwhile
+            return None
+        await self.retries.hand_over(record)
+        if not silent:
+            self._finish_later(task, event)
+        return None
+
+    def _finish_later(self, task: asyncio.Task[list[OutMessage]], event: InEvent) -> None:
+        async def send_when_done() -> None:
+            try:
+                messages = await task
+            except Exception:
+                log.exception("a slow WeChat turn failed")
+                return
+            if messages:
+                await self.outbox.deliver(event, messages)
+
+        follow = asyncio.create_task(send_when_done())
+        self._background.add(follow)
+        follow.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for replies still on their way as customer-service messages."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+
+def make_app(receiver: WeChatReceiver) -> web.Application:
+    """The aiohttp application: the push endpoint, and /healthz when ops_http is absent."""
+    app = web.Application(client_max_size=MAX_BODY)
+    path = receiver.endpoint.path
+    app.router.add_get(path, receiver.verify)
+    app.router.add_post(path, receiver.receive)
+
+    async def health(_request: web.Request) -> web.Response:
+        try:
+            await receiver.outbox.redis.ping()
+        except Exception:
+            return web.Response(status=503, text="redis unavailable")
+        return web.Response(text="ok")
+
+    app.router.add_get("/healthz", health)
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await receiver.drain()
+
+    app.on_shutdown.append(on_shutdown)
+    return app
