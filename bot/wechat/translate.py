@@ -40,7 +40,7 @@ class Pushed:
     account: str  # ToUserName: the official account's original id (gh_...)
     msg_type: str
     create_time: int
-    dedupe: str  # MsgId, or event + CreateTime for events
+    dedupe: str  # "m<MsgId>"; events have none: "e<CreateTime>-<Event>" (with FromUserName: the conversation)
 
     @classmethod
     def read(cls, fields: Mapping[str, str]) -> Pushed:
@@ -49,7 +49,10 @@ class Pushed:
         if not (openid and account and msg_type and created.isdigit()) or len(openid) > 128:
             raise NotAMessage("missing FromUserName, ToUserName, MsgType or CreateTime")
         msg_id = fields.get("MsgId", "")
-        dedupe = f"m{msg_id}" if msg_id.isdigit() else f"e{created}"
+        # Two events of one user can share a second (subscribe, then a menu click): the event
+        # name keeps them apart. It is capped, as it ends up in a Redis key.
+        event = "".join(ch for ch in fields.get("Event", "")[:32] if ch.isalnum() or ch == "_").lower()
+        dedupe = f"m{msg_id}" if msg_id.isdigit() and len(msg_id) <= 32 else f"e{created}-{event}"
         return cls(openid, account, msg_type, int(created), dedupe)
 
 
