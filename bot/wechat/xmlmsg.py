@@ -14,6 +14,7 @@ ToUserName and FromUserName swapped, CreateTime, MsgType text, Content - each in
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from defusedxml import DefusedXmlException
@@ -48,9 +49,13 @@ def parse_fields(body: bytes) -> dict[str, str]:
     return fields
 
 
+# Characters XML 1.0 does not allow at all (a reply holding one would be refused by WeChat).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _cdata(text: str) -> str:
     # "]]>" cannot appear inside CDATA: split it across two sections.
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+    return "<![CDATA[" + _NOT_XML.sub("", text).replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def text_reply(to_user: str, from_user: str, content: str, create_time: int) -> bytes:
