@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -207,3 +208,23 @@ async def test_custom_messages_only_inside_the_48_hour_window(wechat: FakeWeChat
         await redis.set(window, now - 48 * 3600 - 1)
         assert not await w.outbox.send_custom_message(APP_ID, ALICE, "held")
     assert [s.text for s in wechat.sent] == ["提醒：补缴期限快到了"]
+
+
+async def test_fuzzed_pushes_never_fail_the_worker(wechat_safe: FakeWeChat, start_worker: Start) -> None:
+    """Mangled bodies and ciphertexts, correctly signed: always 200/400/403, never a 5xx."""
+    fake, rng = wechat_safe, random.Random(13)
+    plain = message_xml(fake.text(ALICE, "乌鲁木齐灵活就业断了4个月")).encode()
+    sealed, _ = fake.sealed_body(fake.text(ALICE, "北京"))
+    statuses: set[int] = set()
+    async with start_worker(fake) as w, aiohttp.ClientSession() as http:
+        for n in range(150):
+            base = bytearray(rng.choice([plain, sealed]))
+            for _ in range(rng.randint(1, 8)):
+                base[rng.randrange(len(base))] = rng.randrange(256)
+            body = bytes(base)
+            encrypt = body.split(b"<Encrypt><![CDATA[")[-1].split(b"]]>")[0].decode(errors="replace")
+            query = fake.signed_query(encrypt, ALICE) if n % 2 else fake.signed_query()
+            async with http.post(url_of(w), params=query, data=body) as resp:
+                statuses.add(resp.status)
+                assert resp.status in (200, 400, 403), (body, await resp.text())
+    assert {400, 403} <= statuses
