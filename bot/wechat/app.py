@@ -27,8 +27,15 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature_ok
-from bot.wechat.outbox import WeChatOutbox, conversation_id
-from bot.wechat.retries import RetryRecords, Seen
+from bot.wechat.outbox import (
+    CHOICES_TTL,
+    WINDOW_SECONDS,
+    WeChatOutbox,
+    conversation_id,
+    decode_choices,
+    encode_choices,
+)
+from bot.wechat.retries import PushKeys, RetryRecords, Seen
 from bot.wechat.translate import NotAMessage, Pushed, to_event
 from bot.wechat.xmlmsg import MAX_BODY, BadXml, encrypted_envelope, parse_fields, text_reply
 from flows.messages import InEvent, OutMessage
@@ -124,24 +131,22 @@ class WeChatReceiver:
     async def _answer(self, pushed: Pushed, fields: dict[str, str], started: float) -> bytes | None:
         """The passive reply body for this push, or None to answer "success"."""
         cid = conversation_id(self.endpoint.app_id, pushed.openid)
-        record = self.outbox.keys.conversation(cid, "wxr:" + pushed.dedupe)
-        seen, stored = await self.retries.begin(record)
-        if seen is Seen.REPLIED:
-            return stored
-        if seen is Seen.BUSY:
+        keys = self.outbox.push_keys(cid, pushed.dedupe)
+        arrival = await self.retries.arrive(keys, WINDOW_SECONDS)
+        if arrival.seen is Seen.REPLIED:
+            return arrival.reply
+        if arrival.seen is Seen.BUSY:
             return None
-        await self.outbox.touch_window(cid)
         try:
-            event = to_event(self.endpoint.app_id, pushed, fields, await self.outbox.choices(cid))
+            event = to_event(self.endpoint.app_id, pushed, fields, decode_choices(arrival.choices))
             if event is None:
                 return None
-            return await self._run(event, pushed, record, started)
+            return await self._run(event, pushed, keys, started)
         except Exception:
-            await self.retries.forget(record)  # let WeChat's retry try again (the core dedupes)
+            await self.retries.forget(keys)  # let WeChat's retry try again (the core dedupes)
             raise
 
-    async def _run(self, event: InEvent, pushed: Pushed, record: str, started: float) -> bytes | None:
-        cid = event.conversation_id
+    async def _run(self, event: InEvent, pushed: Pushed, keys: PushKeys, started: float) -> bytes | None:
         silent = event.text == "/cancel" and pushed.msg_type == "event"  # unsubscribed: nobody to tell
         task = asyncio.create_task(self.service.handle(event))
         remaining = self.endpoint.reply_seconds - (time.monotonic() - started)
@@ -150,13 +155,13 @@ class WeChatReceiver:
             messages = task.result()
             if not messages or silent:
                 return None
-            rendered = await self.outbox.render_turn(cid, messages)
+            rendered = await self.outbox.render_turn(event.conversation_id, messages, remember=False)
             body = text_reply(pushed.openid, pushed.account, rendered.text, int(time.time()))
-            if await self.retries.claim_passive(record, body):
+            if await self.retries.finish(keys, body, encode_choices(rendered.choices), CHOICES_TTL):
                 return body
             await self.outbox.send_text(pushed.openid, rendered.text)  # WeChat retried meanwhile
             return None
-        await self.retries.hand_over(record)
+        await self.retries.hand_over(keys)
         if not silent:
             self._finish_later(task, event)
         return None

@@ -6,7 +6,7 @@
 * `WeChatOutbox` is the conversation service's `Sink` (replies drained by this worker for
   an update another worker received, or for a slow turn): customer-service messages.
 * `send_custom_message` is what reminders call: it sends only inside the 48-hour window
-  after the user's last message (recorded by `touch_window` on every push) and
+  after the user's last message (recorded with every push, bot.wechat.retries) and
   otherwise returns False, so the caller keeps the reminder for the user's next message.
 
 Keys live in the conversation's hash tag (`KeySpace.conversation`), so a conversation's
@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 
 from bot.wechat.api import WINDOW_CLOSED, WeChatApi, WeChatApiError
 from bot.wechat.render import Rendered, overflows, render
+from bot.wechat.retries import PushKeys
 from flows.deeplink import DEFAULT_KEY, StartContext, encode_start
 from flows.messages import Button, InEvent, OutMessage
 from flows.state import ConversationState
@@ -61,6 +62,20 @@ def continuation_link(web_base: str, state: ConversationState, key: str = DEFAUL
     return f"{web_base.rstrip('/')}/?start={quote(payload)}"
 
 
+def encode_choices(choices: Sequence[Button]) -> bytes:
+    """Choices as stored between turns (b"" for none)."""
+    return orjson.dumps([[b.label, b.payload] for b in choices]) if choices else b""
+
+
+def decode_choices(raw: bytes | None) -> list[Button]:
+    """Stored choices back as buttons; [] when absent or unreadable."""
+    try:
+        rows = orjson.loads(raw) if raw else []
+        return [Button(str(label), str(payload)) for label, payload in rows]
+    except (ValueError, TypeError):
+        return []
+
+
 class WeChatOutbox:
     """Renders replies for WeChat and sends customer-service messages (the service's Sink)."""
 
@@ -80,40 +95,31 @@ class WeChatOutbox:
         return self.store.keys
 
     # --- per-conversation facts ---------------------------------------------------------
-    async def touch_window(self, cid: str) -> None:
-        """Record that the user wrote just now (opens the 48-hour customer-service window)."""
-        await self.redis.set(self.keys.conversation(cid, "wxw"), int(time.time()), ex=WINDOW_SECONDS)
+    def push_keys(self, cid: str, dedupe: str) -> PushKeys:
+        """The keys a push of conversation `cid` touches (retry record, window, choices)."""
+        conv = self.keys.conversation
+        return PushKeys(conv(cid, "wxr:" + dedupe), conv(cid, "wxw"), conv(cid, "wxc"))
 
     async def window_open(self, cid: str) -> bool:
-        """Whether the user wrote within the last 48 hours."""
+        """Whether the user wrote within the last 48 hours (the retry records note every push)."""
         raw = await self.redis.get(self.keys.conversation(cid, "wxw"))
         return raw is not None and time.time() - int(raw) < WINDOW_SECONDS
 
-    async def choices(self, cid: str) -> list[Button]:
-        """The choices the user was last offered (empty when none or expired)."""
-        raw = await self.redis.get(self.keys.conversation(cid, "wxc"))
-        try:
-            rows = orjson.loads(raw) if raw else []
-            return [Button(str(label), str(payload)) for label, payload in rows]
-        except (ValueError, TypeError):
-            return []
-
-    async def _remember_choices(self, cid: str, choices: Sequence[Button]) -> None:
-        key = self.keys.conversation(cid, "wxc")
-        if choices:
-            await self.redis.set(key, orjson.dumps([[b.label, b.payload] for b in choices]), ex=CHOICES_TTL)
-        else:
-            await self.redis.delete(key)
-
     # --- rendering ------------------------------------------------------------------------
-    async def render_turn(self, cid: str, messages: Sequence[OutMessage]) -> Rendered:
-        """The reply text of a turn; its choices are remembered for the user's next message."""
+    async def render_turn(self, cid: str, messages: Sequence[OutMessage], *, remember: bool = True) -> Rendered:
+        """The reply text of a turn. Its choices are remembered for the user's next message
+        (unless `remember` is False: the caller stores them with its own write)."""
         link = None
         if self._web_base and overflows(messages):
             record = await self.store.read(cid)
             link = continuation_link(self._web_base, ConversationState.loads(record.state), self._link_key)
         rendered = render(messages, link)
-        await self._remember_choices(cid, rendered.choices)
+        if remember:
+            key = self.keys.conversation(cid, "wxc")
+            if rendered.choices:
+                await self.redis.set(key, encode_choices(rendered.choices), ex=CHOICES_TTL)
+            else:
+                await self.redis.delete(key)
         return rendered
 
     # --- sending ----------------------------------------------------------------------------

@@ -19,6 +19,8 @@ repeated update id); these records only decide how the one reply reaches the use
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from enum import StrEnum
 
 from redis.asyncio import Redis
@@ -27,19 +29,25 @@ from flows.store.lua import LuaScript
 
 RECORD_TTL = 600  # seconds; WeChat's retries come within ~15 s
 
-# KEYS: record. Returns the previous value, or false when this call created the record ('p').
-_BEGIN = LuaScript("""
+# KEYS: record, window, choices. ARGV: record ttl, now (s), window ttl.
+# A first delivery creates the record ('p') and opens the user's 48-hour window. Returns
+# {previous record or false, the choices last offered or false}.
+_ARRIVE = LuaScript("""
 local v = redis.call('GET', KEYS[1])
 if not v then
   redis.call('SET', KEYS[1], 'p', 'EX', ARGV[1])
-  return false
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+  return {false, redis.call('GET', KEYS[3])}
 end
 if v == 'p' then redis.call('SET', KEYS[1], 'x', 'KEEPTTL') end
-return v
+return {v, false}
 """)
 
-# KEYS: record. ARGV: reply body. 1 when the passive reply may go out (no retry came meanwhile).
-_CLAIM_PASSIVE = LuaScript("""
+# KEYS: record, choices. ARGV: reply body, choices ('' for none), choices ttl.
+# Remembers the choices the reply offers; 1 when the passive reply may go out (no retry came
+# meanwhile), else 0 and the reply goes as a customer-service message.
+_FINISH = LuaScript("""
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 if redis.call('GET', KEYS[1]) == 'p' then
   redis.call('SET', KEYS[1], 'r' .. ARGV[1], 'KEEPTTL')
   return 1
@@ -54,31 +62,48 @@ class Seen(StrEnum):
     REPLIED = "replied"  # answered passively before: send the same reply again
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    seen: Seen
+    reply: bytes | None = None  # REPLIED: the passive reply sent before
+    choices: bytes | None = None  # NEW: the choices last offered (encoded by the outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class PushKeys:
+    """The keys one push touches, all in its conversation's hash slot."""
+
+    record: str
+    window: str
+    choices: str
+
+
 class RetryRecords:
-    """The per-message records described in the module docstring."""
+    """The per-message records described in the module docstring (one round trip each way)."""
 
     def __init__(self, redis: Redis, ttl: int = RECORD_TTL) -> None:
         self._redis = redis
         self._ttl = ttl
 
-    async def begin(self, key: str) -> tuple[Seen, bytes | None]:
-        """Register a delivery of the message `key`; the stored reply when it was answered passively."""
-        previous = await _BEGIN(self._redis, [key], [self._ttl])
+    async def arrive(self, keys: PushKeys, window_seconds: int) -> Arrival:
+        """Register a delivery; a first one also opens the user's window and reads their choices."""
+        previous, choices = await _ARRIVE(self._redis, [keys.record, keys.window, keys.choices],
+                                          [self._ttl, int(time.time()), window_seconds])
         if previous is None:
-            return Seen.NEW, None
+            return Arrival(Seen.NEW, choices=choices)
         raw = previous if isinstance(previous, bytes) else str(previous).encode()
         if raw.startswith(b"r"):
-            return Seen.REPLIED, raw[1:]
-        return Seen.BUSY, None
+            return Arrival(Seen.REPLIED, reply=raw[1:])
+        return Arrival(Seen.BUSY)
 
-    async def claim_passive(self, key: str, body: bytes) -> bool:
-        """True: answer this delivery with `body`. False: send it as a customer-service message."""
-        return bool(await _CLAIM_PASSIVE(self._redis, [key], [body]))
+    async def finish(self, keys: PushKeys, body: bytes, choices: bytes, choices_ttl: int) -> bool:
+        """Store the offered choices; True: answer this delivery with `body`, False: send it otherwise."""
+        return bool(await _FINISH(self._redis, [keys.record, keys.choices], [body, choices, choices_ttl]))
 
-    async def hand_over(self, key: str) -> None:
+    async def hand_over(self, keys: PushKeys) -> None:
         """The reply will go out as a customer-service message; retries get "success"."""
-        await self._redis.set(key, "c", keepttl=True)
+        await self._redis.set(keys.record, "c", keepttl=True)
 
-    async def forget(self, key: str) -> None:
+    async def forget(self, keys: PushKeys) -> None:
         """Drop the record (the answer failed): a retry is then treated as a first delivery."""
-        await self._redis.delete(key)
+        await self._redis.delete(keys.record)
