@@ -2,7 +2,7 @@
 
     GET  /api/history?since=N   entries after N (a new visitor gets a session cookie)
     POST /api/start   {"region": "650100", "src": "jiedao12"}   start, once per session
-    POST /api/message {"text": "..."} | {"payload": "..."}, optional "id", "since"
+    POST /api/message {"text": "..."} | {"payload": "...", "label": "..."}, optional "id", "since"
     POST /api/restart {}          clear the page and start over
 
 Every reply is {"entries": [...], "seq": N} or {"error": "<polite Chinese>"} with a 4xx
@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.web.limits import RateLimiter
 from bot.web.session import COOKIE_NAME, SessionSigner
-from bot.web.transcript import SYSTEM_PREFIX, Transcript
+from bot.web.transcript import CURRENT, SYSTEM_PREFIX, Exchange, Transcript
 from flows.deeplink import StartContext, encode_start
 from flows.messages import ChatKind, InEvent
 from flows.service import ConversationService, SubmitOutcome
@@ -32,6 +32,7 @@ PLATFORM = "web"
 BOT_ID = "web"
 MAX_TEXT = 2000  # characters of one message
 MAX_PAYLOAD = 64  # bytes of a button payload, as on Telegram
+MAX_LABEL = 64  # characters of the pressed button's label the page sends along (shown as the user's words)
 QUEUED_WAIT_S = 5.0  # how long a request waits for another request of its session to answer it
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 _REGION = re.compile(r"^[0-9]{6}$")
@@ -103,7 +104,7 @@ class ChatApi:
             payload = self._start_payload(body.get("region"), body.get("src"))
             event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start",
                                   start_payload=payload)
-            await self._submit(event)
+            return await self._turn(request, visitor, event, 0)
         return await self._reply(request, visitor, 0)
 
     async def message(self, request: web.Request) -> web.Response:
@@ -123,16 +124,17 @@ class ChatApi:
         if not (isinstance(client_id, str) and _CLIENT_ID.match(client_id)):
             client_id = self.signer.new_id()
         event = visitor.event(f"m-{client_id}", text=text, payload=payload)
-        await self._submit(event)
-        return await self._reply(request, visitor, _int(body.get("since"), 0))
+        label = body.get("label") if payload is not None else None
+        label = label.strip()[:MAX_LABEL] if isinstance(label, str) else None
+        return await self._turn(request, visitor, event, _int(body.get("since"), 0), label)
 
     async def restart(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
         await _json_body(request)
         await self._limit(visitor)
         await self.transcript.clear(visitor.conversation_id)
-        await self._submit(visitor.event(f"{SYSTEM_PREFIX}restart-{self.signer.new_id()}", text="/restart"))
-        return await self._reply(request, visitor, 0)
+        event = visitor.event(f"{SYSTEM_PREFIX}restart-{self.signer.new_id()}", text="/restart")
+        return await self._turn(request, visitor, event, 0)
 
     # ----------------------------------------------------------------- helpers
     def _visitor(self, request: web.Request) -> Visitor:
@@ -146,11 +148,23 @@ class ChatApi:
         if wait:
             raise ApiError(429, TOO_FAST, {"Retry-After": str(max(1, round(wait)))})
 
-    async def _submit(self, event: InEvent) -> None:
-        """Submit and, when another request of this session is draining, wait for its answer."""
-        result = await self.service.submit(event)
-        if result.outcome is not SubmitOutcome.QUEUED:
-            return
+    async def _turn(self, request: web.Request, visitor: Visitor, event: InEvent, since: int,
+                    label: str | None = None) -> web.Response:
+        """Submit the event; reply with the page's new entries (`since`: what the page has)."""
+        exchange = Exchange(event.update_id, since, label)
+        token = CURRENT.set(exchange)
+        try:
+            result = await self.service.submit(event)
+        finally:
+            CURRENT.reset(token)
+        if exchange.entries is not None:  # delivered in this request: the entries came back with the write
+            return self._respond(request, visitor, exchange.entries, since)
+        if result.outcome is SubmitOutcome.QUEUED:
+            await self._await_answer(event)
+        return await self._reply(request, visitor, since)
+
+    async def _await_answer(self, event: InEvent) -> None:
+        """Another request of this session is draining: wait (a little) until it has answered ours."""
         cid, loop = event.conversation_id, asyncio.get_running_loop()
         deadline = loop.time() + QUEUED_WAIT_S
         while loop.time() < deadline:
@@ -171,6 +185,10 @@ class ChatApi:
 
     async def _reply(self, request: web.Request, visitor: Visitor, since: int) -> web.Response:
         entries = await self.transcript.since(visitor.conversation_id, since)
+        return self._respond(request, visitor, entries, since)
+
+    def _respond(self, request: web.Request, visitor: Visitor, entries: list[dict[str, Any]],
+                 since: int) -> web.Response:
         seq = entries[-1]["seq"] if entries else since
         response = json_response({"entries": entries, "seq": seq})
         if visitor.new:

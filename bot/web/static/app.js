@@ -175,7 +175,7 @@
 
   function press(button, node) {
     node.setAttribute("aria-pressed", "true");
-    post(button.label, { payload: button.payload, id: newId() }).then(function () {
+    post(button.label, { payload: button.payload, label: button.label, id: newId() }).then(function () {
       node.removeAttribute("aria-pressed");
     });
   }
