@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +38,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.turns import RunResult  # noqa: E402
 from bot.runtime import open_runtime  # noqa: E402
 from flows.messages import ChatKind, InEvent, OutMessage  # noqa: E402
 from flows.redis_embed import open_redis  # noqa: E402
@@ -58,20 +59,10 @@ class NullSink:
 
 
 @dataclass
-class Run:
-    name: str
-    turns: int
-    seconds: float
-    latencies: list[float]
-    cpu: dict[str, float]
+class Run(RunResult):
+    """One timed run, with the CPU seconds each process spent in it."""
 
-    @property
-    def per_second(self) -> float:
-        return self.turns / self.seconds
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def cpu_of(pid: int) -> float:
@@ -116,7 +107,7 @@ async def run_core(service: object, users: range, concurrency: int, tag: str) ->
 
     cpu = time.process_time()
     seconds, latencies = await drive(users, concurrency, start, turn)
-    return Run("core", len(latencies), seconds, latencies, {"this process": time.process_time() - cpu})
+    return Run("core", len(latencies), seconds, latencies, 0, {"this process": time.process_time() - cpu})
 
 
 async def run_web(url: str, server_pid: int, users: range, concurrency: int) -> Run:
@@ -149,7 +140,7 @@ async def run_web(url: str, server_pid: int, users: range, concurrency: int) -> 
         server_cpu, cpu = cpu_of(server_pid), time.process_time()
         seconds, latencies = await drive(users, concurrency, start, turn)
         used = {"server": cpu_of(server_pid) - server_cpu, "client (this process)": time.process_time() - cpu}
-    return Run("web", len(latencies), seconds, latencies, used)
+    return Run("web", len(latencies), seconds, latencies, 0, used)
 
 
 def start_server(redis_url: str, prefix: str, port: int) -> subprocess.Popen[bytes]:
