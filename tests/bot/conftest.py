@@ -65,21 +65,3 @@ async def start_bot(api: FakeBotApi, framework: str, mode: str, redis: Redis,
             yield bot
         finally:
             await api.release_polls()  # so stopping does not wait out a long poll
-
-
-# --- the real core (shared by the Telegram end-to-end and the web chat tests) ----------------
-
-from bot.runtime import Runtime, open_runtime  # noqa: E402
-from flows.dialog import GapDialog  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def dialog() -> GapDialog:
-    return GapDialog.create()
-
-
-@pytest.fixture
-async def runtime(redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis) -> AsyncIterator[Runtime]:
-    """The real core on the test's key prefix (`redis` is requested so its keys are deleted after)."""
-    async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog) as rt:
-        yield rt

@@ -12,7 +12,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, open_runtime
 from bot.telegram.runner import FRAMEWORKS
 from flows.deeplink import StartContext, decode_start, encode_start
+from flows.dialog import GapDialog
 from flows.messages import InEvent, OutMessage
 from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
@@ -92,6 +93,17 @@ def same_everywhere(name: str, value: Any) -> None:
     """The first framework/mode to run a scenario records it; every other must match."""
     recorded = TRANSCRIPTS.setdefault(name, value)
     assert value == recorded, f"{name}: replies differ between frameworks/modes"
+
+
+@pytest.fixture(scope="session")
+def dialog() -> GapDialog:
+    return GapDialog.create()
+
+
+@pytest.fixture
+async def runtime(redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis) -> AsyncIterator[Runtime]:
+    async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog) as rt:
+        yield rt
 
 
 @pytest.fixture

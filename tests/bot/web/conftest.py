@@ -20,6 +20,7 @@ from bot.runtime import Runtime
 from bot.web.app import WebConfig
 from bot.web.limits import RateLimit
 from bot.web.server import RunningWeb, running_web
+from tests.bot import test_end_to_end
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / ".data" / "screenshots"
 CHROMIUM_ARGS = [
@@ -38,6 +39,9 @@ def chromium_path() -> str | None:
     if os.access("/usr/bin/chromium", os.X_OK):
         return "/usr/bin/chromium"
     return shutil.which("chromium")
+
+
+dialog, runtime = test_end_to_end.dialog, test_end_to_end.runtime  # the real core's fixtures
 
 
 @pytest.fixture
