@@ -1,4 +1,4 @@
-"""Process entry points: `python -m bot chat | telegram | wechat`."""
+"""Process entry points: `python -m bot chat | telegram | web | wechat`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
     tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    page = sub.add_parser("web", help="the web chat page and its JSON API (aiohttp)")
+    page.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="default 127.0.0.1:8080")
+    page.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     wx = sub.add_parser("wechat", help="WeChat official-account message push (settings from the environment / .env)")
     wx.add_argument("--listen", default=None, metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8081)")
     return parser
@@ -45,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.INFO)
         asyncio.run(run_telegram(args.framework, settings))
         return 0
+    if args.command == "web":
+        from bot.web.server import main_web
+
+        logging.getLogger("bot").setLevel(logging.INFO)
+        return main_web(args.listen, args.today)
     if args.command == "wechat":
         return _wechat(args.listen)
     return 2

@@ -23,6 +23,8 @@ from typing import TypeVar
 
 from redis.asyncio import Redis
 
+from bot.metrics import OUTBOUND_429, OUTBOUND_WAIT_SECONDS, OUTBOUND_WAITS
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -174,10 +176,13 @@ class OutboundLimiter:
         while True:
             attempt += 1
             if delay > 0:
+                OUTBOUND_WAITS.inc()
+                OUTBOUND_WAIT_SECONDS.observe(delay)
                 await asyncio.sleep(delay)
             try:
                 return await call()
             except RetryLater as exc:
+                OUTBOUND_429.inc()
                 log.warning("429 for chat %s: retry after %ss (attempt %d)",
                             chat_id, exc.retry_after, attempt)
                 await self.penalize(chat_id, exc.retry_after)

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.metered import MeteredService, MeteredSink
+from bot.ops_http import readiness
 from bot.outbound import OutboundLimiter
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
@@ -93,19 +95,19 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         me = await adapter.api.get_me()
         limiter = OutboundLimiter(redis, settings.outbound_limits(), str(me.id), prefix=key_prefix)
         sink = TelegramSink(adapter.api, limiter)
-        service = make_service(sink)
+        inner = make_service(MeteredSink(sink))
+        service = MeteredService(inner, f"telegram-{framework}")
         sequencer = None if settings.webhook_mode else Sequencer()
         processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
         adapter.attach(processor.handle)
         await adapter.api.set_commands(COMMANDS)
         bot = RunningBot(me, adapter, processor)
-        recover = getattr(service, "recover", None)
-        if recover is not None:
-            recovering = asyncio.create_task(_recover_loop(recover, recover_every))
+        if hasattr(inner, "recover"):
+            recovering = asyncio.create_task(_recover_loop(service.recover, recover_every))
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
-                                   settings.webhook_max_body)
+                                   settings.webhook_max_body, readiness(redis, service))
             runner, bot.webhook_port = await start_webhook(app, host, port)
             if settings.webhook_url:
                 await adapter.api.set_webhook(settings.webhook_url, settings.secret)
