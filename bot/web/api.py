@@ -37,6 +37,7 @@ QUEUED_WAIT_S = 5.0  # how long a request waits for another request of its sessi
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 _REGION = re.compile(r"^[0-9]{6}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_START = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 TOO_LONG = "消息太长了（最多 2000 字），请分几次发，或只说关键信息：地区、医保类型、断缴多久、原因。"
 TOO_FAST = "您发得有点快，请稍等几秒再发。"
@@ -101,7 +102,7 @@ class ChatApi:
         entries = await self.transcript.since(visitor.conversation_id, 0)
         if not entries:  # a reload or a second tab of a started conversation starts nothing
             await self._limit(visitor)
-            payload = self._start_payload(body.get("region"), body.get("src"))
+            payload = _signed_start(body.get("start")) or self._start_payload(body.get("region"), body.get("src"))
             event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start",
                                   start_payload=payload)
             return await self._turn(request, visitor, event, 0)
@@ -215,6 +216,12 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, NOT_JSON)
     return body
+
+
+def _signed_start(value: Any) -> str | None:
+    """A signed start payload from the link (`?start=`, e.g. the WeChat adapter's "details" link);
+    the dialog checks its signature, so a forged one starts a normal conversation."""
+    return value if isinstance(value, str) and _START.match(value) else None
 
 
 def _int(value: Any, default: int) -> int:

@@ -210,6 +210,7 @@
         var link = {};
         if (params.get("region")) link.region = params.get("region");
         if (params.get("src")) link.src = params.get("src");
+        if (params.get("start")) link.start = params.get("start");
         return call("POST", "/api/start", link);
       }).then(function (data) { addEntries(data.entries); },
               function (failure) { showNotice(failure.message); });
