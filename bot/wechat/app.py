@@ -13,6 +13,7 @@ neither retries nor shows an error) and the reply follows as a customer-service 
 When another worker is draining this conversation, the service answers there, through
 its sink - also a customer-service message. Nothing a request carries can make the
 handler fail: unexpected errors are logged and answered "success" (no retry storm).
+Refusals are counted in `yibao_dropped_updates_total` by reason.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
+from bot.metrics import DROPPED_UPDATES, ERRORS
+from bot.ops_http import Check, add_ops_routes
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature_ok
 from bot.wechat.outbox import (
     CHOICES_TTL,
@@ -43,6 +47,11 @@ from flows.messages import InEvent, OutMessage
 log = logging.getLogger(__name__)
 
 SUCCESS = "success"
+
+
+def _refuse(status: int, text: str, reason: str) -> web.Response:
+    DROPPED_UPDATES.labels(reason).inc()
+    return web.Response(status=status, text=text)
 
 
 class Handler(Protocol):
@@ -76,7 +85,7 @@ class WeChatReceiver:
     async def verify(self, request: web.Request) -> web.Response:
         q = request.query
         if not self._signed(request):
-            return web.Response(status=403, text="bad signature")
+            return _refuse(403, "bad signature", "wechat_signature")
         return web.Response(text=q.get("echostr", ""))
 
     def _signed(self, request: web.Request) -> bool:
@@ -87,23 +96,24 @@ class WeChatReceiver:
     async def receive(self, request: web.Request) -> web.Response:
         started = time.monotonic()
         if not self._signed(request):
-            return web.Response(status=403, text="bad signature")
+            return _refuse(403, "bad signature", "wechat_signature")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=400, text="body over 64 KB")
+            return _refuse(400, "body over 64 KB", "wechat_too_large")
         try:
             fields = parse_fields(body)
             if self.endpoint.crypto is not None:
                 fields = self._decrypt(request, fields)
             pushed = Pushed.read(fields)
         except CryptoError:
-            return web.Response(status=403, text="bad msg_signature or ciphertext")
+            return _refuse(403, "bad msg_signature or ciphertext", "wechat_crypto")
         except (BadXml, NotAMessage) as exc:
-            return web.Response(status=400, text=str(exc))
+            return _refuse(400, str(exc), "wechat_malformed")
         try:
             reply = await self._answer(pushed, fields, started)
         except Exception:
+            ERRORS.labels("wechat").inc()
             log.exception("answering a WeChat push failed")
             return web.Response(text=SUCCESS)
         if reply is None:
@@ -186,21 +196,13 @@ class WeChatReceiver:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
 
-def make_app(receiver: WeChatReceiver) -> web.Application:
-    """The aiohttp application: the push endpoint, and /healthz when ops_http is absent."""
+def make_app(receiver: WeChatReceiver, checks: Mapping[str, Check] | None = None) -> web.Application:
+    """The aiohttp application: the push endpoint plus /healthz, /readyz and /metrics (bot.ops_http)."""
     app = web.Application(client_max_size=MAX_BODY)
     path = receiver.endpoint.path
     app.router.add_get(path, receiver.verify)
     app.router.add_post(path, receiver.receive)
-
-    async def health(_request: web.Request) -> web.Response:
-        try:
-            await receiver.outbox.redis.ping()
-        except Exception:
-            return web.Response(status=503, text="redis unavailable")
-        return web.Response(text="ok")
-
-    app.router.add_get("/healthz", health)
+    add_ops_routes(app, checks)
 
     async def on_shutdown(_app: web.Application) -> None:
         await receiver.drain()

@@ -20,6 +20,8 @@ from datetime import date
 import aiohttp
 from aiohttp import web
 
+from bot.metered import MeteredService, MeteredSink
+from bot.ops_http import readiness
 from bot.wechat.api import WeChatApi
 from bot.wechat.app import WeChatEndpoint, WeChatReceiver, make_app
 from bot.wechat.crypto import MessageCrypto
@@ -38,7 +40,7 @@ DEFAULT_LISTEN = "127.0.0.1:8081"
 class RunningWeChat:
     receiver: WeChatReceiver
     outbox: WeChatOutbox
-    service: ConversationService
+    service: MeteredService  # the ConversationService, counted (bot.metered)
     port: int
 
 
@@ -61,9 +63,9 @@ async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dial
                         key_prefix=store.keys.prefix)
         outbox = WeChatOutbox(api, store, web_base=settings.wechat_web_base,
                               link_key=settings.deeplink_key.get_secret_value())
-        service = ConversationService(store, dialog, outbox, clock=clock)
+        service = MeteredService(ConversationService(store, dialog, MeteredSink(outbox), clock=clock), "wechat")
         receiver = WeChatReceiver(endpoint_for(settings), service, outbox)
-        runner = web.AppRunner(make_app(receiver), access_log=None)
+        runner = web.AppRunner(make_app(receiver, readiness(store.redis, service)), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=True)
         await site.start()
@@ -77,7 +79,7 @@ async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dial
             await runner.cleanup()  # on_shutdown waits for replies still being sent
 
 
-async def _recover_loop(service: ConversationService, every: float) -> None:
+async def _recover_loop(service: MeteredService, every: float) -> None:
     """Finish conversations a dead worker left waiting (their replies go out as customer-service messages)."""
     while True:
         await asyncio.sleep(every)

@@ -161,8 +161,13 @@ async def test_bad_requests_store_nothing(wechat: FakeWeChat, start_worker: Star
         for query, data, status in cases:
             async with http.post(url, params=query, data=data) as resp:
                 assert resp.status == status, (data[:40], await resp.text())
-        async with http.get(f"http://127.0.0.1:{w.port}/healthz") as resp:
-            assert resp.status == 200
+        for probe in ("healthz", "readyz"):
+            async with http.get(f"http://127.0.0.1:{w.port}/{probe}") as resp:
+                assert resp.status == 200
+        async with http.get(f"http://127.0.0.1:{w.port}/metrics") as resp:
+            metrics = await resp.text()
+        assert 'yibao_dropped_updates_total{reason="wechat_signature"}' in metrics
+        assert 'yibao_dropped_updates_total{reason="wechat_malformed"}' in metrics
     assert await redis_dump() == {}
 
 
