@@ -11,12 +11,17 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot.wechat.outbox import conversation_id
+from bot.wechat.render import render
+from flows import texts
 from flows.deeplink import decode_start
-from flows.messages import InEvent, OutMessage
+from flows.dialog import GapDialog
+from flows.messages import ChatKind, InEvent, OutMessage
+from flows.service import CollectingSink, ConversationService
+from flows.slots import SLOT_SPECS
 from flows.state import ConversationState
 from flows.store import ConversationStore
 from flows.store.keys import KeySpace
-from tests.bot.wechat.conftest import Start, url_of
+from tests.bot.wechat.conftest import TODAY, Start, url_of
 from tests.bot.wechat.fake_wechat import APP_ID, FakeWeChat, message_xml, sign
 from tests.conftest import ListDialog, RedisDump
 
@@ -54,32 +59,48 @@ async def test_server_verification(wechat: FakeWeChat, start_worker: Start) -> N
 
 
 async def test_whole_conversation_by_text(wechat: FakeWeChat, start_worker: Start, redis: Redis,
-                                          keyspace: KeySpace) -> None:
+                                          keyspace: KeySpace, gap_dialog: GapDialog) -> None:
+    # The oracle: the same turns taken by the core directly, in a twin conversation, laid out by
+    # bot.wechat.render. The adapter must add nothing and lose nothing.
+    twin = ConversationService(ConversationStore(redis, keyspace), gap_dialog, CollectingSink(), clock=lambda: TODAY)
+    turns = iter(range(1000))
+
+    async def core_says(text: str | None = None, payload: str | None = None) -> list[OutMessage]:
+        event = InEvent("cli", "twin", "twin", "twin", ChatKind.PRIVATE, f"t{next(turns)}", text=text,
+                        payload=payload, start_payload=None)
+        return await twin.handle(event)
+
+    def expect(reply_content: str | None, messages: list[OutMessage]) -> str:
+        content = reply_content or ""
+        link = content.split("请点：")[1].split()[0] if "请点：" in content else None
+        assert content == render(messages, link).text
+        return content
+
     async with start_worker(wechat, wechat_web_base="https://bot.example.cn/chat") as w:
         url = url_of(w)
         greeting = await wechat.push(url, wechat.event(ALICE, "subscribe"))
         assert greeting.fields["ToUserName"] == ALICE and greeting.fields["MsgType"] == "text"
-        assert "能不能补" in (greeting.content or "") and "1. 北京" in (greeting.content or "")
+        content = expect(greeting.content, await core_says("/start"))
+        assert texts.WELCOME in content and "1. 北京" in content
 
         picked = await wechat.push(url, wechat.text(ALICE, "3"))  # choice 3: 乌鲁木齐
-        assert "哪种医保" in (picked.content or "")
+        expect(picked.content, await core_says(payload="r:650100"))
         typed = await wechat.push(url, wechat.text(ALICE, "灵活就业（自己交）"))  # a label typed back
-        assert "断缴多久" in (typed.content or "")
-        assert "可以直接回复：1个月" in (typed.content or "")  # numbers answer this question: no numbering
+        content = expect(typed.content, await core_says(payload="t:flexible"))
+        assert "可以直接回复：1个月" in content  # numbers answer this question: no numbering
         answer = await wechat.push(url, wechat.text(ALICE, "4"))  # 4 months, not choice 4
-        content = answer.content or ""
-        assert "断缴 4 个月" in content and "结论" in content
+        content = expect(answer.content, await core_says("4"))
         assert len(content.encode()) <= 2000
         link = content.split("请点：")[1].split()[0]
         assert link.startswith("https://bot.example.cn/chat/?start=") and ALICE not in link
         carried = decode_start(parse_qs(urlparse(link).query)["start"][0])
         assert carried is not None and carried.region_code == "650100"
         assert carried.slots == {"insurance_type": "flexible", "gap_months": 4}
-        remind = next(line for line in content.splitlines() if "设个提醒" in line)
+        remind = next(line for line in content.splitlines() if texts.BTN_REMIND in line)
         reminded = await wechat.push(url, wechat.text(ALICE, remind.split(".")[0]))
-        assert "已为您设置提醒" in (reminded.content or "")
+        expect(reminded.content, await core_says(payload="a:remind"))
     state = await state_of(redis, keyspace, ALICE)
-    assert state.slots["region"] == "650100" and state.slots["gap_months"] == 4
+    assert state.answered and state.slots["region"] == "650100" and state.slots["gap_months"] == 4
     assert wechat.sent == [] and wechat.token_calls == []  # everything went as passive replies
 
 
@@ -89,11 +110,11 @@ async def test_other_message_types_and_unsubscribe(wechat: FakeWeChat, start_wor
         url = url_of(w)
         await wechat.push(url, wechat.text(ALICE, "北京"))
         image = await wechat.push(url, wechat.other(ALICE, "image", PicUrl="http://example.com/a.jpg"))
-        assert "只能读文字" in (image.content or "") and "医保类型" in (image.content or "")
+        assert texts.ONLY_TEXT in (image.content or "") and "1. 单位职工医保" in (image.content or "")
         spoken = await wechat.push(url, wechat.other(ALICE, "voice", MediaId="m1", Recognition="灵活就业"))
-        assert "断缴多久" in (spoken.content or "")
+        assert SLOT_SPECS["gap_months"].question in (spoken.content or "")
         odd = await wechat.push(url, wechat.other(ALICE, "miniprogrampage", Title="x"))
-        assert "只能读文字" in (odd.content or "")
+        assert texts.ONLY_TEXT in (odd.content or "")
         view = await wechat.push(url, wechat.event(ALICE, "VIEW", "https://example.com"))
         assert (view.status, view.body) == (200, "success")
         gone = await wechat.push(url, wechat.event(ALICE, "unsubscribe"))
@@ -103,7 +124,7 @@ async def test_other_message_types_and_unsubscribe(wechat: FakeWeChat, start_wor
 
 
 async def test_slow_turn_answers_success_then_a_customer_service_message(
-        wechat: FakeWeChat, start_worker: Start) -> None:
+        wechat: FakeWeChat, start_worker: Start, redis: Redis, keyspace: KeySpace) -> None:
     async with start_worker(wechat, wechat_reply_seconds=0.2) as w:
         gated = Gated(w.service)
         w.receiver.service = gated
@@ -112,7 +133,8 @@ async def test_slow_turn_answers_success_then_a_customer_service_message(
         assert wechat.sent == []
         gated.gate.set()
         [sent] = await wechat.wait_sent(1)
-        assert sent.openid == ALICE and "断缴 4 个月" in sent.text and len(sent.text.encode()) <= 2000
+        assert sent.openid == ALICE and "乌鲁木齐" in sent.text and len(sent.text.encode()) <= 2000
+        assert (await state_of(redis, keyspace, ALICE)).answered
         assert len(wechat.token_calls) == 1
 
 
@@ -177,9 +199,9 @@ async def test_encrypted_conversation(wechat_safe: FakeWeChat, start_worker: Sta
     async with start_worker(fake) as w, aiohttp.ClientSession() as http:
         url = url_of(w)
         hello = await fake.push(url, fake.event(ALICE, "subscribe"))
-        assert "能不能补" in (hello.content or "") and "<Encrypt>" in hello.body and "能不能补" not in hello.body
+        assert texts.WELCOME in (hello.content or "") and "<Encrypt>" in hello.body and "您好" not in hello.body
         answer = await fake.push(url, fake.text(ALICE, "北京单位职工医保断了2个月，公司没交"))
-        assert "北京" in (answer.content or "") and "结论" in (answer.content or "")
+        assert "北京" in (answer.content or "")
         # A wrong msg_signature, or a plain body in safe mode, is refused.
         body, query = fake.sealed_body(fake.text(BOB, "北京"))
         async with http.post(url, params={**query, "msg_signature": "0" * 40}, data=body) as resp:
