@@ -1,4 +1,4 @@
-"""Process entry points: `python -m bot chat | telegram | web | wechat`."""
+"""Process entry points: `python -m bot chat | telegram | web | wechat | reminders send-due|list`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 
 def _date(value: str) -> date:
@@ -30,7 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     wx = sub.add_parser("wechat", help="WeChat official-account message push (settings from the environment / .env)")
     wx.add_argument("--listen", default=None, metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8081)")
+    rm = sub.add_parser("reminders", help="send due reminders once, or list what is waiting")
+    rm_sub = rm.add_subparsers(dest="action", required=True)
+    send = rm_sub.add_parser("send-due", help="one pass: send what is due (safe alongside workers)")
+    send.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    send.add_argument("--now", type=_moment, default=None, help="act as if it were this time (ISO 8601)")
+    listing = rm_sub.add_parser("list", help="how many are due, and the next few times (no personal data)")
+    listing.add_argument("--due-before", type=_moment, default=None, help="count those due before (ISO 8601)")
     return parser
+
+
+def _moment(value: str) -> datetime:
+    """An ISO 8601 time; without an offset it is China time."""
+    from flows.reminders_time import CHINA
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"时间格式应为 ISO 8601，例如 2027-01-05T09:30:00+08:00，收到：{value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_web(args.listen, args.today)
     if args.command == "wechat":
         return _wechat(args.listen)
+    if args.command == "reminders":
+        from bot.reminders.cli import list_due, send_due
+
+        if args.action == "send-due":
+            print(asyncio.run(send_due(args.framework, args.now)))
+        else:
+            print(asyncio.run(list_due(args.due_before)))
+        return 0
     return 2
 
 

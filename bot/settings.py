@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.outbound import OutboundLimits
+from bot.reminders.config import DispatchConfig
 from flows.deeplink import DEFAULT_KEY
 
 _TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{30,60}$")
@@ -56,6 +58,14 @@ class TelegramSettings(BaseSettings):
     outbound_chat_per_second: float = Field(default=1.0, gt=0)
     outbound_chat_burst: int = Field(default=3, ge=1)
     outbound_group_per_minute: int = Field(default=20, ge=1)
+    # Reminders: each worker runs a dispatcher pass every REMINDERS_EVERY seconds unless REMINDERS=off.
+    reminders: str = Field(default="on", pattern="^(on|off)$")
+    reminders_every: float = Field(default=30.0, gt=0, le=3600)
+    reminders_lease: float = Field(default=60.0, ge=1, le=3600)  # a dead dispatcher's claims return after this
+
+    def dispatch_config(self) -> DispatchConfig:
+        """The reminder dispatcher's settings."""
+        return DispatchConfig(lease=timedelta(seconds=self.reminders_lease))
 
     @field_validator("telegram_bot_token")
     @classmethod

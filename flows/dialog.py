@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flows import texts
+from flows import reminders_dialog, texts
 from flows.advisor import Advisor
 from flows.deeplink import DEFAULT_KEY, StartContext, decode_start, encode_start
 from flows.messages import Button, ChatKind, InEvent, OutMessage
-from flows.reminder_plan import plan_reminders
 from flows.render import render_answer, render_follow_up
 from flows.slots import (
     BUTTON_SLOTS,
@@ -96,6 +95,8 @@ class GapDialog:
             return self._restart(event, today)
         if command == "back":
             return self._back(state, event, today)
+        if command in reminders_dialog.COMMANDS:
+            return self._reminders(state, reminders_dialog.on_command(self._reminder_ctx(state, event, today), command))
         return self._reask(state, event, today, texts.UNKNOWN_COMMAND)
 
     def _start(self, event: InEvent, payload: str | None, today: date) -> Turn:
@@ -139,6 +140,9 @@ class GapDialog:
 
     # ---------------------------------------------------------------- buttons
     def _on_button(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        if reminders_dialog.is_reminder_payload(event.payload or ""):
+            ctx = self._reminder_ctx(state, event, today)
+            return self._reminders(state, reminders_dialog.on_button(ctx, event.payload or ""))
         parsed = parse_button(event.payload or "")
         if parsed is None:
             return self._reask(state, event, today, texts.STALE_BUTTON)
@@ -190,28 +194,23 @@ class GapDialog:
         return self._reask(state, event, today, texts.STALE_BUTTON)
 
     def _remind(self, state: ConversationState, event: InEvent, today: date) -> Turn:
+        return self._reminders(state, reminders_dialog.offer(self._reminder_ctx(state, event, today)))
+
+    def _reminder_ctx(
+        self, state: ConversationState, event: InEvent, today: date
+    ) -> reminders_dialog.ReminderContext:
         answer = self.advisor.answer(state.slots, today)
-        if answer is None:
-            return self._reask(state, event, today, texts.REMIND_NEEDS_ANSWER)
-        if event.chat_kind is ChatKind.GROUP:
-            return Turn(
-                state=state,
-                messages=[
-                    OutMessage(
-                        texts.REMIND_PRIVATE_ONLY,
-                        private_payload=self._handoff_payload(state),
-                        link_label=texts.PRIVATE_LINK_LABEL,
-                    )
-                ],
-            )
-        reminders = plan_reminders(answer, state.slots, today)
-        if not reminders:
-            return Turn(state=state, messages=[OutMessage(texts.NO_REMINDER_NEEDED)])
-        lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
-        return Turn(state=state, messages=[OutMessage("\n".join(lines))], effects=list(reminders))
+        handoff = self._handoff_payload(state) if _is_group(event) else None
+        return reminders_dialog.ReminderContext(event, today, answer, state.slots, handoff)
+
+    def _reminders(self, state: ConversationState, reply: reminders_dialog.ReminderReply) -> Turn:
+        return Turn(state=state, messages=reply.messages, effects=list(reply.effects))
 
     # ------------------------------------------------------------------- text
     def _on_text(self, state: ConversationState, event: InEvent, text: str, today: date) -> Turn:
+        own = reminders_dialog.own_day(text, today)
+        if own is not None:  # "下个月10号提醒我交医保": a day of their own
+            return self._reminders(state, reminders_dialog.set_own(self._reminder_ctx(state, event, today), own))
         heard = understand(text, today, self.regions)
         intents = heard.intents
         if "cancel" in intents:
@@ -319,7 +318,7 @@ class GapDialog:
         if "human" in intents:
             return Turn(state=state, messages=[OutMessage(texts.HOTLINES)])
         if "reminder" in intents:
-            return self._remind(state, event, today)
+            return self._reminders(state, reminders_dialog.on_intent(self._reminder_ctx(state, event, today)))
         topics = {QUESTION_TOPICS[i] for i in intents if i in QUESTION_TOPICS}
         if state.answered and topics:
             return self._follow_up(state, event, today, topics)

@@ -30,7 +30,9 @@ from typing import Protocol
 
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
-from flows.reminders import ReminderStore
+from flows.reminders_actions import ReminderActions
+from flows.reminders_store import ReminderStore
+from flows.reminders_time import Clock, real_clock
 from flows.state import ConversationState
 from flows.store import (
     KEEP,
@@ -99,12 +101,14 @@ class ConversationService:
         sink: Sink,
         clock: Callable[[], date] = date.today,
         reminders: ReminderStore | None = None,
+        reminder_clock: Clock = real_clock,
     ):
         self.store = store
         self.dialog = dialog
         self.sink = sink
         self.clock = clock
         self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)
+        self.reminder_actions = ReminderActions(self.reminders, reminder_clock)
 
     async def submit(self, event: InEvent) -> SubmitResult:
         """Queue `event` and, if this caller gets the conversation's lease, drain it.
@@ -155,6 +159,8 @@ class ConversationService:
         while lease.item is not None:
             update_id = lease.item.update_id
             event, turn, state = self._step(lease, own)
+            if event is not None and turn.effects:  # reminders: done before the reply confirms them
+                turn = await self.reminder_actions.resolve(event, turn)
             # Deliver while still holding the lease: no other worker can answer a later
             # update of this conversation before this reply has gone out.
             if event is not None and turn.messages:

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from bot.metered import MeteredService, MeteredSink
 from bot.ops_http import readiness
 from bot.outbound import OutboundLimiter
+from bot.reminders.dispatcher import ReminderDispatcher
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
 from bot.telegram.api import COMMANDS, BotApi
@@ -90,6 +91,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
     recovering: asyncio.Task[None] | None = None
+    reminding: asyncio.Task[None] | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
@@ -104,6 +106,11 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         bot = RunningBot(me, adapter, processor)
         if hasattr(inner, "recover"):
             recovering = asyncio.create_task(_recover_loop(service.recover, recover_every))
+        reminders = getattr(service, "reminders", None)
+        if reminders is not None and settings.reminders != "off":  # REMINDERS=off: this worker sends none
+            dispatcher = ReminderDispatcher(reminders, adapter.api, limiter, str(me.id),
+                                            config=settings.dispatch_config())
+            reminding = asyncio.create_task(dispatcher.run_forever(stop, settings.reminders_every))
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
@@ -122,6 +129,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         stop.set()
         if recovering is not None:
             recovering.cancel()
+        if reminding is not None:
+            await reminding  # a pass in progress finishes its sends (each is short) and stops
         if poller is not None:
             await poller
         if runner is not None:
