@@ -39,6 +39,7 @@ from bot.wechat.outbox import (
     decode_choices,
     encode_choices,
 )
+from bot.wechat.reminders import WeChatReminders
 from bot.wechat.retries import PushKeys, RetryRecords, Seen
 from bot.wechat.translate import NotAMessage, Pushed, to_event
 from bot.wechat.xmlmsg import MAX_BODY, BadXml, encrypted_envelope, parse_fields, text_reply
@@ -74,10 +75,12 @@ class WeChatEndpoint:
 class WeChatReceiver:
     """Handles GET verification and POSTed messages for one official account."""
 
-    def __init__(self, endpoint: WeChatEndpoint, service: Handler, outbox: WeChatOutbox) -> None:
+    def __init__(self, endpoint: WeChatEndpoint, service: Handler, outbox: WeChatOutbox,
+                 reminders: WeChatReminders | None = None) -> None:
         self.endpoint = endpoint
         self.service = service
         self.outbox = outbox
+        self.reminders = reminders  # due reminders are shown with the reply to a follower's message
         self.retries = RetryRecords(outbox.redis)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -165,6 +168,7 @@ class WeChatReceiver:
             messages = task.result()
             if not messages or silent:
                 return None
+            messages = await self._with_reminders(event, messages)
             rendered = await self.outbox.render_turn(event.conversation_id, messages, remember=False)
             body = text_reply(pushed.openid, pushed.account, rendered.text, int(time.time()))
             if await self.retries.finish(keys, body, encode_choices(rendered.choices), CHOICES_TTL):
@@ -176,6 +180,16 @@ class WeChatReceiver:
             self._finish_later(task, event)
         return None
 
+    async def _with_reminders(self, event: InEvent, messages: list[OutMessage]) -> list[OutMessage]:
+        """Due reminders that waited for this follower's message (48-hour window closed), then the reply."""
+        if self.reminders is None:
+            return messages
+        try:
+            return [*await self.reminders.due_for(event.conversation_id), *messages]
+        except Exception:
+            log.exception("reading due reminders failed; the reply goes without them")
+            return messages
+
     def _finish_later(self, task: asyncio.Task[list[OutMessage]], event: InEvent) -> None:
         async def send_when_done() -> None:
             try:
@@ -184,7 +198,7 @@ class WeChatReceiver:
                 log.exception("a slow WeChat turn failed")
                 return
             if messages:
-                await self.outbox.deliver(event, messages)
+                await self.outbox.deliver(event, await self._with_reminders(event, messages))
 
         follow = asyncio.create_task(send_when_done())
         self._background.add(follow)

@@ -26,7 +26,9 @@ from bot.wechat.api import WeChatApi
 from bot.wechat.app import WeChatEndpoint, WeChatReceiver, make_app
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.outbox import WeChatOutbox
+from bot.wechat.reminders import WeChatReminders
 from bot.wechat.settings import WeChatSettings
+from flows.reminders_time import Clock, real_clock
 from flows.service import ConversationService
 from flows.store import ConversationStore
 from flows.turn import Dialog
@@ -41,6 +43,7 @@ class RunningWeChat:
     receiver: WeChatReceiver
     outbox: WeChatOutbox
     service: MeteredService  # the ConversationService, counted (bot.metered)
+    reminders: WeChatReminders
     port: int
 
 
@@ -55,16 +58,21 @@ def endpoint_for(settings: WeChatSettings) -> WeChatEndpoint:
 @contextlib.asynccontextmanager
 async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dialog: Dialog, *,
                         host: str = "127.0.0.1", port: int = 0, clock: Callable[[], date] = date.today,
+                        reminder_clock: Clock = real_clock,
                         recover_every: float = 30.0) -> AsyncIterator[RunningWeChat]:
-    """Serve the push endpoint on host:port (0: a free port) until the block ends."""
+    """Serve the push endpoint on host:port (0: a free port) until the block ends.
+
+    The worker also delivers due reminders (a pass every REMINDERS_EVERY seconds) unless REMINDERS=off."""
     async with aiohttp.ClientSession() as session:
         api = WeChatApi(session, store.redis, settings.wechat_appid,
                         settings.wechat_appsecret.get_secret_value(), api_base=settings.wechat_api_base,
                         key_prefix=store.keys.prefix)
         outbox = WeChatOutbox(api, store, web_base=settings.wechat_web_base,
                               link_key=settings.deeplink_key.get_secret_value())
-        service = MeteredService(ConversationService(store, dialog, MeteredSink(outbox), clock=clock), "wechat")
-        receiver = WeChatReceiver(endpoint_for(settings), service, outbox)
+        core = ConversationService(store, dialog, MeteredSink(outbox), clock=clock, reminder_clock=reminder_clock)
+        service = MeteredService(core, "wechat")
+        reminders = WeChatReminders(core.reminders, outbox, settings.wechat_appid, clock=reminder_clock)
+        receiver = WeChatReceiver(endpoint_for(settings), service, outbox, reminders)
         runner = web.AppRunner(make_app(receiver, readiness(store.redis, service)), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=True)
@@ -72,10 +80,17 @@ async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dial
         sockets = getattr(site._server, "sockets", None) or []
         bound = int(sockets[0].getsockname()[1]) if sockets else port
         recovering = asyncio.create_task(_recover_loop(service, recover_every))
+        stop = asyncio.Event()
+        reminding = None
+        if settings.reminders != "off":
+            reminding = asyncio.create_task(reminders.run_forever(stop, settings.reminders_every))
         try:
-            yield RunningWeChat(receiver, outbox, service, bound)
+            yield RunningWeChat(receiver, outbox, service, reminders, bound)
         finally:
+            stop.set()
             recovering.cancel()
+            if reminding is not None:
+                await reminding
             await runner.cleanup()  # on_shutdown waits for replies still being sent
 
 

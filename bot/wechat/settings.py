@@ -45,6 +45,9 @@ class WeChatSettings(BaseSettings):
     wechat_reply_seconds: float = Field(default=4.5, ge=0, lt=5)
     redis_url: str | None = None
     deeplink_key: SecretStr = SecretStr(DEFAULT_KEY)
+    # Reminders: each worker runs a pass every REMINDERS_EVERY seconds unless REMINDERS=off (as on Telegram).
+    reminders: str = Field(default="on", pattern="^(on|off)$")
+    reminders_every: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("wechat_token")
     @classmethod

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from bot.wechat.runner import RunningWeChat, wechat_worker
 from bot.wechat.settings import WeChatSettings
 from flows.dialog import GapDialog
+from flows.reminders_time import Clock, real_clock
 from flows.store import ConversationStore
 from flows.store.keys import KeySpace
 from flows.turn import Dialog
@@ -55,11 +56,11 @@ def start_worker(redis: Redis, keyspace: KeySpace, gap_dialog: GapDialog) -> Sta
     """`async with start_worker(fake, **settings) as w:` runs one worker on a free port."""
 
     @contextlib.asynccontextmanager
-    async def start(fake: FakeWeChat, *, dialog: Dialog | None = None,
+    async def start(fake: FakeWeChat, *, dialog: Dialog | None = None, reminder_clock: Clock = real_clock,
                     **overrides: Any) -> AsyncIterator[RunningWeChat]:
         store = ConversationStore(redis, keyspace)
         async with wechat_worker(wechat_settings(fake, **overrides), store, dialog or gap_dialog,
-                                 clock=lambda: TODAY) as running:
+                                 clock=lambda: TODAY, reminder_clock=reminder_clock) as running:
             yield running
 
     return start
