@@ -119,7 +119,9 @@ def test_any_turn_fits_one_reply(texts: list[str], with_link: bool) -> None:
     assert "2. 重新开始" in rendered.text  # the choices always survive the cut
 
 
-def test_settings_report_every_problem_on_its_own_line() -> None:
+def test_settings_report_every_problem_on_its_own_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET", "WECHAT_AES_KEY", "WECHAT_PATH", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(SettingsError) as caught:
         load_wechat_settings(_env_file=None, wechat_token="no spaces!", wechat_appid="wxNOTHEX",
                              wechat_aes_key="tooshort", wechat_path="wechat", redis_url="http://x")
