@@ -14,7 +14,7 @@ from bot.wechat.runner import RunningWeChat, wechat_worker
 from bot.wechat.settings import WeChatSettings
 from flows.dialog import GapDialog
 from flows.reminders_time import Clock, real_clock
-from flows.store import ConversationStore
+from flows.store import ConversationStore, StoreConfig
 from flows.store.keys import KeySpace
 from flows.turn import Dialog
 from tests.bot.wechat.fake_wechat import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChat
@@ -57,8 +57,8 @@ def start_worker(redis: Redis, keyspace: KeySpace, gap_dialog: GapDialog) -> Sta
 
     @contextlib.asynccontextmanager
     async def start(fake: FakeWeChat, *, dialog: Dialog | None = None, reminder_clock: Clock = real_clock,
-                    **overrides: Any) -> AsyncIterator[RunningWeChat]:
-        store = ConversationStore(redis, keyspace)
+                    store_config: StoreConfig | None = None, **overrides: Any) -> AsyncIterator[RunningWeChat]:
+        store = ConversationStore(redis, keyspace, store_config)
         async with wechat_worker(wechat_settings(fake, **overrides), store, dialog or gap_dialog,
                                  clock=lambda: TODAY, reminder_clock=reminder_clock) as running:
             yield running

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +20,7 @@ from flows.messages import ChatKind, InEvent, OutMessage
 from flows.service import CollectingSink, ConversationService
 from flows.slots import SLOT_SPECS
 from flows.state import ConversationState
-from flows.store import ConversationStore
+from flows.store import ConversationStore, StoreConfig, encode_event
 from flows.store.keys import KeySpace
 from tests.bot.wechat.conftest import TODAY, Start, url_of
 from tests.bot.wechat.fake_wechat import APP_ID, FakeWeChat, message_xml, sign
@@ -255,3 +256,25 @@ async def test_fuzzed_pushes_never_fail_the_worker(wechat_safe: FakeWeChat, star
                 statuses.add(resp.status)
                 assert resp.status in (200, 400, 403), (body, await resp.text())
     assert {400, 403} <= statuses
+
+
+async def test_a_conversation_another_worker_holds_is_answered_by_customer_service_messages(
+        wechat: FakeWeChat, start_worker: Start, redis: Redis, keyspace: KeySpace) -> None:
+    """A worker died holding the conversation's lease: the push is answered "success", and the
+    worker that takes the conversation over sends both replies as customer-service messages."""
+    config = StoreConfig(lease=timedelta(milliseconds=300))
+    cid = conversation_id(APP_ID, ALICE)
+    async with start_worker(wechat, store_config=config) as w:
+        first = InEvent("wechat", APP_ID, ALICE, ALICE, ChatKind.PRIVATE, "m1", text="北京")
+        taken = await ConversationStore(redis, keyspace, config).submit(cid, "m1", encode_event(first))
+        assert taken.lease is not None  # the "dead" worker's lease: it never commits
+        reply = await wechat.push(url_of(w), wechat.text(ALICE, "灵活就业"))
+        assert (reply.status, reply.body) == (200, "success") and wechat.sent == []
+        await asyncio.sleep(0.4)  # past the lease: the conversation is up for recovery
+        assert await w.service.recover() == 2
+        first_reply, second_reply = await wechat.wait_sent(2)
+    assert {first_reply.openid, second_reply.openid} == {ALICE}
+    assert "1. 单位职工医保" in first_reply.text  # 北京 noted: which insurance?
+    assert SLOT_SPECS["gap_months"].question in second_reply.text  # flexible noted: how long?
+    state = await state_of(redis, keyspace, ALICE)
+    assert (state.slots["region"], state.slots["insurance_type"]) == ("110000", "flexible")
