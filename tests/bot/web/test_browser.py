@@ -1,0 +1,171 @@
+"""The web chat in a real headless Chromium (Debian's), driven by Playwright.
+
+Every page is watched: a script error, a CSP violation (a console error) or a request to
+another origin fails the test. The answer's screenshots go to .data/screenshots/ (the
+README names them) for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.runtime import Runtime
+from bot.web.server import RunningWeb
+from tests.bot.web.conftest import SCREENSHOTS
+
+MOBILE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
+BOT = ".msg.bot:not(.pending)"
+
+
+@dataclass
+class Watched:
+    """A page plus what it did that it should not have."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+
+    async def replies(self) -> int:
+        return int(await self.page.locator(BOT).count())
+
+    async def send(self, text: str) -> None:
+        """Type into the message box and press Enter; wait for the answer."""
+        await self.page.get_by_role("textbox", name="输入您的问题").fill(text)
+        await self.page.keyboard.press("Enter")
+        await self.settled()
+
+    async def tap(self, label: str) -> None:
+        """Tap the latest button with this label; wait for the answer."""
+        await self.page.locator(".msg.bot .choice", has_text=label).last.click()
+        await self.settled()
+
+    async def settled(self) -> None:
+        await self.page.locator(".typing").first.wait_for(state="detached")
+
+    async def texts(self, who: str) -> list[str]:
+        return [t.strip() for t in await self.page.locator(f".msg.{who}:not(.pending) .bubble").all_inner_texts()]
+
+
+@asynccontextmanager
+async def opened(browser: Any, web: RunningWeb, path: str = "", viewport: dict[str, int] | None = None,
+                 context: Any = None) -> AsyncIterator[Watched]:
+    own = context is None
+    if own:
+        context = await browser.new_context(viewport=viewport or MOBILE, locale="zh-CN")
+    page = await context.new_page()
+    watched = Watched(page)
+    page.on("pageerror", lambda exc: watched.problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and watched.problems.append(f"console: {msg.text}"))
+    page.on("dialog", lambda dialog: watched.problems.append(f"dialog opened: {dialog.message}"))
+    page.on("request", lambda req: req.url.startswith(web.url) or req.url.startswith("data:")
+            or watched.problems.append(f"request elsewhere: {req.url}"))
+    await page.goto(web.url + path)
+    await page.locator(BOT).first.wait_for()
+    try:
+        yield watched
+    finally:
+        await page.close()
+        if own:
+            await context.close()
+    assert watched.problems == []
+
+
+async def no_horizontal_scroll(page: Any) -> None:
+    widths = await page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+                                 " document.getElementById('log').scrollWidth, document.getElementById('log').clientWidth]")
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+
+
+async def test_a_whole_conversation_by_typing_and_tapping(browser: Any, web: RunningWeb) -> None:
+    async with opened(browser, web) as chat:
+        assert "您好" in (await chat.texts("bot"))[0]
+        await chat.send("乌鲁木齐")
+        await chat.tap("灵活就业（自己交）")
+        await chat.send("断了4个月")
+        answer = "\n".join(await chat.texts("bot"))
+        assert "结论" in answer and "乌鲁木齐" in answer
+        assert await chat.texts("user") == ["乌鲁木齐", "灵活就业（自己交）", "断了4个月"]
+        textbox = chat.page.get_by_role("textbox", name="输入您的问题")
+        assert await chat.page.locator("textarea").count() == 1 and await textbox.input_value() == ""
+        await no_horizontal_scroll(chat.page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await chat.page.screenshot(path=str(SCREENSHOTS / "web-answer.png"))
+        await chat.page.set_viewport_size(DESKTOP)
+        await chat.page.locator(BOT).nth(3).scroll_into_view_if_needed()
+        await chat.page.screenshot(path=str(SCREENSHOTS / "web-answer-desktop.png"))
+        # Free text is always accepted, also after the answer; the send button works too.
+        await textbox.fill("要交多少钱")
+        await chat.page.get_by_role("button", name="发送").click()
+        await chat.settled()
+        assert (await chat.texts("user"))[-1] == "要交多少钱"
+    assert (SCREENSHOTS / "web-answer.png").stat().st_size > 10_000
+
+
+async def test_a_community_link_prefills_the_region(browser: Any, web: RunningWeb, runtime: Runtime,
+                                                    redis: Redis) -> None:
+    async with opened(browser, web, "?region=650100&src=jiedao12") as chat:
+        assert "已为您选好地区：新疆维吾尔自治区乌鲁木齐市" in (await chat.texts("bot"))[0]
+        await chat.page.reload()
+        await chat.page.locator(BOT).first.wait_for()
+        assert await chat.replies() == 1
+    assert await redis.hget(runtime.store.keys.referrals, "jiedao12") == b"1"  # type: ignore[misc]
+    async with opened(browser, web, "?region=123456&src=<b>x</b>") as chat:
+        assert "已为您选好地区" not in (await chat.texts("bot"))[0]
+
+
+async def test_a_reload_keeps_the_conversation_and_restart_clears_it(browser: Any, web: RunningWeb) -> None:
+    async with opened(browser, web) as chat:
+        await chat.send("北京职工医保断了3个月")
+        before = await chat.texts("bot"), await chat.texts("user")
+        await chat.page.reload()
+        await chat.page.locator(BOT).first.wait_for()
+        assert (await chat.texts("bot"), await chat.texts("user")) == before
+        await chat.page.locator("#restart").click()
+        await chat.page.locator(".msg.user").first.wait_for(state="detached")
+        assert await chat.texts("user") == [] and await chat.replies() == 1
+        assert "重新开始" in (await chat.texts("bot"))[0]
+        await chat.page.reload()
+        await chat.page.locator(BOT).first.wait_for()
+        assert await chat.texts("user") == [] and await chat.replies() == 1
+
+
+async def test_two_visitors_do_not_see_each_other(browser: Any, web: RunningWeb) -> None:
+    async with opened(browser, web) as alice:
+        await alice.send("北京职工医保，公司停了2个月")
+        async with opened(browser, web) as bob:
+            assert await bob.texts("user") == []
+            await bob.send("上海")
+            assert "北京职工医保，公司停了2个月" not in await bob.texts("user")
+        await alice.page.reload()
+        await alice.page.locator(BOT).first.wait_for()
+        assert await alice.texts("user") == ["北京职工医保，公司停了2个月"]
+
+
+async def test_markup_typed_as_a_message_is_shown_as_text(browser: Any, web: RunningWeb) -> None:
+    typed = '<script>alert(1)</script><img src=x onerror="alert(2)"><b>粗体</b>'
+    async with opened(browser, web) as chat:
+        await chat.send(typed)
+        assert (await chat.texts("user"))[-1] == typed
+        log = chat.page.locator("#log")
+        assert await log.locator("script, img, b").count() == 0
+        await chat.page.reload()
+        await chat.page.locator(BOT).first.wait_for()
+        assert (await chat.texts("user"))[-1] == typed and await log.locator("script, img, b").count() == 0
+
+
+async def test_an_overlong_message_is_refused_politely_and_kept(browser: Any, web: RunningWeb) -> None:
+    long_text = "我在乌鲁木齐" * 400  # 2,400 characters
+    async with opened(browser, web) as chat:
+        textbox = chat.page.get_by_role("textbox", name="输入您的问题")
+        await textbox.fill(long_text)
+        await chat.page.keyboard.press("Enter")
+        notice = chat.page.get_by_role("alert")
+        await notice.wait_for()
+        assert "最多 2000 字" in await notice.inner_text()
+        assert await textbox.input_value() == long_text and await chat.texts("user") == []
+        await no_horizontal_scroll(chat.page)
