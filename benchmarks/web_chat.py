@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.turns import RunResult  # noqa: E402
+
 from bot.runtime import open_runtime  # noqa: E402
 from flows.messages import ChatKind, InEvent, OutMessage  # noqa: E402
 from flows.redis_embed import open_redis  # noqa: E402

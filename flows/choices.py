@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from flows.messages import Button
-from flows.slots import BUTTON_SLOTS, parse_bare_reply
+from flows.slots import BY_LETTER, parse_bare_reply
 
 MAX_CHOICES = 20  # more than this is not a list anyone answers by number
 
@@ -26,7 +26,8 @@ def _norm(text: str) -> str:
 
 def _slot_of(button: Button) -> str | None:
     kind, _, value = button.payload.partition(":")
-    return BUTTON_SLOTS.get(kind) or (value if kind == "skip" else None)
+    spec = BY_LETTER.get(kind)
+    return spec.name if spec else (value if kind == "skip" else None)
 
 
 def numbers_are_answers(buttons: Sequence[Button]) -> bool:

@@ -75,15 +75,18 @@ class WeChatReminders:
         if is_quiet(now):
             counts.held_quiet = await self.store.held(self.channel, now)
             return counts
+        heads: dict[int, int | None] = {}
         for slot in await self.store.due_slots(self.channel, now):
             while True:
                 claimed = await self.store.claim(self.channel, slot, self.clock(), self.config.lease,
                                                  self.config.batch, self.token)
-                for reminder in claimed:
+                for reminder in claimed.reminders:
                     counts.add(await self._one(reminder))
-                if len(claimed) < self.config.batch:
+                if len(claimed.reminders) < self.config.batch:
                     break
-            await self.store.settle(self.channel, slot)
+            heads[slot] = claimed.head
+        if heads:
+            await self.store.settle(self.channel, heads)
         return counts
 
     async def _one(self, reminder: Reminder) -> PassCounts:
