@@ -16,7 +16,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -26,7 +26,7 @@ from bot.web.session import COOKIE_NAME, SessionSigner
 from bot.web.transcript import CURRENT, SYSTEM_PREFIX, Exchange, Transcript
 from flows.deeplink import StartContext, encode_start
 from flows.messages import ChatKind, InEvent
-from flows.service import ConversationService, SubmitOutcome
+from flows.service import SubmitOutcome, SubmitResult
 
 PLATFORM = "web"
 BOT_ID = "web"
@@ -60,6 +60,12 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
                         headers=headers)
 
 
+class Submitter(Protocol):
+    """The conversation service (flows.service.ConversationService, maybe metered)."""
+
+    async def submit(self, event: InEvent) -> SubmitResult: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Visitor:
     """Who is asking: the session id, and whether the cookie must be (re)set."""
@@ -81,7 +87,7 @@ class Visitor:
 class ChatApi:
     """Request handlers; one instance per app, sharing the core's service and store."""
 
-    def __init__(self, service: ConversationService, transcript: Transcript, limiter: RateLimiter,
+    def __init__(self, service: Submitter, transcript: Transcript, limiter: RateLimiter,
                  signer: SessionSigner, deeplink_key: str) -> None:
         self.service = service
         self.transcript = transcript

@@ -1,4 +1,4 @@
-"""The aiohttp application: the page, its static files, the JSON API and /healthz.
+"""The aiohttp application: the page, its static files, the JSON API, /healthz, /readyz, /metrics.
 
 Every response carries a strict Content-Security-Policy (only this origin's script and
 style, no inline code, no third party), and no request can make a handler answer 500:
@@ -16,6 +16,8 @@ from importlib import resources
 import redis.exceptions
 from aiohttp import web
 
+from bot.metered import MeteredService, MeteredSink
+from bot.ops_http import add_ops_routes, readiness
 from bot.runtime import Runtime
 from bot.web.api import ApiError, ChatApi, json_response
 from bot.web.limits import RateLimit, RateLimiter
@@ -104,25 +106,16 @@ async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
     keys = runtime.store.keys
     key = await load_signing_key(runtime.redis, f"{keys.prefix}:web:session-key", config.session_key)
     transcript = Transcript(runtime.redis, keys, runtime.store.config.ttl)
-    service = runtime.make_service(TranscriptSink(transcript), clock=clock)
-    api = ChatApi(service, transcript, RateLimiter(runtime.redis, config.rate), SessionSigner(key),
-                  runtime.dialog.deeplink_key)
-
-    async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await runtime.redis.ping()
-        except (redis.exceptions.RedisError, OSError):
-            return json_response({"status": "redis unavailable"}, 503)
-        # The rules were loaded (strictly, all or nothing) before the app was built.
-        return json_response({"status": "ok", "rule_files": len(runtime.rulebook.files)})
-
+    service = runtime.make_service(MeteredSink(TranscriptSink(transcript)), clock=clock)
+    api = ChatApi(MeteredService(service, "web"), transcript, RateLimiter(runtime.redis, config.rate),
+                  SessionSigner(key), runtime.dialog.deeplink_key)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _same_origin])
     app.on_response_prepare.append(_headers)
     index = _static("index.html")
     app.router.add_get("/", index)
     for name in STATIC_FILES:
         app.router.add_get(f"/static/{name}", _static(name))
-    app.router.add_get("/healthz", healthz)
+    add_ops_routes(app, readiness(runtime.redis, service))  # /healthz, /readyz (Redis, rules), /metrics
     app.router.add_get("/api/history", api.history)
     app.router.add_post("/api/start", api.start)
     app.router.add_post("/api/message", api.message)

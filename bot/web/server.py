@@ -22,6 +22,7 @@ from bot.web.app import WebConfig, make_web_app
 from bot.web.limits import RateLimit
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
+LISTEN_ENV = "WEB_LISTEN"  # the default for --listen (deploy/local.py and the compose file set it)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -97,6 +98,6 @@ async def serve(listen: str, today: date | None, out: TextIO) -> int:
     return 0
 
 
-def main_web(listen: str, today: date | None) -> int:
-    """Entry point for `python -m bot web`."""
-    return asyncio.run(serve(listen, today, sys.stdout))
+def main_web(listen: str | None, today: date | None) -> int:
+    """Entry point for `python -m bot web` (`listen` None: WEB_LISTEN, else 127.0.0.1:8080)."""
+    return asyncio.run(serve(listen or os.environ.get(LISTEN_ENV) or DEFAULT_LISTEN, today, sys.stdout))

@@ -211,10 +211,16 @@ async def test_page_headers_forbid_third_party_and_inline_code(http: ClientSessi
             assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", await resp.text()), name
 
 
-async def test_healthz_reports_redis_and_rules(http: ClientSession, web: RunningWeb) -> None:
+async def test_ops_routes_report_liveness_readiness_and_metrics(http: ClientSession, web: RunningWeb) -> None:
     async with http.get(web.url + "healthz") as resp:
         assert resp.status == 200
-        assert (await resp.json())["rule_files"] > 10
+    async with http.get(web.url + "readyz") as resp:
+        assert resp.status == 200
+        assert (await resp.json())["checks"] == {"redis": "ok", "rules": "ok"}
+    await start(http, web)
+    await post(http, web, "/api/message", {"text": "北京"})
+    async with http.get(web.url + "metrics") as resp:
+        assert 'yibao_turns_total{adapter="web"}' in await resp.text()
 
 
 def test_listen_parsing() -> None:
