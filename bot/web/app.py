@@ -42,6 +42,7 @@ SECURITY_HEADERS = {
 STATIC_FILES = {
     "index.html": "text/html",
     "app.js": "text/javascript",
+    "view.js": "text/javascript",
     "app.css": "text/css",
     "icon.svg": "image/svg+xml",
 }

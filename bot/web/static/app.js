@@ -96,7 +96,7 @@
     }
     var body = el("div", "bubble");
     if (entry.view && window.YBView) {
-      body.appendChild(window.YBView.draw(entry.view, el, svg));
+      body.appendChild(window.YBView.draw(entry.view, entry.text, el, svg));
     } else {
       body.appendChild(el("p", "text", entry.text));
     }

@@ -15,7 +15,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.runtime import Runtime
+from bot.web.api import Visitor
 from bot.web.server import RunningWeb
+from bot.web.session import COOKIE_NAME, SessionSigner
+from bot.web.transcript import Transcript
 from tests.bot.web.conftest import SCREENSHOTS
 
 MOBILE = {"width": 360, "height": 740}
@@ -168,4 +171,40 @@ async def test_an_overlong_message_is_refused_politely_and_kept(browser: Any, we
         await notice.wait_for()
         assert "最多 2000 字" in await notice.inner_text()
         assert await textbox.input_value() == long_text and await chat.texts("user") == []
+        await no_horizontal_scroll(chat.page)
+
+
+async def test_an_answer_view_is_drawn_as_card_table_timeline_and_sources(
+    browser: Any, web: RunningWeb, runtime: Runtime
+) -> None:
+    """The drawing of a view, with hostile strings in every field (the view itself comes from flows)."""
+    evil = '<img src=x onerror="alert(1)">'
+    view = {"verdict": "conditional", "headline": "有条件补缴" + evil, "local_rule": True, "confidence": "中",
+            "cost_rows": [["本金" + evil, "2,640.00元"], ["滞纳金", "约121.00元"], ["合计", "约2,761.00元"]],
+            "timeline": {"gap_start": "2026-08-01", "paid_on": "2026-11-30", "waiting_ends": "2027-04-30",
+                         "benefits_resume": "2027-05-01"},
+            "sources": [["乌鲁木齐市医疗保障局" + evil, "官方"], ["网络文章", "网络资料，仅作线索"]], "changed": []}
+    async with opened(browser, web) as chat:
+        cookie = next(c["value"] for c in await chat.page.context.cookies() if c["name"] == COOKIE_NAME)
+        session_id = SessionSigner(b"test-session-key").verify(cookie)
+        assert session_id is not None
+        transcript = Transcript(runtime.redis, runtime.store.keys, runtime.store.config.ttl)
+        await transcript.append(Visitor(session_id, new=False).conversation_id,
+                                [{"role": "bot", "text": "⚠️ 有条件补缴" + evil, "view": view}])
+        await chat.page.reload()
+        card = chat.page.locator(".card")
+        await card.wait_for()
+        assert await card.locator(".verdict").inner_text() == "⚠️ 有条件补缴"
+        assert await card.locator(".tag.local").inner_text() == "本地规定"
+        rows = await card.locator("table.cost tr").all_inner_texts()
+        assert [r.split("\t") for r in rows] == [["本金" + evil, "2,640.00元"], ["滞纳金", "约121.00元"],
+                                                ["合计", "约2,761.00元"]]
+        timeline = card.locator("svg.timeline")
+        assert await timeline.get_attribute("role") == "img"
+        labels = await timeline.locator("text.label").all_text_contents()
+        assert labels == ["断缴开始", "补缴/续缴", "恢复报销"]
+        assert await timeline.locator("text.date").all_text_contents() == ["2026-08-01", "2026-11-30", "2027-05-01"]
+        await card.locator(".sources summary").click()
+        assert (await card.locator(".source-title").all_inner_texts())[0] == "乌鲁木齐市医疗保障局" + evil
+        assert await chat.page.locator("#log img").count() == 0
         await no_horizontal_scroll(chat.page)
