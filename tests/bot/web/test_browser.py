@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, open_runtime
 from bot.web.api import Visitor
-from bot.web.server import RunningWeb
+from bot.web.app import BUSY
+from bot.web.server import RunningWeb, running_web
 from bot.web.session import COOKIE_NAME, SessionSigner
 from bot.web.transcript import Transcript
+from flows.dialog import GapDialog
+from flows.redis_embed import open_redis
 from tests.bot.web.conftest import SCREENSHOTS
 
 MOBILE = {"width": 360, "height": 740}
@@ -208,3 +212,24 @@ async def test_an_answer_view_is_drawn_as_card_table_timeline_and_sources(
         assert (await card.locator(".source-title").all_inner_texts())[0] == "乌鲁木齐市医疗保障局" + evil
         assert await chat.page.locator("#log img").count() == 0
         await no_horizontal_scroll(chat.page)
+
+
+async def test_when_redis_stops_the_page_says_so_politely_and_keeps_the_text(
+    browser: Any, dialog: GapDialog, tmp_path: Path
+) -> None:
+    handle = await open_redis(None, tmp_path)  # a server of this test's own, to stop
+    try:
+        async with open_runtime(handle.url, key_prefix="ybt-down", dialog=dialog) as rt, \
+                running_web("127.0.0.1", 0, runtime=rt) as web, opened(browser, web) as chat:
+            await handle.close()
+            textbox = chat.page.get_by_role("textbox", name="输入您的问题")
+            await textbox.fill("北京职工医保断了3个月")
+            await chat.page.keyboard.press("Enter")
+            notice = chat.page.get_by_role("alert")
+            await notice.wait_for()
+            assert await notice.inner_text() == BUSY
+            assert await textbox.input_value() == "北京职工医保断了3个月"
+            assert await chat.texts("user") == []
+            chat.problems.clear()  # the browser logs the 503 itself as a console error
+    finally:
+        await handle.close()
