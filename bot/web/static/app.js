@@ -163,7 +163,7 @@
       showNotice("请输入文字，或点一个按钮。");
       return;
     }
-    if (words.length > MAX_TEXT) {
+    if (Array.from(words).length > MAX_TEXT) { // characters as the server counts them (an emoji is one)
       showNotice("消息太长了（最多 2000 字），请分几次发，或只说关键信息：地区、医保类型、断缴多久、原因。");
       return;
     }
