@@ -16,7 +16,6 @@ from typing import Any
 
 from flows.texts import CAUSE_LABELS, GENDER_LABELS, TYPE_LABELS
 from flows.understand import Understanding, understand
-from policies.model import Cause
 from policies.regions import RegionIndex
 
 
@@ -56,10 +55,11 @@ def to_json(u: Understanding) -> dict[str, Any]:
         "region": {"code": u.region.code, "name": u.region.name} if u.region else None,
         "insurance_type": u.insurance_type.value if u.insurance_type else None,
         "gap_months": u.gap_months,
-        "cause": u.cause.value if u.cause in (Cause.EMPLOYER, Cause.PERSONAL) else None,
-        "cause_detail": u.cause.value if u.cause else None,  # also "unknown" ("不知道什么原因")
+        "cause": u.cause if u.cause != "unknown" else None,
+        "cause_detail": u.cause,  # also "unknown" ("不知道什么原因")
         "gap_since": u.gap_since.isoformat() if u.gap_since else None,
         "gap_approximate": u.gap_approximate,
+        "gap_range": list(u.gap_range) if u.gap_range else None,
         "region_candidates": [
             {"code": r.code, "name": r.name, "full_name": r.full_name} for r in u.region_candidates
         ],
@@ -85,7 +85,7 @@ def to_summary(u: Understanding) -> str:
         since = f"（从 {u.gap_since:%Y年%m月} 起）" if u.gap_since else ""
         lines.append(f"断缴：{about}{u.gap_months} 个月{since}")
     if u.cause is not None:
-        lines.append(f"断缴原因：{CAUSE_LABELS[u.cause]}")
+        lines.append(f"断缴原因：{CAUSE_LABELS.get(u.cause, '不清楚')}")
     if u.years_paid is not None:
         lines.append(f"已缴年限：{u.years_paid:g} 年")
     if u.gender is not None:

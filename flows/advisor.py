@@ -40,11 +40,20 @@ def query_from_slots(slots: dict[str, Any], today: date) -> Query | None:
         on=today,
         gap_months=int(gap_months) if gap_months is not None and gap_since is None else None,
         gap_since=gap_since,
-        cause=Cause(cause) if cause else Cause.UNKNOWN,
+        cause=engine_cause(cause),
         monthly_base=float(slots["monthly_base"]) if slots.get("monthly_base") else None,
         years_paid=float(slots["years_paid"]) if slots.get("years_paid") is not None else None,
         gender=Gender(gender) if gender else None,
     )
+
+
+def engine_cause(cause: str | None) -> Cause:
+    """The engine's cause for the slot's: a job change is its own cause where the engine knows one,
+    else unknown (the engine then answers the person's own case and says what an employer changes)."""
+    try:
+        return Cause(cause) if cause else Cause.UNKNOWN
+    except ValueError:
+        return Cause.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

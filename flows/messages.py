@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flows.views import AnswerView
+
 
 class ChatKind(StrEnum):
     PRIVATE = "private"
@@ -56,7 +58,9 @@ class Button:
 class OutMessage:
     """One reply. `buttons` are rows of closed choices; `suggestions` are follow-up
     phrasings a user may type. `private_payload`, when set, asks the adapter to offer
-    a link that continues this conversation in a private chat with that start payload."""
+    a link that continues this conversation in a private chat with that start payload.
+    `view`, when set, is the same answer as structured data for adapters that draw cards (the
+    text still says it all)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -64,6 +68,7 @@ class OutMessage:
     private_payload: str | None = None
     link_label: str = "私聊继续"
     meta: dict[str, str] = field(default_factory=dict)
+    view: AnswerView | None = None
 
     def all_buttons(self) -> tuple[Button, ...]:
         """Buttons flattened in display order (terminal chat numbers them this way)."""

@@ -8,12 +8,54 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import orjson
 
 SCHEMA_VERSION = 1
 MAX_HISTORY = 4  # how many earlier slot sets the "back" step can return to
+
+
+class StepKind(StrEnum):
+    START = "start"  # nothing asked yet
+    ASK = "ask"  # a slot's question is pending
+    ANSWERED = "answered"  # the last reply was an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Where the conversation stands: a kind and, while asking, the slot asked for.
+
+    Stored as a short string ("start", "ask:region", "answered"); an unreadable one is START.
+    """
+
+    kind: StepKind = StepKind.START
+    slot: str | None = None
+
+    @classmethod
+    def ask(cls, slot: str) -> Step:
+        return cls(StepKind.ASK, slot)
+
+    @property
+    def asking(self) -> str | None:
+        """The slot whose question is pending, if any."""
+        return self.slot if self.kind is StepKind.ASK else None
+
+    def encode(self) -> str:
+        return f"{self.kind.value}:{self.slot}" if self.slot else self.kind.value
+
+    @classmethod
+    def decode(cls, raw: object) -> Step:
+        kind, _, slot = str(raw).partition(":")
+        try:
+            return cls(StepKind(kind), slot or None) if kind != StepKind.ASK or slot else cls()
+        except ValueError:
+            return cls()
+
+
+START = Step()
+ANSWERED = Step(StepKind.ANSWERED)
 
 
 @dataclass(slots=True)
@@ -25,11 +67,15 @@ class ConversationState:
     monthly_base, years_paid, gender, source (referring account).
     """
 
-    step: str = "start"
+    step: Step = START
     slots: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     answered: bool = False
     pending: dict[str, Any] = field(default_factory=dict)  # e.g. ambiguous region candidates
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.step, Step):  # a stored string ("ask:region")
+            self.step = Step.decode(self.step)
 
     def push_history(self) -> None:
         """Remember the current slots so a later "back" can restore them."""
@@ -38,7 +84,7 @@ class ConversationState:
 
     def dumps(self) -> bytes:
         """Compact JSON with short keys; empty parts are left out."""
-        doc: dict[str, Any] = {"s": SCHEMA_VERSION, "t": self.step}
+        doc: dict[str, Any] = {"s": SCHEMA_VERSION, "t": self.step.encode()}
         if self.slots:
             doc["v"] = self.slots
         if self.history:
@@ -72,7 +118,7 @@ class ConversationState:
         ):
             return cls()
         return cls(
-            step=str(doc.get("t", "start")),
+            step=Step.decode(doc.get("t", "start")),
             slots=slots,
             history=history,
             answered=bool(doc.get("a")),

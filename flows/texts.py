@@ -12,7 +12,8 @@ RESTARTED = "好的，我们重新开始。"
 CANCELLED = "好的，已清除本次对话的所有信息和提醒。需要时发 /start 重新开始。"
 WENT_BACK = "好的，已退回上一步。"
 NOTHING_TO_UNDO = "已经是第一步了，没有可以退回的内容。"
-UPDATED = "好的，已按新的信息重新计算："
+UPDATED = "🔄 好的，已按新的信息重新计算："
+UPDATED_WITH = "🔄 已改为：{summary}，结果如下（有变化的地方以此为准）："
 UPDATED_BASE = "好的，已按缴费基数{base}元重新估算："
 COST_NEEDS_BASE = "💰 费用：还缺您的月缴费基数，点下面的按钮输入（或直接说“基数5000”），我来估算。"
 COST_UNKNOWN = "💰 费用：当地的缴费比例或基数没有可靠来源，暂时估算不了，请向当地医保经办机构咨询。"
@@ -24,7 +25,8 @@ TYPE_LABELS = {
     "unemployed": "领取失业金期间的职工医保",
     "retiree": "退休/临近退休（职工医保年限）",
 }
-CAUSE_LABELS = {"employer": "单位原因", "personal": "个人原因", "unknown": "不清楚原因"}
+# A job change is a situation of its own: neither the employer's fault nor simply the person's.
+CAUSE_LABELS = {"employer": "单位原因", "personal": "个人原因", "job_change": "换工作/离职"}
 GENDER_LABELS = {"male": "男", "female": "女"}
 ASK_OTHER_REGION = "好的，换个地区看看。"
 WHICH_REGION = "有几个同名的地区，请问是哪一个？"
@@ -49,11 +51,16 @@ REMIND_NEEDS_ANSWER = "先告诉我地区和医保类型，算出结果后才能
 NO_REMINDER_NEEDED = "根据目前的结果，没有需要提醒的日期（比如补缴期限或等待期）。"
 REMINDERS_SET = "已为您设置提醒（到时在这里通知您，发 /cancel 可全部取消）："
 BTN_REMIND = "⏰ 设个提醒"
+BTN_COST = "💰 费用明细"
+BTN_WHERE = "🏢 去哪办·带什么"
+BTN_WHEN = "🗓 什么时候能用"
+BTN_WHY = "📚 依据和说明"
+BTN_NOW = "➡️ 现在怎么办"
 BTN_OTHER_REGION = "换个地区"
 BTN_RESTART = "重新开始"
 BTN_BACK = "↩ 上一步"
 BTN_BASE = "💰 输入缴费基数，估算费用"
-SUGGESTIONS = ("如果是单位原因呢", "换成北京", "不对，是5个月")
+SUGGESTIONS = ("如果是单位原因呢", "需要带什么材料", "不对，是5个月")
 HELP = (
     "我能回答职工医保（含灵活就业）和城乡居民医保断缴后的问题：能不能补缴、线上线下去哪办、"
     "带什么材料、大概多少钱（含滞纳金和谁来交）、等待期多久、哪天恢复报销、连续缴费年限会不会清零。\n\n"
@@ -66,3 +73,28 @@ HELP = (
     "结果来自公开政策和资料整理，以当地医保经办机构的答复为准；人工咨询请拨 12393。"
 )
 DISCLAIMER = "以上根据公开政策和资料整理，仅供参考，具体以当地医保经办机构的答复为准；咨询电话 12393。"
+LOCAL_RULE = "本地规定"
+NATIONAL_PRACTICE = "全国一般做法"
+NO_LOCAL_RULE = "（没有找到当地的具体规定，以下按全国一般做法）"
+NOW_SHORT = "现在：重新参保缴费（点“现在怎么办”看怎么办）"
+NOW_AFTER_NO = (
+    "➡️ 现在怎么办：这段断缴一般补不上，但可以马上重新参保缴费，"
+    "按新参保人员享受待遇；已缴的年限和个人账户余额一般保留。"
+)
+NO_COST_AFTER_NO = "💰 这段断缴一般不能补缴，所以没有补缴费用；重新参保按当地正常标准按月缴费。"
+LATE_FEE_LOCAL_PRACTICE = (
+    "⏱ 滞纳金：部分地区对个人按日万分之{rate}加收，以当地为准{amount}；未计入上面的费用。"
+)
+GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
+OFF_TOPIC = (
+    "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"
+    "拨打医保服务热线 12393，或用“国家医保服务平台”App 查询办理。如果是医保断缴了想补，直接告诉我情况就行。"
+)
+OFF_TOPIC_WHAT = {
+    "card": "医保卡（社保卡）挂失、补办，",
+    "remote": "异地就医备案，",
+    "ratio": "报销比例和起付线，",
+    "chronic": "门诊慢特病认定和待遇，",
+    "other": "",
+}
+LONG_MESSAGE_CUT = "（您的消息很长，{platform}可能把它分成了几条；我读的是这一条的全部内容，如有遗漏请再补充。）"

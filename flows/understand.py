@@ -1,10 +1,9 @@
 """Read what a user's Chinese message says about their insurance gap.
 
-`understand` is pure and fast (it runs on every message): it normalises the text once (NFKC,
-traditional -> simplified, typos), then reads each slot with precompiled patterns, skipping the
-patterns the message lacks the characters for (`flows.nlu.prefilter`). It never
-guesses: an ambiguous region gives candidates instead of a region, a vague duration ("几个月")
-gives no number, and numbers are read only next to their unit.
+`understand` is pure: it normalises the text once (NFKC, traditional -> simplified, typos), then
+reads each slot with precompiled patterns. It never guesses: an ambiguous region gives candidates
+instead of a region, a vague duration ("几个月") gives no number, and numbers are read only next to
+their unit. The whole message is read, however long.
 
 Conventions (the policy engine and the dialog rely on them):
 
@@ -13,15 +12,14 @@ Conventions (the policy engine and the dialog rely on them):
   (Oct 2025 -> Nov 2026 = 13; "上个月没交" = 1; "这个月没交" = 0). Same as `policies.dates`.
 * When both a start month and a duration are said and disagree by more than a month, the duration
   wins and the start month is dropped (people say when they noticed, not when it began).
-* Vague durations: 半年 6, 一年半 18, 大半年 8, 两年多 24; the "多"/"大半" forms set
-  ``gap_approximate``. See `flows.nlu.numbers`.
-* Changing jobs ("换工作断了一个月") sets the employee type but no cause: whether the gap between
-  two jobs is the person's own doing depends on the case, so the dialog asks. "我自己换工作断的"
-  (the user's own account, with 自己) is personal.
-* "单位职工医保断了" is not the employer's doing: 单位 only names the insurance. The employer is the
-  cause when it is the actor ("公司没给我交", "公司把我医保停了", "单位原因").
-* Cause UNKNOWN only when the user says they do not know the reason ("不知道什么原因").
-* Only the first `flows.nlu.normalise.MAX_CHARS` characters are read.
+* Vague durations: 半年 6, 一年半 18, 大半年 8, 两年多 24; loose forms also give `gap_range`, the
+  months they can mean ("三个多月" (3, 4), "快4个月" (3, 4)). See `flows.nlu.numbers`.
+* Cause, one of "employer", "personal", "job_change", "unknown":
+  the employer when it is the actor ("公司没给我交", "老板忘记交医保", "公司把我医保停了");
+  "单位职工医保断了" is not (单位 only names the insurance). A job change ("换工作", "离职",
+  "新单位还没交") is a situation of its own. The person's own doing when said so ("自己忘了交",
+  "我自己换工作断的"). "unknown" only when the user says they do not know the reason.
+* A self-payer ("自己交的", "个人交社保") is a flexible worker (灵活就业) unless a scheme is named later.
 """
 
 from __future__ import annotations
@@ -33,14 +31,14 @@ from datetime import date
 
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
-from flows.nlu.numbers import DURATION_GATE, Duration, durations, to_number
-from flows.nlu.prefilter import gate
-from flows.nlu.when import MONTH_GATE, MonthMention, month_mentions, months_between
-from policies.model import Cause, Gender, InsuranceType, Region
+from flows.nlu.numbers import Duration, durations, to_number
+from flows.nlu.when import MonthMention, month_mentions, months_between
+from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
+from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
 
-_MAX_GAP_MONTHS = 600
-_MAX_YEARS_PAID = 60.0
+# "快4个月", "将近半年": just under the duration said.
+_ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼看)(?:有|要|到)?$")
 # Labels flows/pii.py puts in place of phone and ID numbers ("［已隐去的电话号码］", NFKC'd to
 # ASCII brackets): they must not read as words ("电话" would look like asking for a human).
 _PII_LABEL = re.compile(r"\[已隐去的[^\]]{0,12}\]")
@@ -56,12 +54,13 @@ class Understanding:
     insurance_type: InsuranceType | None = None
     gap_months: int | None = None
     gap_since: date | None = None  # first unpaid month, day 1
-    cause: Cause | None = None  # EMPLOYER / PERSONAL; UNKNOWN only for "不知道什么原因"
+    cause: str | None = None  # "employer" | "personal" | "job_change"; "unknown" for "不知道什么原因"
     years_paid: float | None = None
     gender: Gender | None = None
     monthly_base: float | None = None
     intents: frozenset[str] = frozenset()
     gap_approximate: bool = False  # the gap was given loosely ("两年多", "大半年")
+    gap_range: tuple[int, int] | None = None  # loosely given: the months it can mean (low, high)
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -83,13 +82,10 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
     if not isinstance(text, str):
         return Understanding()
     norm = normalise(text)
-    if "[" in norm:  # every PII label starts with "["; most messages need no search for one
+    if "[" in norm:  # PII labels are replaced by a comma: they must not read as words
         norm = _PII_LABEL.sub(",", norm)
     if not norm:
         return Understanding()
-    # The characters of the message, once: each reader first asks whether its patterns can match
-    # at all (see flows.nlu.prefilter), and most cannot on a short message.
-    chars = frozenset(norm)
 
     region: Region | None = None
     candidates: tuple[Region, ...] = ()
@@ -100,35 +96,22 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
     if found is not None:
         region, candidates = found.region, found.candidates
 
-    cause = _read_cause(norm, chars)
-    gap_months, gap_since, approx, years_paid = _read_gap_and_years(norm, chars, today)
+    cause = _read_cause(norm)
+    gap = _read_gap_and_years(norm, today)
     return Understanding(
         region=region,
         region_candidates=candidates,
-        insurance_type=_read_type(norm, chars, cause),
-        gap_months=gap_months,
-        gap_since=gap_since,
+        insurance_type=_read_type(norm, cause),
+        gap_months=gap.months,
+        gap_since=gap.since,
         cause=cause,
-        years_paid=years_paid,
-        gender=None if lx.GENDER_GATE.isdisjoint(chars) else lx.read_gender(norm),
-        monthly_base=_read_base(norm, chars),
-        intents=_read_intents(norm, chars),
-        gap_approximate=approx,
+        years_paid=gap.years,
+        gender=lx.read_gender(norm),
+        monthly_base=_read_base(norm),
+        intents=_read_intents(norm),
+        gap_approximate=gap.approximate,
+        gap_range=gap.range,
     )
-
-
-# --------------------------------------------------------------------------- prefilters
-# `_X.isdisjoint(chars)` is True when the message cannot match pattern X (flows.nlu.prefilter);
-# derived from the patterns, so the gates follow every edit of the keyword tables.
-_RETIREE = gate(lx.RETIREE)
-_TYPE_WORDS = tuple((pattern, kind, gate(pattern)) for pattern, kind in lx.TYPE_WORDS)
-_EMPLOYEE_HINT = gate(lx.EMPLOYEE_HINT)
-_UNKNOWN_CAUSE = gate(lx.UNKNOWN_CAUSE)
-_EMPLOYER_CAUSE = gate(lx.EMPLOYER_CAUSE)
-_PERSONAL_CAUSE = gate(lx.PERSONAL_CAUSE)
-_BASE = gate(*lx.BASE)
-_INTENTS = tuple((name, pattern, gate(pattern)) for name, pattern in lx.INTENT_PATTERNS)
-_YES_NO = gate(lx.YES, lx.NO)
 
 
 # --------------------------------------------------------------------------- slots
@@ -136,14 +119,12 @@ def _not_negated(text: str, start: int) -> bool:
     return lx.NEGATED.search(text[max(0, start - 4) : start]) is None
 
 
-def _read_type(text: str, chars: frozenset[str], cause: Cause | None) -> InsuranceType | None:
-    if not _RETIREE.isdisjoint(chars) and lx.RETIREE.search(text):
+def _read_type(text: str, cause: str | None) -> InsuranceType | None:
+    if lx.RETIREE.search(text):
         return InsuranceType.RETIREE
     # The mention ending last wins; at the same end the longer one ("自己交职工医保" over "职工医保").
     best: tuple[int, int, InsuranceType] | None = None
-    for pattern, kind, needed in _TYPE_WORDS:
-        if needed.isdisjoint(chars):
-            continue
+    for pattern, kind in lx.TYPE_WORDS:
         for m in pattern.finditer(text):
             if not _not_negated(text, m.start()):
                 continue
@@ -152,24 +133,27 @@ def _read_type(text: str, chars: frozenset[str], cause: Cause | None) -> Insuran
                 best = key
     if best is not None:
         return best[2]
-    if cause is Cause.EMPLOYER or (not _EMPLOYEE_HINT.isdisjoint(chars) and lx.EMPLOYEE_HINT.search(text)):
+    if cause in ("employer", "job_change") or lx.EMPLOYEE_HINT.search(text):
         return InsuranceType.EMPLOYEE
     return None
 
 
-def _read_cause(text: str, chars: frozenset[str]) -> Cause | None:
-    if not _UNKNOWN_CAUSE.isdisjoint(chars) and lx.UNKNOWN_CAUSE.search(text):
-        return Cause.UNKNOWN
-    employer = not _EMPLOYER_CAUSE.isdisjoint(chars) and any(
-        _not_negated(text, m.start()) for m in lx.EMPLOYER_CAUSE.finditer(text)
-    )
-    personal = not _PERSONAL_CAUSE.isdisjoint(chars) and any(
-        _not_negated(text, m.start()) for m in lx.PERSONAL_CAUSE.finditer(text)
-    )
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(text) if _not_negated(text, m.start())]
+
+
+def _read_cause(text: str) -> str | None:
+    if lx.UNKNOWN_CAUSE.search(text):
+        return "unknown"
+    employer = _spans(lx.EMPLOYER_CAUSE, text)
+    # "老板忘记交": 忘记交 is the employer's forgetting there, not the person's.
+    personal = [p for p in _spans(lx.PERSONAL_CAUSE, text) if not any(a < p[1] and p[0] < b for a, b in employer)]
     if employer and not personal:
-        return Cause.EMPLOYER
+        return "employer"
     if personal and not employer:
-        return Cause.PERSONAL
+        return "personal"
+    if not employer and not personal and _spans(lx.JOB_CHANGE, text):
+        return "job_change"
     return None  # neither, or both: not guessed
 
 
@@ -190,48 +174,56 @@ def _classify(clause: str, d: Duration, gap_verb: bool) -> str:
     return "gap"
 
 
-def _read_gap_and_years(
-    text: str, chars: frozenset[str], today: date
-) -> tuple[int | None, date | None, bool, float | None]:
-    if DURATION_GATE.isdisjoint(chars) and MONTH_GATE.isdisjoint(chars):
-        return None, None, False, None  # the common case: no duration and no month in the message
+@dataclass(frozen=True, slots=True)
+class _Gap:
+    months: int | None = None
+    since: date | None = None
+    approximate: bool = False
+    years: float | None = None
+    range: tuple[int, int] | None = None
+
+
+def _read_gap_and_years(text: str, today: date) -> _Gap:
     gap: Duration | None = None
+    almost = False
     vague_gap = False
     years: float | None = None
     since: date | None = None
     for _, clause in clauses(text):
-        may_have_duration = not DURATION_GATE.isdisjoint(clause)
-        may_have_month = since is None and not MONTH_GATE.isdisjoint(clause)
-        if not (may_have_duration or may_have_month):
-            continue
-        # Both readers below ask whether the clause has a gap verb: search once.
         gap_verb = lx.GAP_VERB.search(clause) is not None
-        for d in durations(clause) if may_have_duration else ():
+        for d in durations(clause):
             kind = _classify(clause, d, gap_verb)
-            if kind == "years" and d.months is not None and 0 <= d.months / 12 <= _MAX_YEARS_PAID:
+            if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 years = round(d.months / 12, 2)
             elif kind == "gap" and _not_negated(clause, d.start):
                 if d.months is None:
-                    vague_gap = True
-                    gap = None
+                    vague_gap, gap = True, None
                 else:
-                    gap, vague_gap = d, False  # only its months and approximate are used below
-        if may_have_month:
+                    gap, vague_gap = d, False
+                    almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
+        if since is None:
             since = _read_since(clause, today, gap_verb)
     months: int | None = None
     approx = False
+    loose: tuple[int, int] | None = None
     if gap is not None and gap.months is not None:
         months = math.ceil(gap.months)
-        approx = gap.approximate or months != gap.months
-        if not 0 < months <= _MAX_GAP_MONTHS:
-            months, approx = None, False
+        approx = gap.approximate or months != gap.months or almost
+        if almost:
+            loose = (max(months - 1, 1), months)
+        elif gap.approximate and gap.high is not None and math.ceil(gap.high) > months:
+            loose = (months, math.ceil(gap.high))
+        if not 0 < months <= MAX_GAP_MONTHS:
+            months, approx, loose = None, False, None
     if since is not None:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
-            return from_since, since, False, years
+            return _Gap(from_since, since, False, years)
         if months is not None and abs(from_since - months) > 1:
             since = None  # the duration wins (see module docstring)
-    return months, since, approx, years
+    if loose is not None:
+        loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
+    return _Gap(months, since, approx, years, loose)
 
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
@@ -251,9 +243,7 @@ def _is_start(clause: str, mention: MonthMention, has_gap_verb: bool) -> bool:
     return has_gap_verb or lx.START_IN_CLAUSE.search(clause) is not None
 
 
-def _read_base(text: str, chars: frozenset[str]) -> float | None:
-    if _BASE.isdisjoint(chars):
-        return None
+def _read_base(text: str) -> float | None:
     for pattern in lx.BASE:
         m = pattern.search(text)
         if m is None:
@@ -262,15 +252,18 @@ def _read_base(text: str, chars: frozenset[str]) -> float | None:
         if value is None:
             continue
         value *= lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
-        if 100 <= value <= 1_000_000:
+        if MIN_BASE <= value <= MAX_BASE:
             return value
     return None
 
 
-def _read_intents(text: str, chars: frozenset[str]) -> frozenset[str]:
-    intents = {name for name, pattern, needed in _INTENTS if not needed.isdisjoint(chars) and pattern.search(text)}
-    if _YES_NO.isdisjoint(chars):
-        return frozenset(intents)
+def _read_intents(text: str) -> frozenset[str]:
+    intents = {name for name, pattern in lx.INTENT_PATTERNS if pattern.search(text)}
+    off_topic = {f"off_topic_{name}" for name, pattern in lx.OFF_TOPIC if pattern.search(text)}
+    if off_topic:
+        intents |= off_topic | {"off_topic"}
+    if lx.GAP_TALK.search(text):
+        intents.add("gap_talk")
     head = _FIRST_CLAUSE_PUNCT.split(text, maxsplit=1)[0].strip()
     if lx.YES.match(head):
         intents.add("yes")

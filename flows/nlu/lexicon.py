@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from flows.nlu.prefilter import gate
 from policies.model import Gender, InsuranceType
 
 # --------------------------------------------------------------------------- insurance type
@@ -26,6 +25,9 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
         re.compile(
             r"灵活就业|灵活用工|自由职业|个体户|个体工商户|以个人身份|个人身份参保"
             r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
+            # A self-payer: "自己交的", "个人交社保", "自己缴医保" (not "自己没交": that is a cause).
+            r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保)"
+            r"|自费(?:交|缴)|个人缴费人员|个人参保"
         ),
         InsuranceType.FLEXIBLE,
     ),
@@ -47,9 +49,12 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
 EMPLOYEE_HINT = re.compile(r"上班|单位|(?<!保险)公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
 
 # --------------------------------------------------------------------------- cause
-_SUBJECT = r"(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr)"
+# A new employer that has not started paying yet is a job change, not the employer's fault: 新 is
+# excluded before the subject ("新单位还没交").
+_SUBJECT = r"(?<!新)(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr|财务)"
 EMPLOYER_CAUSE = re.compile(
-    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?)(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)"
+    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?|忘了?|忘记了?|停了?)"
+    rf"(?:给我|给|帮我|帮)?(?:交|缴|买|上|续|办)"
     # 停/断 only with the employer as the actor ("公司停缴了", "公司把我医保停了"); in "单位职工医保断了"
     # 单位 only says which insurance it is.
     rf"|{_SUBJECT}(?:把|将|给|帮)[^,。!?;]{{0,6}}?(?:停|断)"
@@ -67,6 +72,11 @@ UNKNOWN_CAUSE = re.compile(
     r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
     r"|原因不(?:知道|清楚|明)"
 )
+# Changing jobs: the gap between two employers, a situation of its own (some regions' rules name it).
+JOB_CHANGE = re.compile(
+    r"换(?:了个?|个)?工作|换了?(?:公司|单位)|跳槽|离职|辞职|辞工|被辞退|被裁|裁员"
+    r"|新(?:公司|单位|工作)[^,。!?;]{0,6}?(?:还没|没有?|未|还未)|两份工作(?:之间|中间)|工作(?:空档|间隙)"
+)
 NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
 
 # --------------------------------------------------------------------------- gender
@@ -77,8 +87,6 @@ _GENDER_PATTERNS = (
     re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
 )
 _GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
-# Lets callers skip `read_gender` on text that cannot state a gender (today: without 男, 女, 先).
-GENDER_GATE = gate(*_GENDER_PATTERNS)
 
 
 def read_gender(text: str) -> Gender | None:
@@ -160,12 +168,24 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "question_backpay",
         re.compile(r"能补|可以补|补缴|补交|怎么补|还能交|能不能交|能不能补|可不可以补|补上|补办|续上|接上|能续"),
     ),
+    (
+        "question_materials",
+        re.compile(r"材料|带什么|带啥|要带|拿什么|证件|准备什么|准备啥|需要什么|要什么手续|手续"),
+    ),
+    (
+        "question_window",
+        re.compile(r"几号|哪天(?:交|缴|申报|办)|申报|每月(?:几|什么时候)|截止|期限|最晚|什么时候(?:交|缴|办|去)"),
+    ),
+    ("question_now", re.compile(r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄")),
+    ("question_why", re.compile(r"依据|为什么|为啥|哪里规定|哪条规定|政策原文|来源|靠谱吗|准吗|凭什么")),
     ("question_cost", re.compile(r"多少钱|费用|交多少|缴多少|花多少|滞纳金|贵不贵|要多少|几块钱|多少费")),
     (
         "question_when",
         re.compile(
             r"什么时候(?:能|可以)?(?:用|报|恢复|生效)|多久(?:能|可以|才能)?(?:用|报|恢复|生效)"
             r"|等待期|多长时间(?:能|可以|才能)?(?:用|报|恢复|生效)|几个月(?:能|可以|才能)(?:用|报)"
+            r"|(?:住院|看病|门诊|买药|生病)[^,。!?;]{0,4}?(?:能|可以|给)报|能(?:不能)?报销?吗?|报销吗|能用吗|能不能用"
+            r"|少等|等多久|要等|还用等|不用等|马上(?:能|就能)用"
         ),
     ),
     (
@@ -173,6 +193,16 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"在哪|去哪|哪里办|哪儿|线上|网上|怎么办理|app|小程序|窗口|公众号|网厅|掌上"),
     ),
 )
+
+# Questions about insurance that are not about a gap: answered in one line with where to ask.
+OFF_TOPIC: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("card", re.compile(r"(?:医保|社保)卡[^,。!?;]{0,4}?(?:丢|掉|挂失|补办|补卡|换卡|激活|密码|坏了|消磁|找不到|没了)")),
+    ("remote", re.compile(r"异地就医|异地备案|备案|转诊|外地看病|异地住院|跨省")),
+    ("ratio", re.compile(r"报销比例|起付线|封顶线|报销多少|能报多少|报百分之|报几成|自付比例")),
+    ("chronic", re.compile(r"慢特病|慢性病|门特|门慢|特殊病|特门|两病")),
+)
+# Words that make a message about a gap (off-topic readers then stay quiet).
+GAP_TALK = re.compile(r"断缴|断了|断保|停缴|停保|补缴|补交|没交|没缴|漏缴|欠缴|断档|中断|停了|断开|续不上|没续")
 
 _PARTICLES = r"(?:的|啊|呀|吧|哦|噢|呢|了|嘛)?"
 YES = re.compile(

@@ -10,6 +10,9 @@ Conventions for vague durations (documented because the policy answer depends on
 * "N多" forms (两年多, 三个多月, 十多个月) and ranges (三四个月, 6-7个月, 一两年) take the lower
   bound and are flagged approximate.
 * 几个月 / 好几年 are unknown: no number is guessed.
+* Each approximate duration also says the most it can mean (`Duration.high`): 三个多月 3..4,
+  两年多 24..35, 大半年 7..11, 小半年 4..6, 半年多 6..7; "快/将近/接近/差不多/不到 N个月" is N-1..N
+  (read in `flows.understand`). The dialog asks when the answer changes inside that range.
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ import re
 from dataclasses import dataclass
 
 import cn2an
-
-from flows.nlu.prefilter import first_char_guard, gate
 
 # One numeral: Arabic (with decimals) or Chinese (no 万: durations and years never need it).
 # Arabic numerals must not be part of a longer digit run (a phone number is not "345678个月").
@@ -70,15 +71,17 @@ class Duration:
     months: float | None  # None: said but vague ("几个月")
     approximate: bool
     unit: str  # "month" | "year" (as written: years_paid takes only years)
+    high: float | None = None  # approximate: the most it can mean ("三个多月" 3..4, "快4个月" 3..4)
 
 
 _DURATION = re.compile(
     rf"(?P<bigh>大半年)"
+    rf"|(?P<smallh>小半年)"
     rf"|(?P<ym>(?P<ym_y>{NUM})年(?:零|又)?(?P<ym_m>{NUM})个(?P<ym_more>多)?月)"
     rf"|(?P<yh>(?P<yh_n>{NUM})年半)"
     rf"|(?P<mh>(?P<mh_n>{NUM})个半月)"
     rf"|(?P<halfm>半个月)"
-    rf"|(?P<half>半年)"
+    rf"|(?P<half>半年)(?P<half_more>多)?"
     rf"|(?P<few>(?:好)?几(?:个多?月|多?年))"
     rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多)?个(?P<m_more2>多)?月)"
     rf"|(?P<two>两(?P<two_more>多)?月)(?!份)"  # 两月 / 俩月: no month is called 两月
@@ -88,25 +91,25 @@ _DURATION = re.compile(
     rf"|(?:断了|断缴|停了|停缴|欠了|欠缴|漏了|漏缴|没交|没缴)(?P<bm_n>{NUM})月(?![份初底中末\d])"
 )
 
-# Lets callers skip `durations` on text that cannot hold one (today: text without 年 or 月).
-DURATION_GATE = gate(_DURATION)
-# The same matches, found faster: `re` skips positions where no duration can start.
-_DURATION_SCAN = first_char_guard(_DURATION)
 
 
 def durations(text: str) -> list[Duration]:
     """Every duration in the text, in order."""
     out: list[Duration] = []
-    for m in _DURATION_SCAN.finditer(text):
+    for m in _DURATION.finditer(text):
         months: float | None
         approx = False
         unit = "month"
+        high: float | None = None
         if m.group("bigh"):
-            months, approx = 8, True
+            months, approx, high = 8, True, 11
+        elif m.group("smallh"):
+            months, approx, high = 4, True, 6
         elif m.group("ym"):
             y, mo = to_number(m.group("ym_y")), to_number(m.group("ym_m"))
             months = None if y is None or mo is None else y * 12 + mo
             approx = bool(m.group("ym_more"))
+            high = months + 1 if approx and months is not None else None
             unit = "year"
         elif m.group("yh"):
             n = to_number(m.group("yh_n"))
@@ -115,27 +118,47 @@ def durations(text: str) -> list[Duration]:
         elif m.group("mh"):
             n = to_number(m.group("mh_n"))
             months, approx = (None if n is None else math.ceil(n + 0.5)), True
+            high = months
         elif m.group("halfm"):
             months, approx = 1, True
         elif m.group("half"):
             months, unit = 6, "year"
+            if m.group("half_more"):
+                approx, high = True, 7
         elif m.group("few"):
             months, approx = None, True
         elif m.group("m"):
             months, ranged = _lower_bound(m.group("m_n"), m.group("m_hi"))
-            approx = ranged or bool(m.group("m_more1") or m.group("m_more2"))
+            more = bool(m.group("m_more1") or m.group("m_more2"))
+            approx = ranged or more
+            high = _upper(m.group("m_n"), m.group("m_hi"), months, 1) if approx else None
         elif m.group("two"):
             months, approx = 2, bool(m.group("two_more"))
+            high = 3 if approx else None
         elif m.group("y"):
             n, ranged = _lower_bound(m.group("y_n"), m.group("y_hi"))
             if n is None or n >= 100:  # "2025年" is a year, not a duration
                 continue
             months, unit = n * 12, "year"
             approx = ranged or bool(m.group("y_more1") or m.group("y_more2"))
+            high = _upper(m.group("y_n"), m.group("y_hi"), n, 1) * 12 - (0 if ranged else 1) if approx else None
         else:
             months = to_number(m.group("bm_n"))
             start = m.start("bm_n")
             out.append(Duration(start, m.end(), months, False, "month"))
             continue
-        out.append(Duration(m.start(), m.end(), months, approx, unit))
+        out.append(Duration(m.start(), m.end(), months, approx, unit, high))
     return out
+
+
+def _upper(low: str, high: str | None, value: float | None, step: float) -> float:
+    """The top of a range ("6-7个月" 7, "三四个月" 4) or of an "N多" form (N + step)."""
+    if value is None:
+        return 0
+    if high is not None:
+        top = to_number(high)
+        return top if top is not None else value + step
+    digits = [_DIGIT.get(ch) for ch in low]
+    if len(low) == 2 and None not in digits:
+        return float(digits[1] or 0)
+    return value + step

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from flows.deeplink import StartContext, decode_start, encode_start
 from flows.messages import Button, ChatKind, InEvent, OutMessage
-from flows.state import ConversationState
+from flows.state import ConversationState, Step
 from flows.turn import CountReferral, Turn
 
 
@@ -30,7 +30,7 @@ class ToyDialog:
             return Turn(state)
         text = (event.text or "").strip()
         if text == "/start":
-            state = ConversationState(step="type")
+            state = ConversationState(step=Step.ask("insurance_type"))
             ctx = decode_start(event.start_payload) if event.start_payload else None
             effects: list[Any] = []
             if ctx:
@@ -47,9 +47,9 @@ class ToyDialog:
             return Turn(state, [OutMessage(f"{event.user_name}，个人情况请私聊", private_payload=payload)])
         if event.payload and event.payload.startswith("t:"):
             state.slots["insurance_type"] = event.payload[2:]
-            state.step = "months"
+            state.step = Step.ask("gap_months")
             return Turn(state, [OutMessage("断缴几个月？")])
-        if state.step == "months" and text.isdigit():
+        if state.step == Step.ask("gap_months") and text.isdigit():
             state.slots["gap_months"] = int(text)
             return Turn(state, [OutMessage(f"{state.slots['insurance_type']} 断缴 {text} 个月：答复"),
                                 OutMessage("还有问题吗？", suggestions=("怎么补缴",))])

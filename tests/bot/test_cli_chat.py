@@ -36,7 +36,7 @@ async def test_piped_conversation_with_numbered_buttons(redis: Redis, redis_url:
     assert "您参加的是哪种医保" in out  # asked after the region
     assert "[1] 单位职工医保" in out
     assert "断缴是什么原因" in out  # "1" picked the employee button, so the cause is asked
-    assert "浙江省宁波市" in out and "结论" in out  # "2" picked 个人原因 and the answer came
+    assert "浙江省宁波市" in out and "结论" in out  # "2" picked 换工作/离职 and the answer came
     stored = await dump_prefixed(redis, key_prefix)
     assert any("cli:cli:alice" in key for key in stored)
 

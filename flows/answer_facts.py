@@ -1,0 +1,121 @@
+"""What the chat renderer needs to know about an answer beyond its fields, worked out in one place.
+
+Which notes are local facts (they rank first and are never cut), which are national generic notes,
+which report a disagreement between sources, whether the verdict came from a local rule, how sure
+it is, and the dates of its timeline.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from policies.model import Answer, Confidence, LateFeePayer, Level
+
+_DISAGREE = ("另有来源称", "来源说法不一")
+_TIMING = ("申报", "缴费时间", "每月", "日至", "号至", "截止", "期限", "窗口期")
+_WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等")
+_REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
+_VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")
+_ORDER = (Confidence.OFFICIAL, Confidence.OFFICIAL_REPLY, Confidence.CONTENT_SITE)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    local_rule: bool
+    confidence: Confidence
+    local_notes: tuple[str, ...]
+    generic_notes: tuple[str, ...]
+    disagreements: tuple[str, ...]
+    timing_notes: tuple[str, ...]  # payment and declaration windows (local first)
+    waiting_notes: tuple[str, ...]  # waiting period and its reductions
+    reenrol_notes: tuple[str, ...]  # what a new enrolment involves
+    late_fee_uncertain: bool  # an individual's late fee that is only local practice (never in a total)
+    uncertain_late_fee: float | None  # its possible amount, when known
+    gap_start: str | None
+    paid_on: str
+    waiting_ends: str | None
+
+
+def _short_names(answer: Answer) -> tuple[str, ...]:
+    """The region's name as people write it ("天津市" -> "天津")."""
+    name = answer.region.name
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市", "区", "县"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return (name, name[: -len(suffix)])
+    return (name,)
+
+
+def _local_texts(answer: Answer) -> set[str]:
+    return {t.value for t in answer.trace if t.level is not Level.NATIONAL}
+
+
+def _is_local(note: str, local_values: set[str], names: tuple[str, ...]) -> bool:
+    return note in local_values or any(n in note for n in names)
+
+
+def _verdict_local(answer: Answer) -> bool:
+    local_rule = getattr(answer, "local_rule", None)
+    if isinstance(local_rule, bool):
+        return local_rule
+    return any(t.level is not Level.NATIONAL for t in answer.trace if t.field.startswith(_VERDICT_FIELDS))
+
+
+def _confidence(answer: Answer) -> Confidence:
+    """The confidence of the sources behind the verdict (the weakest of them), else of all sources."""
+    by_id = {s.id: s.confidence for s in answer.sources}
+    used = [by_id[ref] for t in answer.trace if t.field.startswith(_VERDICT_FIELDS) for ref in t.sources
+            if ref in by_id]
+    pool = used or [s.confidence for s in answer.sources] or [Confidence.CONTENT_SITE]
+    return max(pool, key=_ORDER.index)
+
+
+def _late_fee_uncertain(answer: Answer) -> bool:
+    """A late fee on the insured person that no local rule states is only "some regions charge it"."""
+    fee = answer.late_fee
+    if fee.payer is not LateFeePayer.INSURED or not fee.daily_rate:
+        return False
+    certain = getattr(fee, "certain", None)
+    if isinstance(certain, bool):
+        return not certain
+    return not any(t.level is not Level.NATIONAL for t in answer.trace if t.field.startswith("late_fee"))
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def facts_of(answer: Answer, on: date) -> Facts:
+    """Everything the renderer derives from one answer to a question asked on `on`."""
+    local_values, names = _local_texts(answer), _short_names(answer)
+    notes = [n for n in answer.notes if not n.startswith("咨询电话")]
+    disagreements = tuple(n for n in notes if n.startswith(_DISAGREE))
+    rest = [n for n in notes if n not in disagreements]
+    local = tuple(dict.fromkeys(n for n in rest if _is_local(n, local_values, names)))
+    generic = tuple(n for n in rest if n not in local)
+    ordered = local + generic
+    gap_start = None
+    if answer.gap_months:
+        gap_start = _add_months(on.replace(day=1), -answer.gap_months).isoformat()
+    waiting_ends = None
+    if answer.benefits_resume and answer.waiting_months:
+        waiting_ends = date.fromordinal(answer.benefits_resume.toordinal() - 1).isoformat()
+    return Facts(
+        local_rule=_verdict_local(answer),
+        confidence=_confidence(answer),
+        local_notes=local,
+        generic_notes=generic,
+        disagreements=disagreements,
+        timing_notes=tuple(n for n in ordered if any(w in n for w in _TIMING)),
+        waiting_notes=tuple(n for n in ordered if any(w in n for w in _WAITING)),
+        reenrol_notes=tuple(n for n in ordered if any(w in n for w in _REENROL)),
+        late_fee_uncertain=(uncertain := _late_fee_uncertain(answer)),
+        uncertain_late_fee=answer.late_fee.amount if uncertain else None,
+        gap_start=gap_start,
+        paid_on=on.isoformat(),
+        waiting_ends=waiting_ends,
+    )
+

@@ -1,0 +1,155 @@
+"""Answering: the first card, follow-ups on its parts, "what if", reminders and off-topic questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import texts
+from flows.dialog import asking, keyboards
+from flows.dialog.context import Ctx, Handler
+from flows.messages import OutMessage
+from flows.reminder_plan import plan_reminders
+from flows.render import render_card, render_topic
+from flows.state import ANSWERED
+from flows.turn import Turn
+from policies.model import Answer, BackpayVerdict
+
+# Text intents asking about a part of an answer already given, and the part each one asks for.
+QUESTION_TOPICS = {
+    "question_backpay": "backpay",
+    "question_cost": "cost",
+    "question_when": "when",
+    "question_where": "where",
+    "question_materials": "where",
+    "question_window": "where",
+    "question_now": "now",
+    "question_why": "why",
+}
+
+
+def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
+    """The answer card with its buttons."""
+    message = render_card(answer, ctx.today, prefix=prefix, changed=changed)
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    return keyboards.with_rows(message, rows, texts.SUGGESTIONS if not ctx.group else ())
+
+
+def show_answer(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
+    """Answer with the card; the state remembers that an answer was given."""
+    ctx.state.step = ANSWERED
+    ctx.state.answered = True
+    return ctx.turn(card(ctx, answer, prefix, changed))
+
+
+def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
+    """Answer a question about the answer already given with just the part asked for."""
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if answer is None:
+        missing = asking.next_core_slot(ctx.state.slots) or "region"
+        return asking.ask(ctx, missing, prefix or texts.REMIND_NEEDS_ANSWER)
+    ctx.state.step = ANSWERED
+    message = render_topic(answer, ctx.today, topics)
+    if prefix:
+        message = OutMessage(prefix + "\n\n" + message.text)
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    return ctx.turn(keyboards.with_rows(message, rows))
+
+
+def topic(name: str) -> Handler:
+    """A handler answering one part of the answer (a card button)."""
+
+    def handler(ctx: Ctx) -> Turn:
+        return follow_up(ctx, {name})
+
+    handler.__name__ = f"topic_{name}"
+    return handler
+
+
+def questions(ctx: Ctx) -> Turn | None:
+    """Typed follow-ups ("需要带什么材料", "住院能报吗", "那怎么办") once an answer was given."""
+    topics = {QUESTION_TOPICS[i] for i in ctx.heard.intents if i in QUESTION_TOPICS}
+    if not topics or not ctx.state.answered:
+        return None
+    return follow_up(ctx, topics)
+
+
+def what_if(ctx: Ctx) -> Turn | None:
+    """"如果是单位原因呢": answer the hypothetical without changing what the user told us."""
+    if not (ctx.state.answered and ctx.updates):
+        return None
+    hypothetical = dict(ctx.state.slots)
+    asking.merge(hypothetical, ctx.updates)
+    answer = ctx.dialog.advisor.answer(hypothetical, ctx.today)
+    if answer is None:
+        return None
+    return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip()))
+
+
+def offer_reminders(ctx: Ctx) -> Turn:
+    """The reminders this answer implies (until the reminders engine lands: the existing plan)."""
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if answer is None:
+        missing = asking.next_core_slot(ctx.state.slots) or "region"
+        return asking.ask(ctx, missing, texts.REMIND_NEEDS_ANSWER)
+    if ctx.group:
+        return ctx.turn(
+            OutMessage(
+                texts.REMIND_PRIVATE_ONLY,
+                private_payload=ctx.dialog.handoff_payload(ctx.state),
+                link_label=texts.PRIVATE_LINK_LABEL,
+            )
+        )
+    reminders = plan_reminders(answer, ctx.state.slots, ctx.today)
+    if not reminders:
+        return ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
+    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
+    return ctx.turn(OutMessage("\n".join(lines)), effects=list(reminders))
+
+
+def off_topic(ctx: Ctx) -> Turn | None:
+    """A question outside gaps (医保卡挂失, 异地就医备案…): one honest line, no slot questions."""
+    if _about_a_gap(ctx):
+        return None
+    kind = next((k for k in texts.OFF_TOPIC_WHAT if f"off_topic_{k}" in ctx.heard.intents), "other")
+    return ctx.turn(OutMessage(texts.OFF_TOPIC.format(what=texts.OFF_TOPIC_WHAT[kind])))
+
+
+def _about_a_gap(ctx: Ctx) -> bool:
+    heard = ctx.heard
+    return bool(
+        "gap_talk" in heard.intents
+        or heard.gap_months is not None
+        or heard.gap_since is not None
+        or heard.cause is not None
+    )
+
+
+def cannot_answer(ctx: Ctx) -> Turn:
+    """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=rows))
+
+
+def thanks(ctx: Ctx) -> Turn:
+    return ctx.turn(OutMessage(texts.YOU_ARE_WELCOME))
+
+
+def human(ctx: Ctx) -> Turn:
+    return ctx.turn(OutMessage(texts.HOTLINES))
+
+
+def wants_base(answer: Answer, ctx: Ctx) -> bool:
+    """The estimate would improve with the user's monthly base, and it has not been given."""
+    return (
+        answer.can_backpay is not BackpayVerdict.NO
+        and "monthly_base" in answer.missing_inputs
+        and "monthly_base" not in ctx.state.slots
+    )
+
+
+def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
+    """What a person would act on: the verdict, the wait, claims for the gap and continuity."""
+    if answer is None:
+        return None
+    return (answer.can_backpay, answer.waiting_months, answer.retroactive, answer.continuity_reset)

@@ -1,0 +1,92 @@
+"""Asking for what the answer still needs: the next slot, a repeated question, a choice of regions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import texts
+from flows.dialog import keyboards
+from flows.dialog.context import Ctx
+from flows.messages import OutMessage
+from flows.slots import ASKABLE_EXTRAS, CORE_ORDER, SLOT_SPECS
+from flows.state import Step
+from flows.turn import Turn
+from policies.model import Answer, InsuranceType
+
+
+def next_core_slot(slots: dict[str, Any]) -> str | None:
+    """The first core slot still unknown (and not skipped) that this person's answer can need."""
+    skipped = set(slots.get("skipped", []))
+    kind = slots.get("insurance_type")
+    for name in CORE_ORDER:
+        if name in slots or name in skipped:
+            continue
+        if name == "gap_months" and ("gap_since" in slots or kind == InsuranceType.RETIREE.value):
+            continue
+        if name == "cause" and kind != InsuranceType.EMPLOYEE.value:
+            continue  # only an employee's gap can be the employer's doing
+        return name
+    return None
+
+
+def next_extra_slot(slots: dict[str, Any], answer: Answer) -> str | None:
+    """An extra input the engine asked for and the user has not given or skipped."""
+    skipped = set(slots.get("skipped", []))
+    for name in ASKABLE_EXTRAS:
+        if name in answer.missing_inputs and name not in slots and name not in skipped:
+            return name
+    return None
+
+
+def ask(ctx: Ctx, slot: str, prefix: str | None = None) -> Turn:
+    """Ask for one slot, with its buttons (and "上一步" once there is something to undo)."""
+    spec = SLOT_SPECS[slot]
+    ctx.state.step = Step.ask(slot)
+    text = spec.question if not prefix else f"{prefix}\n\n{spec.question}"
+    return ctx.turn(OutMessage(text, buttons=spec.buttons + keyboards.back_row(ctx.state)))
+
+
+def ask_region_choice(ctx: Ctx) -> Turn:
+    """Several regions share the name the user wrote: offer them as buttons (what else was said is kept)."""
+    if ctx.updates:
+        ctx.state.push_history()
+        merge(ctx.state.slots, ctx.updates)
+    candidates = ctx.heard.region_candidates[:8]
+    ctx.state.pending["region"] = [r.code for r in candidates]
+    ctx.state.step = Step.ask("region")
+    return ctx.turn(OutMessage(texts.WHICH_REGION, buttons=keyboards.region_rows(candidates)))
+
+
+def ask_gap_edge(ctx: Ctx, low: int, edge: int) -> Turn:
+    """The gap was given loosely and the answer changes at `edge` months: one short question."""
+    ctx.state.step = Step.ask("gap_months")
+    text = texts.GAP_EDGE.format(months=edge - 1)
+    return ctx.turn(OutMessage(text, buttons=keyboards.gap_edge_rows(low, edge)))
+
+
+def reask(ctx: Ctx, note: str | None) -> Turn | None:
+    """Say what went wrong (politely) and repeat the pending question; None when nothing is pending."""
+    state = ctx.state
+    slot = state.step.asking
+    if slot == "region" and state.pending.get("region"):
+        regions = [r for c in state.pending["region"] if (r := ctx.dialog.regions.get(c)) is not None]
+        return ctx.turn(OutMessage(note or texts.WHICH_REGION, buttons=keyboards.region_rows(regions)))
+    spec = SLOT_SPECS.get(slot) if slot else None
+    if spec is not None:
+        text = f"{note}\n\n{spec.hint}" if note else spec.hint
+        return ctx.turn(OutMessage(text, buttons=spec.buttons + keyboards.back_row(state)))
+    return None
+
+
+def merge(slots: dict[str, Any], updates: dict[str, Any]) -> None:
+    """Merge newly read slots; a new gap in months replaces an older start month and vice versa."""
+    if "gap_months" in updates and "gap_since" not in updates:
+        slots.pop("gap_since", None)
+    if "gap_months" in updates and "gap_range" not in updates:
+        slots.pop("gap_range", None)
+    skipped = [s for s in slots.get("skipped", []) if s not in updates]
+    slots.update(updates)
+    if skipped:
+        slots["skipped"] = skipped
+    else:
+        slots.pop("skipped", None)

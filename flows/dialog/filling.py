@@ -1,0 +1,187 @@
+"""Filling slots from text and buttons, and moving on: ask what is missing, or answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import texts
+from flows.dialog import answering, asking
+from flows.dialog.context import Ctx
+from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, describe, parse_bare_reply
+from flows.turn import Turn
+from flows.understand import Understanding
+
+
+def slot_updates(heard: Understanding) -> dict[str, Any]:
+    """The slots one message filled, as JSON-safe values for the stored state."""
+    updates: dict[str, Any] = {}
+    if heard.region is not None:
+        updates["region"] = heard.region.code
+    if heard.insurance_type is not None:
+        updates["insurance_type"] = heard.insurance_type.value
+    if heard.gap_since is not None:
+        updates["gap_since"] = heard.gap_since.strftime("%Y-%m")
+    if heard.gap_months is not None:
+        updates["gap_months"] = heard.gap_months
+        if heard.gap_range is not None:
+            updates["gap_range"] = list(heard.gap_range)
+    for name in ("cause", "years_paid", "gender", "monthly_base"):
+        value = getattr(heard, name)
+        if value is not None and SLOT_SPECS[name].validate(getattr(value, "value", value)) is not None:
+            updates[name] = getattr(value, "value", value)
+    return updates
+
+
+def read_direct_reply(ctx: Ctx) -> None:
+    """Fill the slot being asked from a bare reply ("4", "18年", "5000", a region's name)."""
+    asked = ctx.state.step.asking
+    if asked is None or asked in ctx.updates:
+        return
+    if asked == "region":
+        if not ctx.heard.region_candidates:
+            resolved = ctx.dialog.regions.resolve(ctx.text)
+            if resolved.region is not None:
+                ctx.updates["region"] = resolved.region.code
+        return
+    value = parse_bare_reply(asked, ctx.text)
+    if value is not None:
+        ctx.updates[asked] = value
+
+
+def on_text(ctx: Ctx) -> Turn | None:
+    """Merge what the message said into the slots and move on; None when it said nothing new."""
+    if not ctx.updates:
+        return None
+    state = ctx.state
+    before = dict(state.slots)
+    state.push_history()
+    asking.merge(state.slots, ctx.updates)
+    state.pending.pop("region", None)
+    if state.answered and set(ctx.updates) == {"monthly_base"}:
+        # Only the base changed: the verdict, channels and dates stay; show the new estimate.
+        prefix = texts.UPDATED_BASE.format(base=f"{ctx.updates['monthly_base']:g}")
+        return answering.follow_up(ctx, {"cost"}, prefix=prefix)
+    if state.answered:
+        changed = tuple(k for k in ctx.updates if before.get(k) != ctx.updates[k])
+        return advance(ctx, prefix=_changed_line(ctx, changed), changed=changed)
+    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, ctx.updates)))
+
+
+def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
+    region = ctx.dialog.regions.get(values["region"]) if values.get("region") else None
+    return describe(values, (region.full_name or region.name) if region else None)
+
+
+def _changed_line(ctx: Ctx, changed: tuple[str, ...]) -> str:
+    shown = {k: ctx.state.slots.get(k) for k in changed if k != "gap_since"}
+    if "gap_since" in changed:
+        shown["gap_months"] = ctx.state.slots.get("gap_months")
+        shown["gap_since"] = ctx.state.slots.get("gap_since")
+    summary = _describe(ctx, shown)
+    return texts.UPDATED_WITH.format(summary=summary) if summary else texts.UPDATED
+
+
+def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
+    """Ask the next missing slot, or answer when nothing essential is missing."""
+    state = ctx.state
+    missing = asking.next_core_slot(state.slots)
+    if missing == "cause" and not _cause_matters(ctx):
+        missing = None
+    if missing is not None and not (ctx.group and missing in PERSONAL_SLOTS):
+        return asking.ask(ctx, missing, prefix)
+    edge = _gap_edge(ctx)
+    if edge is not None and not ctx.group:
+        return asking.ask_gap_edge(ctx, *edge)
+    answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
+    if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
+        return asking.ask(ctx, missing or "region", prefix)
+    extra = asking.next_extra_slot(state.slots, answer)
+    if extra is not None and not ctx.group:
+        return asking.ask(ctx, extra, prefix)
+    turn = answering.show_answer(ctx, answer, prefix, changed)
+    if ctx.group and (missing is not None or extra is not None):
+        turn.messages.append(ctx.dialog.continue_privately(state))
+    return turn
+
+
+def _cause_matters(ctx: Ctx) -> bool:
+    """Ask for the cause only when the answer depends on it."""
+    advisor, slots = ctx.dialog.advisor, ctx.state.slots
+    outcomes = {
+        answering.outcome(advisor.answer({**slots, "cause": cause}, ctx.today))
+        for cause in ("employer", "personal", "job_change")
+    }
+    return len(outcomes) > 1
+
+
+def _gap_edge(ctx: Ctx) -> tuple[int, int] | None:
+    """(low, edge) when the gap was given loosely ("三个多月") and the answer changes inside its range."""
+    slots = ctx.state.slots
+    loose = slots.get("gap_range")
+    if not (isinstance(loose, list) and len(loose) == 2) or "gap_months" not in slots:
+        return None
+    low, high = int(loose[0]), int(loose[1])
+    first = answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": low}, ctx.today))
+    for months in range(low + 1, high + 1):
+        if answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": months}, ctx.today)) != first:
+            return low, months
+    slots.pop("gap_range", None)  # the same answer across the range: no need to ask
+    return None
+
+
+# ------------------------------------------------------------------------------ buttons
+def fill_from_button(ctx: Ctx) -> Turn | None:
+    """A slot's button ("t:flexible", "g:5", "r:650100"); None when its value is not valid."""
+    spec = BY_LETTER.get(ctx.event.payload.partition(":")[0] if ctx.event.payload else "")
+    if spec is None:
+        return None
+    value = spec.validate(int(ctx.arg) if spec.kind == "months" and ctx.arg.isdigit() else ctx.arg)
+    if value is None or (spec.kind == "region" and ctx.dialog.regions.get(value) is None):
+        return None
+    state = ctx.state
+    state.push_history()
+    before = state.slots.get(spec.name)
+    state.slots[spec.name] = value
+    if spec.name == "gap_months":
+        state.slots.pop("gap_since", None)
+        state.slots.pop("gap_range", None)
+    state.pending.pop("region", None)
+    if state.answered and before != value:
+        return advance(ctx, prefix=_changed_line(ctx, (spec.name,)), changed=(spec.name,))
+    return advance(ctx)
+
+
+def skip(ctx: Ctx) -> Turn | None:
+    """"不清楚，跳过": the answer goes on without this slot."""
+    if ctx.arg not in SLOT_SPECS or not SLOT_SPECS[ctx.arg].skippable:
+        return None
+    ctx.state.push_history()
+    skipped = list(ctx.state.slots.get("skipped", []))
+    if ctx.arg not in skipped:
+        skipped.append(ctx.arg)
+    ctx.state.slots["skipped"] = skipped
+    return advance(ctx)
+
+
+def other_region(ctx: Ctx) -> Turn:
+    ctx.state.push_history()
+    ctx.state.slots.pop("region", None)
+    ctx.state.answered = False
+    return advance(ctx, prefix=texts.ASK_OTHER_REGION)
+
+
+def ask_base(ctx: Ctx) -> Turn:
+    skipped = [s for s in ctx.state.slots.get("skipped", []) if s != "monthly_base"]
+    ctx.state.slots.pop("skipped", None)
+    if skipped:
+        ctx.state.slots["skipped"] = skipped
+    return asking.ask(ctx, "monthly_base")
+
+
+def nothing_read(ctx: Ctx) -> Turn:
+    """The message filled nothing and no route took it: greet, repeat the question, or say so."""
+    if ctx.state.answered:
+        return answering.cannot_answer(ctx)
+    if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:
+        return advance(ctx, prefix=texts.WELCOME)
+    return asking.reask(ctx, None) or advance(ctx)

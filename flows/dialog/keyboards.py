@@ -1,0 +1,67 @@
+"""The buttons of the conversation: the answer card's, the region choice, undo and restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flows import texts
+from flows.messages import Button, OutMessage
+from flows.state import ConversationState
+from policies.model import Region
+
+Rows = tuple[tuple[Button, ...], ...]
+
+# The answer card's buttons: (label, payload); each payload is routed to one follow-up topic.
+CARD_BUTTONS: tuple[tuple[str, str], ...] = (
+    (texts.BTN_COST, "a:cost"),
+    (texts.BTN_WHERE, "a:where"),
+    (texts.BTN_WHEN, "a:when"),
+    (texts.BTN_WHY, "a:why"),
+)
+# After a "no" there is nothing to pay or hand in for a back-payment: what to do now instead.
+NO_CARD_BUTTONS: tuple[tuple[str, str], ...] = (
+    (texts.BTN_NOW, "a:now"),
+    (texts.BTN_WHEN, "a:when"),
+    (texts.BTN_WHY, "a:why"),
+)
+
+
+def back_row(state: ConversationState) -> Rows:
+    """"上一步" once there is something to undo."""
+    return ((Button(texts.BTN_BACK, "a:back"),),) if state.history else ()
+
+
+def region_rows(regions: Iterable[Region]) -> Rows:
+    return tuple((Button(r.full_name or r.name, f"r:{r.code}"),) for r in regions)
+
+
+def gap_edge_rows(low: int, edge: int) -> Rows:
+    """Two choices either side of the month where the answer changes."""
+    return ((Button(f"刚好{edge - 1}个月或更短", f"g:{low}"), Button(f"超过{edge - 1}个月", f"g:{edge}")),)
+
+
+def card_rows(verdict_no: bool, group: bool, offer_base: bool) -> Rows:
+    """Buttons under an answer card: its parts, a reminder (private chats), a base, other region, restart."""
+    parts = NO_CARD_BUTTONS if verdict_no else CARD_BUTTONS
+    rows: list[tuple[Button, ...]] = [
+        tuple(Button(label, payload) for label, payload in parts[i : i + 2]) for i in range(0, len(parts), 2)
+    ]
+    if offer_base and not group:
+        rows.append((Button(texts.BTN_BASE, "a:base"),))
+    if not group:
+        rows.append((Button(texts.BTN_REMIND, "a:remind"),))
+    rows.append((Button(texts.BTN_OTHER_REGION, "a:region"), Button(texts.BTN_RESTART, "a:restart")))
+    return tuple(rows)
+
+
+def with_rows(message: OutMessage, rows: Rows, suggestions: tuple[str, ...] = ()) -> OutMessage:
+    """The message with extra button rows (and typed suggestions) added below its own."""
+    return OutMessage(
+        message.text,
+        buttons=message.buttons + rows,
+        suggestions=suggestions or message.suggestions,
+        private_payload=message.private_payload,
+        link_label=message.link_label,
+        meta=message.meta,
+        view=message.view,
+    )
