@@ -17,7 +17,7 @@ from flows import texts
 from flows.answer_facts import Facts, facts_of
 from flows.messages import OutMessage
 from flows.views import AnswerView, Timeline
-from policies.model import Answer, BackpayVerdict, Confidence, LateFeePayer
+from policies.model import Answer, BackpayVerdict, Confidence, CostEstimate, LateFeePayer
 
 CARD_MAX_CHARS = 350
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
@@ -87,11 +87,22 @@ def _when_short(answer: Answer) -> str:
     return line
 
 
+def _owed(cost: CostEstimate, facts: Facts) -> tuple[float, str]:
+    """What the person pays, and its label: "合计" only when it is the sum of the amounts listed
+    (principal, and the late fee unless it is only local practice: that one is listed apart,
+    never in a total), else "个人需交" (e.g. the employer pays)."""
+    owed = cost.person_pays if cost.person_pays is not None else cost.total
+    if facts.late_fee_uncertain:
+        owed = max(owed - cost.late_fee, 0.0)
+    listed = cost.principal + (0.0 if facts.late_fee_uncertain else cost.late_fee)
+    return owed, "合计" if abs(owed - listed) < 0.005 else "个人需交"
+
+
 def _cost_short(answer: Answer, facts: Facts) -> str | None:
     cost = answer.cost
     if answer.can_backpay is BackpayVerdict.NO or cost is None:
         return None
-    owed = cost.person_pays if cost.person_pays is not None else cost.total
+    owed, _ = _owed(cost, facts)
     if cost.payer in ("employer", "fund") and not owed:
         return "费用：单位（或基金）承担，个人不用交"
     line = f"费用：约{money(owed)}"
@@ -147,7 +158,8 @@ def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
             rows.append(("其中大病保险", money(cost.serious_illness)))
         if cost.late_fee and not facts.late_fee_uncertain:
             rows.append(("滞纳金", money(cost.late_fee)))
-        rows.append(("合计", money(cost.person_pays if cost.person_pays is not None else cost.total)))
+        owed, label = _owed(cost, facts)
+        rows.append((label, money(owed)))
         if facts.uncertain_late_fee is not None:
             rows.append(("可能的滞纳金（以当地为准，未计入）", money(facts.uncertain_late_fee)))
     verdict = answer.can_backpay.value
@@ -180,8 +192,8 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
              + (f"（含大病保险 {money(cost.serious_illness)}）" if cost.serious_illness else "")]
     if cost.late_fee and not facts.late_fee_uncertain:
         lines.append(f"滞纳金 {money(cost.late_fee)}")
-    owed = cost.person_pays if cost.person_pays is not None else cost.total
-    lines.append(f"个人需交约 {money(owed)}" if owed != cost.total else f"合计约 {money(cost.total)}")
+    owed, label = _owed(cost, facts)
+    lines.append(f"{label}约 {money(owed)}")
     if cost.base_note:
         lines.append(cost.base_note)
     return ["\n".join(lines), _late_fee_line(answer, facts), _retiree_line(answer)]

@@ -32,8 +32,8 @@
     var table = el("table", "cost");
     table.appendChild(el("caption", null, "费用明细（估算）"));
     var body = el("tbody");
-    rows.forEach(function (row, i) {
-      var tr = el("tr", i === rows.length - 1 && /合计|总计|共计|一共/.test(row[0]) ? "total" : null);
+    rows.forEach(function (row) {
+      var tr = el("tr", /^(合计|个人需交)/.test(row[0]) ? "total" : null);
       var th = el("th", null, row[0]);
       th.scope = "row";
       tr.appendChild(th);

@@ -6,6 +6,7 @@ import asyncio
 import json
 import random
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -229,3 +230,28 @@ def test_listen_parsing() -> None:
     for bad in ("8080", "host:", ":80", "h:99999", "h:x"):
         with pytest.raises(ValueError, match="HOST:PORT"):
             parse_listen(bad)
+
+
+def _yuan(text: str) -> Decimal:
+    return Decimal(re.sub(r"[^0-9.]", "", text))
+
+
+@pytest.mark.parametrize("said", [
+    ["北京职工医保，公司没给我交，基数6000", "3个月"],
+    ["乌鲁木齐灵活就业断了4个月，基数4000"],
+    ["天津职工医保，自己原因断了2个月，基数5000"],
+])
+async def test_the_cost_table_never_contradicts_itself(said: list[str], http: ClientSession,
+                                                       web: RunningWeb) -> None:
+    """A "合计" row is the sum of the rows above it; what the person pays is labelled as such."""
+    await start(http, web)
+    views = []
+    for text in said:
+        _, data = await post(http, web, "/api/message", {"text": text})
+        views += [e["view"] for e in data["entries"] if e.get("view")]
+    rows = [r for view in views for r in [view["cost_rows"]] if r]
+    assert rows, "no answer with a cost table"
+    for table in rows:
+        amounts = {label: _yuan(amount) for label, amount in table}
+        if "合计" in amounts:
+            assert amounts["合计"] == amounts["本金"] + amounts.get("滞纳金", Decimal(0)), table
