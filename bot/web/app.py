@@ -78,10 +78,14 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def _same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A POST must come from this page (browsers send Origin on cross-site requests)."""
+    """A POST must come from this page (browsers send Origin with every POST from a page).
+
+    Behind a reverse proxy that rewrites Host, the public host arrives as X-Forwarded-Host."""
     origin = request.headers.get("Origin")
-    if request.method == "POST" and origin is not None and origin.split("://", 1)[-1] != request.host:
-        return json_response({"error": "请从本站页面发送。"}, 403)
+    if request.method == "POST" and origin is not None:
+        hosts = {request.host, request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()}
+        if origin.split("://", 1)[-1] not in hosts:
+            return json_response({"error": "请从本站页面发送。"}, 403)
     return await handler(request)
 
 

@@ -83,6 +83,14 @@ async def test_unknown_or_malformed_link_starts_a_normal_conversation(
     assert await redis.hgetall(runtime.store.keys.referrals) == {}  # type: ignore[misc]
 
 
+async def test_behind_a_proxy_the_public_origin_is_accepted(http: ClientSession, web: RunningWeb) -> None:
+    headers = {**JSON, "Origin": "https://bot.example", "X-Forwarded-Host": "bot.example",
+               "X-Forwarded-Proto": "https"}
+    async with http.post(web.url + "api/start", data="{}", headers=headers) as resp:
+        assert resp.status == 200
+        assert resp.cookies[COOKIE_NAME]["secure"]
+
+
 async def test_the_session_cookie_is_signed_httponly_and_samesite(http: ClientSession, web: RunningWeb) -> None:
     async with http.get(web.url + "api/history") as resp:
         cookie = resp.cookies[COOKIE_NAME]
@@ -117,6 +125,9 @@ async def test_refusals_are_polite_and_change_nothing(http: ClientSession, web: 
             assert (await resp.json())["error"]
     async with http.post(web.url + "api/message", data=json.dumps({"text": "hi"}),
                          headers={**JSON, "Origin": "https://evil.example"}) as resp:
+        assert resp.status == 403
+    async with http.post(web.url + "api/message", data=json.dumps({"text": "hi"}),
+                         headers={**JSON, "Origin": "https://evil.example", "X-Forwarded-Host": "bot.example"}) as resp:
         assert resp.status == 403
     after = await redis_dump()
     changed = {k for k in after if after[k] != before.get(k)}

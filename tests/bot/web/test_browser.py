@@ -93,23 +93,37 @@ async def test_a_whole_conversation_by_typing_and_tapping(browser: Any, web: Run
         assert "您好" in (await chat.texts("bot"))[0]
         await chat.send("乌鲁木齐")
         await chat.tap("灵活就业（自己交）")
-        await chat.send("断了4个月")
-        answer = "\n".join(await chat.texts("bot"))
-        assert "结论" in answer and "乌鲁木齐" in answer
-        assert await chat.texts("user") == ["乌鲁木齐", "灵活就业（自己交）", "断了4个月"]
-        textbox = chat.page.get_by_role("textbox", name="输入您的问题")
-        assert await chat.page.locator("textarea").count() == 1 and await textbox.input_value() == ""
+        await chat.send("断了4个月，基数4000")
+        # The answer: the short card, with the cost table, the timeline picture and the sources.
+        card = chat.page.locator(".card").last
+        await card.wait_for()
+        assert "有条件补缴" in await card.locator(".verdict").inner_text()
+        assert "乌鲁木齐" in await card.locator(".text").inner_text()
+        assert (await card.locator("table.cost tr.total").inner_text()).startswith("合计")
+        assert "恢复报销" in await card.locator("svg.timeline").get_attribute("aria-label")
+        assert await card.locator(".sources li").count() >= 1
+        assert await chat.texts("user") == ["乌鲁木齐", "灵活就业（自己交）", "断了4个月，基数4000"]
         await no_horizontal_scroll(chat.page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await chat.page.screenshot(path=str(SCREENSHOTS / "web-answer.png"))
+        answer = chat.page.locator(".msg.bot", has=card).last
+        await answer.evaluate("node => node.scrollIntoView({block: 'start'})")
+        await chat.page.screenshot(path=str(SCREENSHOTS / "web-answer.png"))  # what the phone shows
+        await chat.page.set_viewport_size({"width": 360, "height": 2000})  # tall enough for the whole answer
+        await answer.screenshot(path=str(SCREENSHOTS / "web-answer-card.png"))
         await chat.page.set_viewport_size(DESKTOP)
-        await chat.page.locator(BOT).nth(3).scroll_into_view_if_needed()
+        await answer.evaluate("node => node.scrollIntoView({block: 'start'})")
         await chat.page.screenshot(path=str(SCREENSHOTS / "web-answer-desktop.png"))
-        # Free text is always accepted, also after the answer; the send button works too.
-        await textbox.fill("要交多少钱")
+        await chat.page.set_viewport_size(MOBILE)
+        # Long content sits behind the card's buttons; free text is always accepted too.
+        await chat.tap("费用明细")
+        assert "本金" in (await chat.texts("bot"))[-1]
+        textbox = chat.page.get_by_role("textbox", name="输入您的问题")
+        assert await chat.page.locator("textarea").count() == 1 and await textbox.input_value() == ""
+        await textbox.fill("什么时候能报销")
         await chat.page.get_by_role("button", name="发送").click()
         await chat.settled()
-        assert (await chat.texts("user"))[-1] == "要交多少钱"
+        assert (await chat.texts("user"))[-2:] == ["💰 费用明细", "什么时候能报销"]
+        await no_horizontal_scroll(chat.page)
     assert (SCREENSHOTS / "web-answer.png").stat().st_size > 10_000
 
 
