@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from bot.logs import configure_logging
+
 
 def _date(value: str) -> date:
     try:
@@ -34,17 +36,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the chosen process. Returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     if args.command == "chat":
         from bot.cli_chat import main_chat
 
         return main_chat(args.user, args.today)
     if args.command == "telegram":
+        from bot.settings import SettingsError, deeplink_key_for, exit_with
         from bot.telegram.runner import load_settings_or_exit, run_telegram
 
         settings = load_settings_or_exit()
+        try:
+            deeplink_key_for("telegram", settings.deeplink_key.get_secret_value())
+        except SettingsError as exc:
+            exit_with(exc)
         logging.getLogger().setLevel(logging.INFO)
-        asyncio.run(run_telegram(args.framework, settings))
+        from policies import RuleError
+
+        try:
+            asyncio.run(run_telegram(args.framework, settings))
+        except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
+            print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "web":
         from bot.web.server import main_web

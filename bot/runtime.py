@@ -12,22 +12,20 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-
-from redis.asyncio import Redis
 
 from flows.dialog import GapDialog
 from flows.redis_embed import open_redis
 from flows.service import ConversationService, Sink
-from flows.store import ConversationStore, KeySpace, StoreConfig
+from flows.store import ConversationStore, KeySpace, RedisClient, StoreConfig
 from policies import RuleBook
 from policies.regions import RegionIndex
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    redis: Redis
+    redis: RedisClient  # one server, or a Redis Cluster (detected, or REDIS_CLUSTER=1)
     redis_url: str
     store: ConversationStore
     dialog: GapDialog
@@ -43,6 +41,18 @@ class Runtime:
     def make_service(self, sink: Sink, clock: Callable[[], date] = date.today) -> ConversationService:
         """A conversation service that sends its replies through `sink`."""
         return ConversationService(self.store, self.dialog, sink, clock=clock)
+
+
+def store_config_from_env() -> StoreConfig:
+    """Store tunables an operator may set: FLOOD_LIMIT (updates per conversation and
+    window, 0 = off) and FLOOD_WINDOW (seconds)."""
+    default = StoreConfig()
+    limit = os.environ.get("FLOOD_LIMIT", "").strip()
+    window = os.environ.get("FLOOD_WINDOW", "").strip()
+    return StoreConfig(
+        flood_limit=int(limit) if limit else default.flood_limit,
+        flood_window=timedelta(seconds=float(window)) if window else default.flood_window,
+    )
 
 
 @asynccontextmanager
@@ -64,7 +74,7 @@ async def open_runtime(
         loaded = dialog or await asyncio.to_thread(GapDialog.create)
         prefix = key_prefix or os.environ.get("REDIS_KEY_PREFIX") or None
         keys = KeySpace(prefix) if prefix else KeySpace()
-        store = ConversationStore(handle.client, keys, store_config)
+        store = ConversationStore(handle.client, keys, store_config or store_config_from_env())
         yield Runtime(redis=handle.client, redis_url=handle.url, store=store, dialog=loaded)
     finally:
         await handle.close()

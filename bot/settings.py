@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -50,6 +51,8 @@ class TelegramSettings(BaseSettings):
     webhook_max_body: int = Field(default=1_048_576, ge=1024)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     deeplink_key: SecretStr = SecretStr(DEFAULT_KEY)
+    rules_dir: Path | None = None  # rule files to load (and reload on SIGHUP); default: the packaged ones
+    admin_ids: str = ""  # Telegram user ids allowed to send /reload_rules, comma-separated
     outbound_global_per_second: float = Field(default=30.0, gt=0)
     outbound_chat_per_second: float = Field(default=1.0, gt=0)
     outbound_chat_burst: int = Field(default=3, ge=1)
@@ -105,6 +108,20 @@ class TelegramSettings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET 格式不对：只能用 1–256 个 A-Z a-z 0-9 _ - 字符")
         return value
 
+    @field_validator("admin_ids")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)*\s*", value):
+            raise ValueError(f"ADMIN_IDS 格式不对：应为逗号分隔的 Telegram 用户 id，例如 12345,67890，收到 {value!r}")
+        return value
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _rules_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"RULES_DIR 不是一个目录：{value}")
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -135,6 +152,10 @@ class TelegramSettings(BaseSettings):
     def secret(self) -> str:
         return self.webhook_secret.get_secret_value() if self.webhook_secret else ""
 
+    @property
+    def admins(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.admin_ids.split(",") if part.strip())
+
     def outbound_limits(self) -> OutboundLimits:
         return OutboundLimits(
             global_per_second=self.outbound_global_per_second,
@@ -157,6 +178,41 @@ def _line(error: dict[str, Any]) -> str:
     return message
 
 
+# Processes that face the public: a forged start payload there would fake a referral source.
+KEYED_PROCESSES = frozenset({"telegram", "wechat", "webhook"})
+MIN_DEEPLINK_KEY = 16
+
+
+def deeplink_key_problem(key: str) -> str | None:
+    """Why `key` may not sign start links of a public bot, or None when it may."""
+    if key == DEFAULT_KEY:
+        return ("DEEPLINK_KEY 未设置（或仍是公开的默认值）：对外服务的进程必须用自己的密钥签发深度链接，"
+                "否则任何人都能伪造来源；生成一个：python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    if len(key) < MIN_DEEPLINK_KEY:
+        return f"DEEPLINK_KEY 太短：至少 {MIN_DEEPLINK_KEY} 个字符，才猜不出来"
+    return None
+
+
+def deeplink_key_for(process: str, configured: str | None) -> str:
+    """The key a process signs and checks start links with.
+
+    telegram, wechat and webhook workers need their own key (SettingsError otherwise);
+    the terminal chat may use the public default; the web chat started locally without
+    settings gets a random key of its own (its links then work only until it restarts).
+    """
+    key = configured or DEFAULT_KEY
+    if process in KEYED_PROCESSES:
+        problem = deeplink_key_problem(key)
+        if problem:
+            raise SettingsError([problem])
+        return key
+    if process == "web" and key == DEFAULT_KEY:
+        import secrets
+
+        return secrets.token_urlsafe(32)
+    return key
+
+
 def load_settings(**overrides: Any) -> TelegramSettings:
     """Read settings from the environment and `.env`; raises SettingsError listing every problem."""
     try:
@@ -170,6 +226,11 @@ def load_settings_or_exit(**overrides: Any) -> TelegramSettings:
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        raise SystemExit(2) from None
+        exit_with(exc)
+
+
+def exit_with(exc: SettingsError) -> NoReturn:
+    """Print each problem on its own line to stderr and exit with status 2."""
+    for line in exc.lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(2) from None

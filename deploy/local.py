@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,7 @@ class LocalStack:
     web: bool | None = None  # None: start it when `python -m bot web` exists
     dispatcher: bool | None = None  # None: start it when `python -m bot reminders send-due` exists
     dispatch_every: float = 30.0
+    shared_port: bool = False  # True: every worker on base_port (SO_REUSEPORT, the kernel spreads POSTs)
     env: dict[str, str] = field(default_factory=dict)  # extra settings for every bot process
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -74,8 +76,13 @@ class LocalStack:
         return f"redis://{HOST}:{self.redis_port}/0"
 
     @property
+    def worker_ports(self) -> list[int]:
+        return [self.base_port + (0 if self.shared_port else i) for i in range(self.workers)]
+
+    @property
     def webhook_urls(self) -> list[str]:
-        return [f"http://{HOST}:{self.base_port + i}{WEBHOOK_PATH}" for i in range(self.workers)]
+        """One URL per worker (the same URL for all of them with `shared_port`)."""
+        return [f"http://{HOST}:{port}{WEBHOOK_PATH}" for port in self.worker_ports]
 
     def _bot_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "WEB_"))}
@@ -83,6 +90,7 @@ class LocalStack:
             REDIS_URL=self.redis_url, TELEGRAM_BOT_TOKEN=self.token, TELEGRAM_API_BASE=self.api_base,
             WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=self.secret, DEEPLINK_KEY=self.deeplink_key,
             PROMETHEUS_MULTIPROC_DIR=str(self.dir / "metrics"), LOG_FORMAT="json", PYTHONUNBUFFERED="1",
+            REMINDERS="off",  # the dispatcher process sends reminders, as in deploy/compose.yaml
         )
         env.update(self.env)
         return env
@@ -109,15 +117,15 @@ class LocalStack:
             _wait(lambda: _redis_ping(self.redis_port), timeout, "redis-server")
             env = self._bot_env()
             bot = [sys.executable, "-m", "bot"]
-            for i in range(self.workers):
+            for i, port in enumerate(self.worker_ports):
                 self._spawn(f"webhook{i + 1}", [*bot, "telegram", "--framework", self.framework],
-                            {**env, "WEBHOOK_LISTEN": f"{HOST}:{self.base_port + i}"})
+                            {**env, "WEBHOOK_LISTEN": f"{HOST}:{port}"})
             if self.web if self.web is not None else has_command("web"):
                 self._spawn("web", [*bot, "web"], {**env, "WEB_LISTEN": f"{HOST}:{self.web_port}"})
             if self.dispatcher if self.dispatcher is not None else has_command("reminders", "send-due"):
                 self._spawn("dispatcher", [sys.executable, "-m", "deploy.every", str(self.dispatch_every),
                                            "--", *bot, "reminders", "send-due"], env)
-            ports = [self.base_port + i for i in range(self.workers)]
+            ports = sorted(set(self.worker_ports))
             if "web" in self.procs:
                 ports.append(self.web_port)
             for port in ports:
@@ -188,11 +196,17 @@ def _redis_ping(port: int) -> bool:
 
 
 def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
+    """/readyz answers 200 (a listener without /readyz: its front page answers 200)."""
+    for path in ("/readyz", "/"):
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=2) as response:
+                return bool(response.status == 200)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                return False
+        except OSError:
+            return False
+    return False
 
 
 def _wait(ok: object, timeout: float, what: str, procs: dict[str, subprocess.Popen[bytes]] | None = None) -> None:
@@ -232,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", default=os.environ.get("TELEGRAM_BOT_TOKEN", ""))
     parser.add_argument("--fake-api", action="store_true", help="run: serve the local fake Bot API")
     parser.add_argument("--dispatch-every", type=float, default=30.0)
+    parser.add_argument("--shared-port", action="store_true", help="all workers on --base-port (SO_REUSEPORT)")
     return parser
 
 
@@ -262,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 def _stack(args: argparse.Namespace, **overrides: str) -> LocalStack:
     values = dict(dir=args.dir, workers=args.workers, framework=args.framework, redis_port=args.redis_port,
                   base_port=args.base_port, web_port=args.web_port, api_base=args.api_base, token=args.token,
-                  dispatch_every=args.dispatch_every)
+                  dispatch_every=args.dispatch_every, shared_port=args.shared_port)
     values.update(overrides)
     return LocalStack(**values)  # type: ignore[arg-type]
 

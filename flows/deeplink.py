@@ -19,9 +19,10 @@ Wire format (version 1)::
   (always 8 characters), so a hand-edited payload is rejected.
 
 Example: ``r650100-sjiedao12-g4-Xk7ow5pbr7s0-Hq1VZ8sC``. The default key
-`DEFAULT_KEY` is public and only guards against accidental or casual edits; a
-deployment that cares sets its own key (``DEEPLINK_KEY``) and hands it to both the
-dialog and the link printer.
+`DEFAULT_KEY` is public and only guards against accidental or casual edits: only the
+terminal chat uses it. Every public bot process refuses to start without its own key
+(``DEEPLINK_KEY``, see bot.settings), and `python -m flows.deeplink` signs with that
+same key (from the environment or `.env`), so its links are the ones the bot accepts.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ import argparse
 import base64
 import hashlib
 import hmac
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,17 +197,48 @@ def make_start_link(bot_username: str, ctx: StartContext, key: str = DEFAULT_KEY
     return f"https://t.me/{bot_username.lstrip('@')}?start={encode_start(ctx, key)}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Print a start link: `python -m flows.deeplink --bot NAME --region 650100 --source jiedao12`."""
-    parser = argparse.ArgumentParser(description="为社区服务号生成带地区与来源的 Telegram 深度链接")
+KEY_ENV = "DEEPLINK_KEY"
+
+
+def configured_key(env_file: str = ".env") -> str | None:
+    """DEEPLINK_KEY from the environment, else from `.env` in the working directory (as the bot reads it)."""
+    key = os.environ.get(KEY_ENV)
+    if key:
+        return key
+    if os.path.exists(env_file):
+        from dotenv import dotenv_values
+
+        return dotenv_values(env_file).get(KEY_ENV) or None
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of `python -m flows.deeplink`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.deeplink",
+                                     description="为社区服务号生成带地区与来源的 Telegram 深度链接")
     parser.add_argument("--bot", required=True, help="bot username, without @")
     parser.add_argument("--region", help="行政区划代码, e.g. 650100")
     parser.add_argument("--source", help="来源账号标识 [A-Za-z0-9_]")
-    parser.add_argument("--key", default=DEFAULT_KEY, help="签名密钥 (DEEPLINK_KEY)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--key", help="签名密钥；默认读环境变量或 .env 中的 DEEPLINK_KEY（须与机器人相同）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a start link: `python -m flows.deeplink --bot NAME --region 650100 --source jiedao12`."""
+    args = build_parser().parse_args(argv)
+    key = args.key or configured_key()
+    if not key:
+        print("DEEPLINK_KEY 未设置：请用与机器人相同的密钥（环境变量、.env 或 --key），"
+              "否则机器人会拒绝这条链接", file=sys.stderr)
+        return 2
     ctx = StartContext(region_code=args.region, source=args.source)
-    print(make_start_link(args.bot, ctx, args.key))
+    try:
+        print(make_start_link(args.bot, ctx, key))
+    except ValueError as exc:
+        print(f"无法生成链接：{exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

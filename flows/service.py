@@ -15,14 +15,22 @@ conversation are sent strictly in the order the updates are applied, even across
 workers. The price: a drainer that stalls past its lease (or dies between sending and
 committing) has its update processed again by the next drainer, so that reply is sent
 twice; state and effects still apply once. Effects (Redis writes) run after the commit.
+
+Faults: the lease is short and renewed while a turn takes long, so a dead drainer
+holds its conversation up for about a second (`recover`, run every half second by the
+workers, or the next submit continues). Past the store's flood limit a conversation
+gets one notice and its further updates are dropped until the window passes; /cancel
+and /stop are never limited and jump the queue. `close` stops draining gracefully.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -30,6 +38,7 @@ from typing import Protocol
 
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
+from flows.referrals import Referrals, person_of
 from flows.reminders import ReminderStore
 from flows.state import ConversationState
 from flows.store import (
@@ -50,6 +59,9 @@ log = logging.getLogger(__name__)
 
 _FRESH_STATE = ConversationState().dumps()
 APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
+FLOOD_NOTICE = "您发消息太快了，请稍等片刻再发；这段时间里新发的消息我先不处理。发 /cancel 可以重新开始。"
+# Commands that must not wait behind a long queue (nor be dropped by the flood limit).
+_JUMP_COMMANDS = frozenset({"/cancel", "/stop"})
 
 
 class Sink(Protocol):
@@ -62,6 +74,7 @@ class SubmitOutcome(StrEnum):
     DUPLICATE = "duplicate"  # the update id was seen before: nothing happens
     QUEUED = "queued"  # another worker is draining this conversation and will answer
     PROCESSED = "processed"  # this call drained the conversation (see `processed`)
+    THROTTLED = "throttled"  # over the flood limit: dropped (the first one got a notice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +117,11 @@ class ConversationService:
         self.dialog = dialog
         self.sink = sink
         self.clock = clock
-        self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)
+        # ReminderStore is typed for one server; it only uses commands both clients have.
+        self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)  # type: ignore[arg-type]
+        self._closing = False
+        self._draining: set[asyncio.Task[object]] = set()
+        self._active: set[str] = set()  # conversations this process is draining
 
     async def submit(self, event: InEvent) -> SubmitResult:
         """Queue `event` and, if this caller gets the conversation's lease, drain it.
@@ -132,6 +149,8 @@ class ConversationService:
         """
         total = 0
         for cid, score in await self.store.stale_pending(limit):
+            if cid in self._active:
+                continue  # this process drains it right now (perhaps slowly): leave it be
             acquired = await self.store.acquire(cid)
             if acquired.status is AcquireStatus.BUSY:
                 continue  # a live drainer, or a dead one whose lease has not expired yet
@@ -140,19 +159,61 @@ class ConversationService:
             await self.store.clear_hint(cid, score)
         return total
 
+    async def close(self, grace: float = 3.0) -> None:
+        """Stop draining: each running drain finishes its current turn and gives its lease
+        back; one still busy after `grace` seconds is cancelled (its lease is released,
+        its update stays queued). Updates submitted from now on are queued, not drained:
+        another worker's `recover` (or this one's after a restart) answers them."""
+        self._closing = True
+        running = list(self._draining)
+        if not running:
+            return
+        _done, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=grace)
+
     async def _submit(self, event: InEvent, capture: _Capture | None) -> SubmitResult:
         clean = _redacted(event)
-        submitted = await self.store.submit(clean.conversation_id, clean.update_id, encode_event(clean))
-        if submitted.status is SubmitStatus.DUPLICATE:
+        jump = (clean.text or "").strip().split("@", 1)[0].lower() in _JUMP_COMMANDS
+        cid = clean.conversation_id
+        submitted = await self.store.submit(cid, clean.update_id, encode_event(clean), jump=jump)
+        status = submitted.status
+        if status is SubmitStatus.DUPLICATE:
             return SubmitResult(SubmitOutcome.DUPLICATE)
+        if status is SubmitStatus.FLOODED or status is SubmitStatus.DROPPED:
+            if status is SubmitStatus.FLOODED:
+                await self._deliver(clean, [OutMessage(FLOOD_NOTICE)], capture)
+            return SubmitResult(SubmitOutcome.THROTTLED)
         if submitted.lease is None:
             return SubmitResult(SubmitOutcome.QUEUED)
         return SubmitResult(SubmitOutcome.PROCESSED, await self._drain(submitted.lease, capture, clean))
 
     async def _drain(self, lease: Lease, capture: _Capture | None, own: InEvent | None) -> int:
-        """Process waiting updates until the inbox is empty or the lease is lost."""
+        """Process waiting updates until the inbox is empty, the lease is lost or the service closes."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._draining.add(task)
+        keeper = _LeaseKeeper(self.store, lease)
+        self._active.add(lease.conversation_id)
+        try:
+            return await self._drain_leased(lease, capture, own)
+        except asyncio.CancelledError:
+            await _shielded(self.store.release(lease))
+            raise
+        finally:
+            keeper.stop()
+            self._active.discard(lease.conversation_id)
+            if task is not None:
+                self._draining.discard(task)
+
+    async def _drain_leased(self, lease: Lease, capture: _Capture | None, own: InEvent | None) -> int:
         processed = 0
         while lease.item is not None:
+            if self._closing:
+                await self.store.release(lease)  # what still waits goes to another drainer
+                break
             update_id = lease.item.update_id
             event, turn, state = self._step(lease, own)
             # Deliver while still holding the lease: no other worker can answer a later
@@ -221,13 +282,52 @@ class ConversationService:
         for effect in effects:
             try:
                 if isinstance(effect, CountReferral):
-                    await self.store.redis.hincrby(self.store.keys.referrals, effect.source, 1)  # type: ignore[misc]
+                    await Referrals(self.store.redis, self.store.keys).count(effect.source, person_of(cid))
                 elif isinstance(effect, ScheduleReminder):
                     await self.reminders.schedule(cid, effect)
                 elif isinstance(effect, CancelReminders):
                     await self.reminders.cancel_all(cid)
             except Exception as exc:  # the turn is committed; a failed effect must not undo it
                 log.error("effect %s of %s failed: %s", type(effect).__name__, cid, redact(repr(exc)))
+
+
+class _LeaseKeeper:
+    """Renews a lease every third of its period while its drain runs.
+
+    A timer rather than a task per drain: most turns end before the first renewal."""
+
+    def __init__(self, store: ConversationStore, lease: Lease):
+        self._store = store
+        self._lease = lease
+        self._every = store.renew_every
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = self._loop.call_later(self._every, self._fire)
+        self._renewing: asyncio.Task[None] | None = None
+
+    def _fire(self) -> None:
+        self._renewing = self._loop.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        try:
+            held = await self._store.renew(self._lease)
+        except Exception as exc:  # Redis away: the commit will tell; keep trying meanwhile
+            log.warning("lease renewal of %s failed: %s", self._lease.conversation_id, redact(repr(exc)))
+            held = True
+        if held and self._timer is not None:
+            self._timer = self._loop.call_later(self._every, self._fire)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._renewing is not None:
+            self._renewing.cancel()
+
+
+async def _shielded(release: Awaitable[bool]) -> None:
+    """Give a lease back even while being cancelled; a failure only delays the next drainer."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(release)
 
 
 def _redacted(event: InEvent) -> InEvent:

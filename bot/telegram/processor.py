@@ -4,21 +4,39 @@ Webhook mode processes an update inside its request (Telegram retries on failure
 Polling mode hands each update to a per-conversation sequencer and moves on, so one
 slow conversation (waiting for its outbound slot) does not hold up the others while
 the updates of one conversation still reach the service in order.
+
+Redis away: the user is told once "系统繁忙，稍后回复您" (per conversation and outage, sent
+straight through the Bot API since the outbound limiter lives in Redis too) and nothing
+is lost - in webhook mode the error reaches the webhook front, which answers 500 so
+Telegram delivers the update again; in polling mode (Telegram will not) the worker keeps
+the update and submits it again until Redis answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from redis.exceptions import BusyLoadingError, ClusterDownError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from bot.outbound import OutboundLimiter, RetryLater
 from bot.telegram.api import ApiError, BotApi
-from bot.telegram.translate import BotIdentity, Incoming, KeyboardClose, translate_update
+from bot.telegram.translate import BotIdentity, Incoming, KeyboardClose, Outgoing, translate_update
 from flows.messages import ChatKind, InEvent
 
 log = logging.getLogger(__name__)
+
+BUSY_NOTICE = "系统繁忙，稍后回复您"
+# What Redis being away (stopped, restarting, unreachable, a cluster mid-failover) looks like.
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ClusterDownError, TryAgainError)
+_NOTICE_TIMEOUT = 3.0  # seconds for the busy notice: it must not hold the webhook answer long
+_POLLING_RETRY = (0.25, 2.0)  # first and longest pause between submits of a kept update (polling)
+_NOTIFIED_MAX = 10_000  # conversations remembered as told during one outage (oldest forgotten)
 
 
 class Submitter(Protocol):
@@ -68,6 +86,14 @@ class UpdateProcessor:
         self._service = service
         self.me = me
         self._sequencer = sequencer
+        # Conversations told about the outage; cleared by their next successful submit.
+        # Process memory on purpose: Redis is what is missing.
+        self._notified: OrderedDict[str, None] = OrderedDict()
+        self._closing = False
+
+    def close(self) -> None:
+        """Shutting down: a kept update (polling, Redis away) is tried once more, then given up."""
+        self._closing = True
 
     async def handle(self, update: Mapping[str, Any]) -> None:
         """Process one update: in place (webhook) or queued in order (polling)."""
@@ -82,7 +108,43 @@ class UpdateProcessor:
     async def _process(self, incoming: Incoming) -> None:
         if incoming.close is not None:
             await self._close_keyboard(incoming.close, incoming.event)
-        await self._service.submit(incoming.event)
+        if self._sequencer is None:
+            await self._submit(incoming.event)  # webhook: an error means 500 and a redelivery
+            return
+        pause = _POLLING_RETRY[0]
+        while True:  # polling: Telegram will not deliver this update again, so keep it
+            try:
+                await self._submit(incoming.event)
+                return
+            except REDIS_AWAY:
+                if self._closing:
+                    log.error("update %s given up at shutdown: Redis still away", incoming.event.update_id)
+                    return
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _POLLING_RETRY[1])
+
+    async def _submit(self, event: InEvent) -> None:
+        """Submit; when Redis is away, tell the user once and re-raise."""
+        cid = event.conversation_id
+        try:
+            await self._service.submit(event)
+        except REDIS_AWAY as exc:
+            log.warning("Redis unavailable for update %s: %s", event.update_id, type(exc).__name__)
+            if cid not in self._notified:
+                self._notified[cid] = None
+                while len(self._notified) > _NOTIFIED_MAX:
+                    self._notified.popitem(last=False)
+                await self._tell_busy(event)
+            raise
+        self._notified.pop(cid, None)
+
+    async def _tell_busy(self, event: InEvent) -> None:
+        thread = int(event.thread_id) if event.thread_id else None
+        try:
+            async with asyncio.timeout(_NOTICE_TIMEOUT):
+                await self._api.send_message(Outgoing(int(event.chat_id), BUSY_NOTICE, thread))
+        except Exception as exc:  # the Bot API may be slow or away too; the update is kept anyway
+            log.info("busy notice to %s failed: %s", event.chat_id, type(exc).__name__)
 
     async def _close_keyboard(self, close: KeyboardClose, event: InEvent) -> None:
         """Answer the press (stops the spinner) and edit the keyboard away so it cannot be pressed twice."""

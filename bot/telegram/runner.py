@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -21,13 +22,14 @@ from redis.asyncio import Redis
 from bot.metered import MeteredService, MeteredSink
 from bot.ops_http import readiness
 from bot.outbound import OutboundLimiter
+from bot.reload import RuleReloader, admin_commands, sighup_event
 from bot.settings import TelegramSettings, load_settings_or_exit
 from bot.telegram.aiogram_adapter import AiogramAdapter
 from bot.telegram.api import COMMANDS, BotApi
 from bot.telegram.processor import Sequencer, Submitter, UpdateProcessor
 from bot.telegram.ptb_adapter import PtbAdapter
 from bot.telegram.sink import TelegramSink
-from bot.telegram.translate import BotIdentity
+from bot.telegram.translate import BotIdentity, Outgoing
 from bot.telegram.webhook import make_webhook_app, start_webhook
 
 __all__ = ["FRAMEWORKS", "RunningBot", "load_settings_or_exit", "make_adapter", "run_telegram", "running_bot"]
@@ -62,6 +64,7 @@ class RunningBot:
     me: BotIdentity
     adapter: Adapter
     processor: UpdateProcessor
+    reloader: RuleReloader
     webhook_port: int | None = None
 
 
@@ -77,11 +80,13 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 30.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.5, grace: float = 3.0) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
-    the service's `recover()` drains conversations a dead worker left waiting.
+    the service's `recover()` drains conversations a dead worker left waiting (cheap: one
+    range query when nothing waits). On exit it stops taking updates first, then lets
+    the service finish or give back the turn in progress within `grace` seconds.
     """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
@@ -90,6 +95,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
     recovering: asyncio.Task[None] | None = None
+    service: Submitter | None = None
+    processor: UpdateProcessor | None = None
     try:
         await adapter.start()
         me = await adapter.api.get_me()
@@ -99,9 +106,13 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         service = MeteredService(inner, f"telegram-{framework}")
         sequencer = None if settings.webhook_mode else Sequencer()
         processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
-        adapter.attach(processor.handle)
+        reloader = RuleReloader(settings.rules_dir)
+        if hasattr(getattr(inner, "dialog", None), "advisor"):
+            reloader.add(inner)
+        adapter.attach(admin_commands(processor.handle, reloader, settings.admins,
+                                      lambda chat, text: adapter.api.send_message(Outgoing(chat, text))))
         await adapter.api.set_commands(COMMANDS)
-        bot = RunningBot(me, adapter, processor)
+        bot = RunningBot(me, adapter, processor, reloader)
         if hasattr(inner, "recover"):
             recovering = asyncio.create_task(_recover_loop(service.recover, recover_every))
         if settings.webhook_mode:
@@ -120,10 +131,18 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         yield bot
     finally:
         stop.set()
+        if processor is not None:
+            processor.close()
         if recovering is not None:
             recovering.cancel()
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()  # no new updates; the ones in flight finish below
         if poller is not None:
             await poller
+        close = getattr(service, "close", None)
+        if close is not None:
+            await close(grace)  # the turn in progress finishes or is given back
         if runner is not None:
             await runner.cleanup()
         if sequencer is not None:
@@ -134,32 +153,47 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
 
 
 async def _recover_loop(recover: Callable[[], Any], every: float) -> None:
-    """Periodically let the service finish conversations a dead worker left waiting."""
+    """Let the service finish conversations a dead worker left waiting: at start, then periodically."""
+    failing = False
     while True:
-        await asyncio.sleep(every)
         try:
             await recover()
-        except Exception:
-            log.exception("recover failed; trying again in %ss", every)
+            failing = False
+        except Exception as exc:
+            if not failing:  # once per outage, not twice a second
+                log.warning("recover failed (%s); retrying every %ss", type(exc).__name__, every)
+            failing = True
+        await asyncio.sleep(every)
 
 
 async def run_telegram(framework: str, settings: TelegramSettings) -> None:
     """Run until SIGINT/SIGTERM: `python -m bot telegram --framework aiogram|ptb`."""
     from bot.runtime import open_runtime
-    from flows.deeplink import DEFAULT_KEY
-    from flows.dialog import GapDialog
+    from bot.settings import deeplink_key_for
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    key = settings.deeplink_key.get_secret_value()
-    dialog = None
-    if key != DEFAULT_KEY:  # the links printed for community accounts are signed with this key
-        dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
+    # The links printed for community accounts are signed with this key (never the public default).
+    reload_requested = sighup_event()
+    key = deeplink_key_for("telegram", settings.deeplink_key.get_secret_value())
+    dialog = dataclasses.replace(await asyncio.to_thread(_load_dialog, settings.rules_dir), deeplink_key=key)
     async with open_runtime(settings.redis_url, dialog=dialog) as rt, running_bot(
         framework, settings, redis=rt.redis, make_service=rt.make_service,
         key_prefix=f"{rt.store.keys.prefix}:ob",
-    ):
+    ) as bot:
+        reloading = asyncio.create_task(bot.reloader.serve(reload_requested))
         await stop.wait()
+        reloading.cancel()
+
+
+def _load_dialog(rules_dir: Path | None) -> Any:
+    """The dialog on the rule files in `rules_dir` (default: the packaged ones). Blocking."""
+    from flows.dialog import GapDialog
+    from policies import load_rulebook
+    from policies.regions import RegionIndex
+
+    regions = RegionIndex.load()
+    return GapDialog.create(load_rulebook(rules_dir, regions=regions), regions)

@@ -1,5 +1,6 @@
 """Redis conversation store: keys, Lua scripts, event wire format and the store itself."""
 
+from flows.store.client import RedisClient, is_cluster
 from flows.store.codec import decode_event, encode_event, normalise_update_id
 from flows.store.conversation import (
     KEEP,
@@ -28,12 +29,14 @@ __all__ = [
     "Keep",
     "KeySpace",
     "Lease",
+    "RedisClient",
     "StoreConfig",
     "StoredRecord",
     "SubmitStatus",
     "Submitted",
     "decode_event",
     "encode_event",
+    "is_cluster",
     "normalise_update_id",
     "pack_state",
     "parse_record",

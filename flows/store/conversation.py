@@ -1,12 +1,15 @@
 """ConversationStore: per-conversation mailbox, drain lease and versioned state in Redis.
 
 How one update travels (round trips in brackets):
-1. `submit` [1]: one script drops a repeated update id, queues the update in the
-   conversation's inbox (ordered by numeric update id) and tries to take the drain
-   lease (SET NX PX). The caller that gets the lease also gets the first waiting
-   update and the state record in the same reply. The same script notes the
-   conversation in a global pending-hint ZSET for `recover()` (on Redis Cluster that
-   is a separate command, as a script may only touch one hash slot there).
+1. `submit` [1]: one script drops an update id already applied (see flows.store.lua
+   for the rule), counts the update against the conversation's flood limit, queues
+   it in the conversation's inbox (ordered by numeric update id; /cancel-like
+   commands jump ahead) and tries to take the drain lease (SET NX PX). The caller
+   that gets the lease also gets the first waiting update and the state record in the
+   same reply. A redelivery of an update that still waits takes the lease if its
+   drainer is gone. The same script notes the conversation in a global pending-hint
+   ZSET for `recover()` (on Redis Cluster that is a separate command, as a script may
+   only touch one hash slot there).
 2. The lease holder runs the dialog and calls `commit` [1]: one script checks lease
    token and version, writes the new state, marks the update seen, removes it from
    the inbox, refreshes TTLs and hands back the next waiting update - or, when the
@@ -14,9 +17,11 @@ How one update travels (round trips in brackets):
    step, so an update queued concurrently either sees the lease free or is seen by the
    drainer. Nothing waits, sleeps or retries a lock.
 
-A drainer that dies keeps its lease only until it expires; the next submit (or
-`recover`) then drains. A stalled drainer whose lease expired meanwhile is refused
-at commit (token and version no longer match) and must not deliver.
+The lease is short (a second) and renewed by its holder during a long turn (`renew`),
+so a drainer that dies holds up its conversation for about a second: the next submit,
+a redelivery, or `recover` then drains. A stalled drainer whose lease expired and was
+taken by another is refused at commit (token or version no longer match); if nobody
+took it, its commit still stands.
 """
 
 from __future__ import annotations
@@ -28,8 +33,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from redis.asyncio import Redis
-
+from flows.store.client import RedisClient, is_cluster
 from flows.store.keys import KeySpace
 from flows.store.lua import CLEAR_HINT_SCRIPT, build_scripts
 from flows.store.record import StoredRecord, pack_state, parse_record, unpack_state
@@ -39,6 +43,8 @@ class SubmitStatus(StrEnum):
     DUPLICATE = "duplicate"  # this update id was already processed or is waiting
     QUEUED = "queued"  # waiting in the inbox; another worker holds the lease and drains it
     LEASED = "leased"  # queued, and this caller holds the lease: it must drain
+    FLOODED = "flooded"  # over the flood limit: not queued; tell the user (once per window)
+    DROPPED = "dropped"  # over the flood limit again: not queued, nothing to say
 
 
 class AcquireStatus(StrEnum):
@@ -49,7 +55,7 @@ class AcquireStatus(StrEnum):
 
 class CommitStatus(StrEnum):
     COMMITTED = "committed"
-    LOST_LEASE = "lost_lease"  # the lease expired and someone else may be draining
+    LOST_LEASE = "lost_lease"  # the lease expired and another drainer took it
     STALE_VERSION = "stale_version"  # the record changed under this drainer
 
 
@@ -103,17 +109,27 @@ class StoreConfig:
     """Tunables. `ttl` is how long an idle conversation is remembered."""
 
     ttl: timedelta = timedelta(days=30)
-    lease: timedelta = timedelta(seconds=30)  # > dialog step + sending the replies
-    recent_ids: int = 8  # processed update ids remembered for de-duplication
+    # Short, and renewed every third of it by a drainer that is still working: a dead
+    # drainer holds its conversation up for about this long.
+    lease: timedelta = timedelta(seconds=1)
+    # Applied update ids are listed for one to two `seen_window`s, then only the floor
+    # remembers them (see flows.store.lua). `recent_ids` bounds the list in any case; the
+    # flood limit keeps a conversation far below it, and a header at the bound (about
+    # 3 KB) shrinks back at the next commit two windows later.
+    seen_window: timedelta = timedelta(seconds=60)
+    recent_ids: int = 256
     tombstone_ttl: timedelta = timedelta(days=1)  # after a conversation is forgotten
     hint_horizon: timedelta = timedelta(hours=1)  # pending hints older than this are trimmed
-    cluster: bool = False  # Redis Cluster: keep the global pending hint out of the script
+    recover_after: timedelta = timedelta(milliseconds=250)  # `recover` leaves younger hints alone
+    flood_limit: int = 20  # updates per conversation and window; past it one notice, then drops (0: off)
+    flood_window: timedelta = timedelta(seconds=30)
+    cluster: bool = False  # force Redis Cluster handling (a RedisCluster client implies it)
 
 
 class ConversationStore:
     """Redis conversation store; see the module docstring for the protocol."""
 
-    def __init__(self, redis: Redis, keys: KeySpace | None = None, config: StoreConfig | None = None):
+    def __init__(self, redis: RedisClient, keys: KeySpace | None = None, config: StoreConfig | None = None):
         if redis.get_encoder().decode_responses:
             raise ValueError(
                 "ConversationStore needs a client with decode_responses=False: records are binary"
@@ -121,6 +137,7 @@ class ConversationStore:
         self.redis = redis
         self.keys = keys or KeySpace()
         self.config = config or StoreConfig()
+        self.cluster = self.config.cluster or is_cluster(redis)
         ttl_ms = _ms(self.config.ttl)
         self._lease_ms = _ms(self.config.lease)
         self._hint_ms = _ms(self.config.hint_horizon)
@@ -128,36 +145,45 @@ class ConversationStore:
             ttl_ms=ttl_ms,
             lease_ms=self._lease_ms,
             keep_ids=self.config.recent_ids,
+            seen_s=max(1, int(self.config.seen_window.total_seconds())),
             tombstone_ms=min(_ms(self.config.tombstone_ttl), ttl_ms),
             hint_ms=self._hint_ms,
+            flood_max=self.config.flood_limit,
+            flood_ms=_ms(self.config.flood_window),
         )
 
-    async def submit(self, cid: str, update_id: str, payload: bytes) -> Submitted:
+    @property
+    def renew_every(self) -> float:
+        """Seconds between lease renewals of a drainer still at work (a third of the lease)."""
+        return self._lease_ms / 3000
+
+    async def submit(self, cid: str, update_id: str, payload: bytes, *, jump: bool = False) -> Submitted:
         """Queue an update (already redacted) unless its id was seen; try to take the lease.
 
         `update_id` must contain no whitespace (see `normalise_update_id`). Numeric ids
-        are drained in numeric order, others in arrival order.
+        are drained in numeric order, others in arrival order; `jump` puts the update
+        first in line and exempts it from the flood limit (/cancel, /stop).
         """
         token = _token()
         now = _now_ms()
-        st, inbox, payloads, lease = self.keys.all_of(cid)[:4]
-        if self.config.cluster:
-            reply = await self._scripts.submit(
-                self.redis, (st, inbox, payloads, lease), (update_id, payload, token)
-            )
-            # Another hash slot: separate, best-effort commands (one more round trip).
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.zadd(self.keys.pending, {cid: now})
-            pipe.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
-            await pipe.execute()
+        keys: tuple[str, ...] = self.keys.all_of(cid)[:5]
+        args: tuple[Any, ...] = (update_id, payload, token, b"p" if jump else b"")
+        if self.cluster:
+            reply = await self._scripts.submit(self.redis, keys, args)
+            if int(reply[0]) in (1, 2):
+                # Another hash slot: a separate command (one more round trip); `recover` trims.
+                await self.redis.zadd(self.keys.pending, {cid: now})
         else:
-            keys = (st, inbox, payloads, lease, self.keys.pending)
-            reply = await self._scripts.submit(self.redis, keys, (update_id, payload, token, now, cid))
+            reply = await self._scripts.submit(self.redis, (*keys, self.keys.pending), (*args, now, cid))
         code = int(reply[0])
         if code == 0:
             return Submitted(SubmitStatus.DUPLICATE)
         if code == 1:
             return Submitted(SubmitStatus.QUEUED)
+        if code == 3:
+            return Submitted(SubmitStatus.FLOODED)
+        if code == 4:
+            return Submitted(SubmitStatus.DROPPED)
         if len(reply) == 4:  # the first waiting update is the caller's own: payload not echoed
             reply = [*reply, payload]
         return Submitted(SubmitStatus.LEASED, _lease_from(cid, token, reply))
@@ -165,7 +191,7 @@ class ConversationStore:
     async def acquire(self, cid: str) -> Acquired:
         """Take the lease of a conversation that has waiting updates (for `recover`)."""
         token = _token()
-        reply = await self._scripts.acquire(self.redis, self.keys.all_of(cid)[:4], (token,))
+        reply = await self._scripts.acquire(self.redis, self.keys.all_of(cid)[:5], (token,))
         code = int(reply[0])
         if code == 0:
             return Acquired(AcquireStatus.EMPTY)
@@ -190,7 +216,7 @@ class ConversationStore:
         cid = lease.conversation_id
         keys: tuple[str, ...] = self.keys.all_of(cid)
         args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change)
-        if not self.config.cluster:
+        if not self.cluster:
             keys, args = (*keys, self.keys.pending), (*args, cid)
         reply = await self._scripts.commit(self.redis, keys, args)
         code = int(reply[0])
@@ -203,6 +229,17 @@ class ConversationStore:
             lease.state = state
         lease.item = InboxItem(_str(reply[2]), _bytes_or_none(reply[3])) if code == 1 else None
         return CommitStatus.COMMITTED
+
+    async def renew(self, lease: Lease) -> bool:
+        """Extend `lease` by another lease period; False when it was lost already."""
+        lkey = self.keys.lease(lease.conversation_id)
+        return bool(await self._scripts.renew(self.redis, (lkey,), (lease.token,)))
+
+    async def release(self, lease: Lease) -> bool:
+        """Give `lease` up (its waiting updates stay for the next drainer); False if not held."""
+        lkey = self.keys.lease(lease.conversation_id)
+        lease.item = None
+        return bool(await self._scripts.release(self.redis, (lkey,), (lease.token,)))
 
     async def read(self, cid: str) -> StoredRecord:
         """The stored record: state JSON (None if absent), version, recently processed ids."""
@@ -218,8 +255,11 @@ class ConversationStore:
         return [name for name, hit in zip(names, found, strict=True) if hit]
 
     async def stale_pending(self, limit: int = 100) -> list[tuple[str, float]]:
-        """Conversations submitted to at least one lease period ago: (cid, hint score)."""
-        cutoff = _now_ms() - self._lease_ms
+        """Conversations last submitted to at least `recover_after` ago: (cid, hint score)."""
+        now = _now_ms()
+        cutoff = now - _ms(self.config.recover_after)
+        if self.cluster:  # hints are not trimmed by the submit script there
+            await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
         rows = await self.redis.zrangebyscore(
             self.keys.pending, "-inf", cutoff, start=0, num=limit, withscores=True
         )

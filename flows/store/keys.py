@@ -1,9 +1,10 @@
 """Redis key layout. Every key of one conversation shares the hash tag `{<conversation id>}`.
 
-    <prefix>:{<cid>}:st   STR   "<version> <recent update ids>\\n<state>" (see flows.store.record)
+    <prefix>:{<cid>}:st   STR   "<version> [~<floor>] <recent update ids>\\n<state>" (flows.store.record)
     <prefix>:{<cid>}:in   ZSET  inbox: update id -> order (numeric update id, else arrival counter)
     <prefix>:{<cid>}:ip   HASH  inbox payloads: update id -> redacted event JSON
-    <prefix>:{<cid>}:ls   STR   drain lease token (SET NX PX)
+    <prefix>:{<cid>}:ls   STR   drain lease token (SET NX PX, short and renewed by its holder)
+    <prefix>:{<cid>}:fl   STR   flood counter of the current window (exists only during it)
     <prefix>:{<cid>}:rm   HASH  reminders: kind -> {"due": ..., "text": ...}
     <prefix>:pending      ZSET  hint: conversation id -> ms of last submit (for recover())
     <prefix>:referrals    HASH  referral source -> count
@@ -29,7 +30,7 @@ class KeySpace:
     prefix: str = DEFAULT_PREFIX
 
     def conversation(self, cid: str, part: str) -> str:
-        """One key of conversation `cid`; `part` is st, in, ip, ls or rm."""
+        """One key of conversation `cid`; `part` is st, in, ip, ls, fl or rm."""
         return f"{self.prefix}:{{{cid}}}:{part}"
 
     def state(self, cid: str) -> str:
@@ -44,12 +45,15 @@ class KeySpace:
     def lease(self, cid: str) -> str:
         return self.conversation(cid, "ls")
 
+    def flood(self, cid: str) -> str:
+        return self.conversation(cid, "fl")
+
     def reminders(self, cid: str) -> str:
         return self.conversation(cid, "rm")
 
     def all_of(self, cid: str) -> tuple[str, ...]:
         """Every key a conversation can have, in a fixed order."""
-        return tuple(self.conversation(cid, part) for part in ("st", "in", "ip", "ls", "rm"))
+        return tuple(self.conversation(cid, part) for part in ("st", "in", "ip", "ls", "fl", "rm"))
 
     @property
     def pending(self) -> str:

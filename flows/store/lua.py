@@ -1,22 +1,35 @@
 """The Lua scripts that make every state change of a conversation one atomic round trip.
 
-KEYS = st, in, ip, ls[, rm] (see flows.store.keys), all in the conversation's hash slot,
-and for `submit` and `commit` optionally a last key, the global pending-hint ZSET:
-submit adds the conversation, the commit that empties the inbox removes it. Only on a
-single Redis server, where a script may touch any key; under Cluster the store writes
-the hint with a separate command and `recover` removes it. The record format is in
-flows.store.record.
+KEYS = st, in, ip, ls, fl (see flows.store.keys; `commit` adds rm), all in the
+conversation's hash slot, and for `submit` and `commit` optionally a last key, the
+global pending-hint ZSET: submit adds the conversation, the commit that empties the
+inbox removes it. Only on a single Redis server, where a script may touch any key;
+under Cluster the store writes the hint with a separate command and `recover` removes
+it. The record format is in flows.store.record.
+
+Which update ids count as already applied (`seen` below): every id listed in the
+record's header, and every decimal id at or below its floor. Decimal ids are a
+platform's increasing update ids (Telegram's update_id). The listed ids form two
+generations of SEEN_S seconds each: when a generation is older than that, its ids
+retire - the largest decimal one becomes the floor, the others are dropped. So a
+redelivery is refused at any distance, the header stays small (about the ids of the
+last one to two minutes, at most KEEP_IDS, which the flood limit keeps well away
+from), and an update that arrives for the first time after newer ones of the same
+conversation is still applied, unless those newer ones were applied more than one to
+two minutes before (the price of the bound). Non-decimal ids (web, WeChat) are
+remembered for the same time only: their platforms redeliver within seconds.
 
 The store's tunables (TTL, lease, ...) are compiled into the scripts as constants
-(`build_scripts`), which keeps the per-call arguments - and their encoding cost on the
-hot path - to the few values that change per call.
+(`build_scripts`), which keeps the per-call arguments to the few values that change.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1} queued (someone else drains)
+  submit   {0} duplicate | {1} queued (someone else drains) | {3} over the flood limit,
+           send the notice | {4} over the flood limit, dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
   acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, body, next_id, next_payload}
-  commit   {-1} lease lost | {-2, v} version moved | {0, v} done, lease released
+  commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
            | {1, v, next_id, next_payload} done, lease renewed, here is the next update
+  renew, release   1 when the caller held the lease, else 0
 """
 
 from __future__ import annotations
@@ -26,20 +39,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from flows.store.wire import evalsha
-
-# Shared Lua: read the record (version, seen ids, body) and the first waiting update.
+# Shared Lua: read the record (version, floor, recent ids, body), seen ids, the first waiting update.
 _COMMON = """
+-- header: "<version> [~<floor>] [@<generation start, s>] <older ids> | <recent ids>"
 local function read_record()
   local rec = redis.call('GET', KEYS[1])
-  if not rec then return 0, '', '' end
+  if not rec then return 0, '', '', '' end
   local nl = string.find(rec, '\\n', 1, true)
-  if not nl then return 0, '', '' end
+  if not nl then return 0, '', '', '' end
   local v, ids = string.match(string.sub(rec, 1, nl - 1), '^(%d+) ?(.*)$')
-  return tonumber(v) or 0, ids or '', string.sub(rec, nl + 1)
+  local floor, rest = string.match(ids or '', '^~(%d+) ?(.*)$')
+  if floor then ids = rest else floor = '' end
+  return tonumber(v) or 0, floor, ids or '', string.sub(rec, nl + 1)
+end
+local function is_num(id) return string.match(id, '^[1-9]%d*$') ~= nil end
+-- decimal strings of any length compared exactly (a double holds only 15 digits)
+local function num_lt(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
+local function seen(uid, floor, ids)
+  if floor ~= '' and is_num(uid) and not num_lt(floor, uid) then return true end
+  for id in string.gmatch(ids, '%S+') do
+    if id == uid then return true end
+  end
+  return false
 end
 local function next_item()
   local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
@@ -49,27 +75,44 @@ end
 """
 
 _SUBMIT = """
--- ARGV: update id, payload, lease token[, now ms, conversation id (with the hint key)]
+-- ARGV: update id, payload, lease token, 'p' for a command that jumps the queue (else '')
+--       [, now ms, conversation id (with the hint key as KEYS[6])]
 local uid = ARGV[1]
-local v, ids, body = read_record()
-for id in string.gmatch(ids, '%S+') do
-  if id == uid then return {0} end
+local v, floor, ids, body = read_record()
+if seen(uid, floor, ids) then return {0} end
+if redis.call('HEXISTS', KEYS[3], uid) == 1 then
+  -- waiting: a redelivery. If its drainer is gone (lease expired), this caller takes over.
+  if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {0} end
+  local nid, npayload = next_item()
+  return {2, v, body, nid, npayload}
 end
-if redis.call('HEXISTS', KEYS[3], uid) == 1 then return {0} end
--- numeric ids (Telegram's) sort numerically; up to 15 digits are exact in a double
-local order = #uid <= 15 and string.match(uid, '^%d+$') and tonumber(uid)
+local jump = ARGV[4] == 'p'
+if FLOOD_MAX > 0 and not jump then
+  local n = redis.call('INCR', KEYS[5])
+  if n == 1 then redis.call('PEXPIRE', KEYS[5], FLOOD_MS) end
+  if n > FLOOD_MAX then
+    if n == FLOOD_MAX + 1 then return {3} end
+    return {4}
+  end
+end
+-- decimal ids (Telegram's) sort numerically; up to 15 digits are exact in a double
+local order = #uid <= 15 and is_num(uid) and tonumber(uid)
 if not order then
   local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   order = (tonumber(last[2]) or 0) + 1
+end
+if jump then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if first[2] then order = math.min(order, tonumber(first[2]) - 1) end
 end
 redis.call('ZADD', KEYS[2], order, uid)
 redis.call('HSET', KEYS[3], uid, ARGV[2])
 redis.call('PEXPIRE', KEYS[2], TTL_MS)
 redis.call('PEXPIRE', KEYS[3], TTL_MS)
-if KEYS[5] then
-  local now = tonumber(ARGV[4])
-  redis.call('ZADD', KEYS[5], now, ARGV[5])
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - HINT_MS)
+if KEYS[6] then
+  local now = tonumber(ARGV[5])
+  redis.call('ZADD', KEYS[6], now, ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - HINT_MS)
 end
 if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1} end
 local nid, npayload = next_item()
@@ -81,22 +124,61 @@ _ACQUIRE = """
 -- ARGV: lease token
 if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
 if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1} end
-local v, _, body = read_record()
+local v, _, _, body = read_record()
 local nid, npayload = next_item()
 return {2, v, body, nid, npayload}
 """
 
 _COMMIT = """
+-- KEYS: st, in, ip, ls, fl, rm[, pending hint]
 -- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
---       [, conversation id (with the hint key as KEYS[6])]
-if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
-local v, ids, body = read_record()
+--       [, conversation id (with the hint key as KEYS[7])]
+-- A lease that expired while its holder stalled (a slow first answer, a busy machine)
+-- still counts if nobody took it since: the version check below sees any other commit.
+local holder = redis.call('GET', KEYS[4])
+if holder and holder ~= ARGV[1] then return {-1} end
+local v, floor, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
 local uid = ARGV[3]
-local seen = {}
-for id in string.gmatch(ids, '%S+') do seen[#seen + 1] = id end
-seen[#seen + 1] = uid
-while #seen > KEEP_IDS do table.remove(seen, 1) end
+local now = tonumber(redis.call('TIME')[1])
+local gen = tonumber(string.match(ids, '^@(%d+)')) or now
+local older, recent = {}, {}
+local list = older
+for id in string.gmatch(ids, '%S+') do
+  if id == '|' then list = recent elseif string.sub(id, 1, 1) ~= '@' then list[#list + 1] = id end
+end
+if list == older then older, recent = {}, older end  -- a header without generations
+local function retire(ids)
+  for _, id in ipairs(ids) do
+    if is_num(id) and (floor == '' or num_lt(floor, id)) then floor = id end
+  end
+end
+if now - gen >= 2 * SEEN_S then
+  retire(older)
+  retire(recent)
+  older, recent, gen = {}, {}, now
+elseif now - gen >= SEEN_S then
+  retire(older)
+  older, recent, gen = recent, {}, now
+end
+recent[#recent + 1] = uid
+while #older + #recent > KEEP_IDS do
+  -- over the hard bound: the smallest decimal id moves into the floor, else the oldest goes
+  local from, drop = nil, nil
+  for _, l in ipairs({older, recent}) do
+    for i, id in ipairs(l) do
+      if is_num(id) and (not drop or num_lt(id, from[drop])) then from, drop = l, i end
+    end
+  end
+  if drop then
+    retire({from[drop]})
+    table.remove(from, drop)
+  elseif #older > 0 then
+    table.remove(older, 1)
+  else
+    table.remove(recent, 1)
+  end
+end
 v = v + 1
 local ttl = TTL_MS
 local mode = string.sub(ARGV[4], 1, 1)
@@ -107,21 +189,41 @@ elseif mode == 'x' then
   body = ''
   ttl = TOMBSTONE_MS
 end
-redis.call('SET', KEYS[1], v .. ' ' .. table.concat(seen, ' ') .. '\\n' .. body, 'PX', ttl)
+local header = {v}
+if floor ~= '' then header[2] = '~' .. floor end
+header[#header + 1] = '@' .. gen
+for _, id in ipairs(older) do header[#header + 1] = id end
+header[#header + 1] = '|'
+for _, id in ipairs(recent) do header[#header + 1] = id end
+redis.call('SET', KEYS[1], table.concat(header, ' ') .. '\\n' .. body, 'PX', ttl)
 -- reminders may be due later than the conversation's TTL: only ever extend them
-local rttl = redis.call('PTTL', KEYS[5])
-if rttl >= 0 and rttl < ttl then redis.call('PEXPIRE', KEYS[5], ttl) end
+local rttl = redis.call('PTTL', KEYS[6])
+if rttl >= 0 and rttl < ttl then redis.call('PEXPIRE', KEYS[6], ttl) end
 redis.call('ZREM', KEYS[2], uid)
 redis.call('HDEL', KEYS[3], uid)
 local nid, npayload = next_item()
 if nid then
-  redis.call('PEXPIRE', KEYS[4], LEASE_MS)
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', LEASE_MS)
   return {1, v, nid, npayload}
 end
 redis.call('DEL', KEYS[4])
 -- nothing waits any more: drop the pending hint (single server only, see above)
-if KEYS[6] then redis.call('ZREM', KEYS[6], ARGV[5]) end
+if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[5]) end
 return {0, v}
+"""
+
+# KEYS: ls. ARGV: token. Keep a lease alive while its holder works on a long turn.
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], LEASE_MS)
+return 1
+"""
+
+# KEYS: ls. ARGV: token. Give a lease back (shutting down): the next drainer need not wait.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
 """
 
 # Global-key helper (one key, so Cluster-safe): drop a pending hint unless it was re-set.
@@ -137,10 +239,11 @@ return 0
 
 @dataclass(frozen=True, slots=True)
 class LuaScript:
-    """A script run by EVALSHA, loading it only when the server answers NOSCRIPT.
+    """A script run by EVALSHA; on NOSCRIPT it is run once by EVAL, which also caches it.
 
-    Like redis-py's Script, but usable with any client and free of its pipeline
-    behaviour (a SCRIPT EXISTS round trip before every pipeline).
+    EVAL goes to the node that owns the keys, so this works on Redis Cluster too (a
+    node that just received a slot by resharding has never seen the script), and
+    redis-py's own retry and redirection apply to every call.
     """
 
     source: str
@@ -149,16 +252,15 @@ class LuaScript:
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
-    async def __call__(self, client: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """Run the script; one round trip unless the server has not seen it yet."""
+    async def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run the script with `keys` and `args` (one round trip once the node knows it)."""
         try:
-            return await evalsha(client, self.sha, keys, args)
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            await client.script_load(self.source)
-            return await evalsha(client, self.sha, keys, args)
+            return await client.eval(self.source, len(keys), *keys, *args)
 
-    async def load(self, client: Redis) -> None:
-        """Send the script to the server (after a NOSCRIPT reply, or ahead of time)."""
+    async def load(self, client: Any) -> None:
+        """Send the script to the server ahead of time (optional)."""
         await client.script_load(self.source)
 
 
@@ -172,23 +274,41 @@ class Scripts:
     submit: LuaScript
     acquire: LuaScript
     commit: LuaScript
+    renew: LuaScript
+    release: LuaScript
 
 
-def build_scripts(*, ttl_ms: int, lease_ms: int, keep_ids: int, tombstone_ms: int, hint_ms: int) -> Scripts:
-    """Compile the scripts with the tunables as Lua constants (all must be positive integers)."""
+def build_scripts(
+    *,
+    ttl_ms: int,
+    lease_ms: int,
+    keep_ids: int,
+    seen_s: int,
+    tombstone_ms: int,
+    hint_ms: int,
+    flood_max: int,
+    flood_ms: int,
+) -> Scripts:
+    """Compile the scripts with the tunables as Lua constants (positive integers; flood_max 0 = off)."""
     values = {
         "TTL_MS": ttl_ms,
         "LEASE_MS": lease_ms,
         "KEEP_IDS": keep_ids,
+        "SEEN_S": seen_s,
         "TOMBSTONE_MS": tombstone_ms,
         "HINT_MS": hint_ms,
+        "FLOOD_MAX": flood_max,
+        "FLOOD_MS": flood_ms,
     }
     for name, value in values.items():
-        if not isinstance(value, int) or value <= 0:
+        if not isinstance(value, int) or value < (0 if name == "FLOOD_MAX" else 1):
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
     header = "".join(f"local {name} = {value}\n" for name, value in values.items())
+    per_conversation = header + _COMMON
     return Scripts(
-        submit=LuaScript(header + _COMMON + _SUBMIT),
-        acquire=LuaScript(header + _COMMON + _ACQUIRE),
-        commit=LuaScript(header + _COMMON + _COMMIT),
+        submit=LuaScript(per_conversation + _SUBMIT),
+        acquire=LuaScript(per_conversation + _ACQUIRE),
+        commit=LuaScript(per_conversation + _COMMIT),
+        renew=LuaScript(header + _RENEW),
+        release=LuaScript(_RELEASE),
     )

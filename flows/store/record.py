@@ -1,8 +1,9 @@
 """The stored record of one conversation: one Redis STRING, small on purpose.
 
-    <version> <recent update id> <recent update id> ...\\n<body>
+    <version> [~<floor>] @<generation> <older update ids> | <recent update ids>\\n<body>
 
-The header is ASCII so the Lua scripts can check the version and the seen ids; the
+The header is ASCII so the Lua scripts can check the version and the seen ids (every
+decimal id at or below the floor counts as seen, see flows.store.lua); the
 body is the state JSON (`ConversationState.dumps`), deflated against a preset
 dictionary of the strings every state repeats - a typical finished conversation's
 257-byte state becomes about 60 bytes. A STRING rather than a HASH because a hash
@@ -41,6 +42,7 @@ class StoredRecord:
     version: int
     recent_ids: tuple[str, ...]
     state: bytes | None  # the state JSON, None when absent or forgotten
+    floor: str = ""  # decimal update ids at or below it count as applied ("" = none)
 
 
 def pack_state(state_json: bytes) -> bytes:
@@ -73,4 +75,6 @@ def parse_record(raw: bytes | None) -> StoredRecord:
     fields = header.decode("ascii", "replace").split()
     if not newline or not fields or not fields[0].isdigit():
         return StoredRecord(0, (), None)
-    return StoredRecord(int(fields[0]), tuple(fields[1:]), unpack_state(body))
+    floor = fields[1][1:] if len(fields) > 1 and fields[1].startswith("~") else ""
+    ids = tuple(f for f in fields[2 if floor else 1 :] if f != "|" and not f.startswith("@"))
+    return StoredRecord(int(fields[0]), ids, unpack_state(body), floor)

@@ -247,7 +247,8 @@ async def test_python_m_bot_telegram(framework: str, mode: str, bot_api: FakeBot
     """The real entry point as a process, configured by environment only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(TELEGRAM_BOT_TOKEN=bot_api.token, TELEGRAM_API_BASE=bot_api.base, REDIS_URL=redis_url,
-               REDIS_KEY_PREFIX=key_prefix, POLLING_TIMEOUT="1", PYTHONPATH=str(ROOT))
+               REDIS_KEY_PREFIX=key_prefix, POLLING_TIMEOUT="1", PYTHONPATH=str(ROOT),
+               DEEPLINK_KEY="e2e-deeplink-key-0123456789")
     if mode == "webhook":
         port = free_port()
         env.update(WEBHOOK_LISTEN=f"127.0.0.1:{port}", WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=SECRET,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 
@@ -51,12 +52,16 @@ async def test_local_stack_starts_answers_on_both_workers_and_stops(tmp_path: Pa
                         assert resp.status == 200
                     replies = await api.replies(user.id, 1)
                     assert replies[0]["text"]
-                port = stack.base_port
-                async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
-                    assert resp.status == 200
-                    assert "yibao_turns_total" in await resp.text()
+                # PROMETHEUS_MULTIPROC_DIR: either worker's /metrics counts both workers' turns.
+                for port in stack.worker_ports:
+                    async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                        assert resp.status == 200
+                        assert 'yibao_turns_total{adapter="telegram-aiogram"} 2.0' in await resp.text()
         finally:
             await asyncio.to_thread(stack.stop)
     assert len(procs) == 3 and all(p.returncode is not None for p in procs)  # redis + 2 workers, reaped
     assert list((tmp_path / "redis").rglob("*.aof")), "redis ran with appendonly yes"
     assert not (tmp_path / "local.json").exists()
+    lines = (tmp_path / "logs" / "webhook1.log").read_text().splitlines()
+    docs = [json.loads(line) for line in lines]  # LOG_FORMAT=json: every line one object
+    assert any("webhook on" in doc["msg"] for doc in docs)

@@ -21,16 +21,17 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from flows.messages import InEvent, OutMessage
-from flows.service import ConversationService, SubmitOutcome
+from flows.redis_embed import connect
+from flows.service import CollectingSink, ConversationService, SubmitOutcome
 from flows.state import ConversationState
-from flows.store import ConversationStore, KeySpace
+from flows.store import ConversationStore, KeySpace, StoreConfig
 from flows.turn import Dialog
 from tests.conftest import ListDialog, make_event
 
@@ -48,6 +49,9 @@ class _RedisLogSink:
         self.key = key
 
     async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+        for message in messages:  # "hold:<s>" keeps the drainer (and its lease) busy that long
+            if message.text.startswith("got hold:"):
+                await asyncio.sleep(float(message.text.removeprefix("got hold:")))
         record = {"u": event.update_id, "pid": os.getpid(), "texts": [m.text for m in messages]}
         await self.client.rpush(self.key, json.dumps(record, ensure_ascii=False))  # type: ignore[misc]
 
@@ -63,17 +67,22 @@ def _make_dialog(name: str) -> Dialog:
 Jobs = list[tuple[str, str]]
 
 
-def _worker(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any, lockstep: Any) -> None:
+def _worker(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any, lockstep: Any,
+            user: str = "42", lease: float = 5.0) -> None:
     """Process entry point: wait for `go`, then submit `jobs` (update id, text) one by one.
 
     With a `lockstep` barrier, all workers submit their n-th job at the same moment."""
-    asyncio.run(_work(url, prefix, dialog, jobs, go, ready, lockstep))
+    asyncio.run(_work(url, prefix, dialog, jobs, go, ready, lockstep, user, lease))
 
 
-async def _work(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any, lockstep: Any) -> None:
-    client = Redis.from_url(url)
+async def _work(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: Any, lockstep: Any,
+                user: str, lease: float) -> None:
+    client = await connect(url)
     sink = _RedisLogSink(client, f"{prefix}:log")
-    store = ConversationStore(client, KeySpace(prefix))
+    # Bursts on purpose (no flood limit); "slow:2" blocks the event loop, renewals included,
+    # so the lease must outlast it (5 s unless a test asks for the real one).
+    config = StoreConfig(flood_limit=0, lease=timedelta(seconds=lease))
+    store = ConversationStore(client, KeySpace(prefix), config)
     service = ConversationService(store, _make_dialog(dialog), sink, lambda: TODAY)
     await client.ping()
     ready.release()
@@ -81,7 +90,7 @@ async def _work(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: 
     for update_id, text in jobs:
         if lockstep is not None:
             await asyncio.to_thread(lockstep.wait, 60)
-        result = await service.submit(make_event(update_id, text))
+        result = await service.submit(make_event(update_id, text, user=user, chat=user))
         row = {"u": update_id, "pid": os.getpid(), "outcome": str(result.outcome), "n": result.processed}
         await client.rpush(f"{prefix}:results", json.dumps(row))  # type: ignore[misc]
     await client.aclose()
@@ -90,15 +99,16 @@ async def _work(url: str, prefix: str, dialog: str, jobs: Jobs, go: Any, ready: 
 class _Workers:
     """Starts worker processes that wait for a go signal."""
 
-    def __init__(self, url: str, prefix: str, dialog: str, lockstep: int = 0):
-        self.url, self.prefix, self.dialog = url, prefix, dialog
+    def __init__(self, url: str, prefix: str, dialog: str, lockstep: int = 0, user: str = "42",
+                 lease: float = 5.0):
+        self.url, self.prefix, self.dialog, self.user, self.lease = url, prefix, dialog, user, lease
         self.procs: list[Any] = []
         self.ready = SPAWN.Semaphore(0)
         self.lockstep = SPAWN.Barrier(lockstep) if lockstep else None
 
     def start(self, jobs: Jobs) -> Any:
         go = SPAWN.Event()
-        args = (self.url, self.prefix, self.dialog, jobs, go, self.ready, self.lockstep)
+        args = (self.url, self.prefix, self.dialog, jobs, go, self.ready, self.lockstep, self.user, self.lease)
         proc = SPAWN.Process(target=_worker, args=args)
         proc.start()
         self.procs.append(proc)
@@ -125,8 +135,9 @@ async def _read(redis: Redis, prefix: str) -> tuple[list[dict[str, Any]], list[d
     return log, results
 
 
-async def _run(redis_url: str, prefix: str, dialog: str, shares: list[Jobs], lockstep: bool = False) -> None:
-    workers = _Workers(redis_url, prefix, dialog, len(shares) if lockstep else 0)
+async def _run(redis_url: str, prefix: str, dialog: str, shares: list[Jobs], lockstep: bool = False,
+               user: str = "42") -> None:
+    workers = _Workers(redis_url, prefix, dialog, len(shares) if lockstep else 0, user)
     try:
         gos = [workers.start(jobs) for jobs in shares]
         await workers.wait_ready()
@@ -283,3 +294,38 @@ async def test_real_dialog_duplicate_submissions_are_answered_once(
     log, _ = await _read(redis, keyspace.prefix)
     assert sorted(row["u"] for row in log) == [u for u, _ in jobs]
     assert (await ConversationStore(redis, keyspace).read(CID)).version == len(jobs)
+
+
+async def test_a_killed_drainer_holds_its_user_up_about_a_second(
+    redis_url: str, redis: Redis, keyspace: KeySpace
+) -> None:
+    # Worker A takes update 1 and is SIGKILLed while sending its reply (lease held, renewed).
+    # The user's next message reaches this process, which runs `recover` every half second
+    # as the bot's workers do: both updates are answered soon after the death.
+    lease = StoreConfig().lease.total_seconds()
+    workers = _Workers(redis_url, keyspace.prefix, "list", lease=lease)
+    try:
+        go = workers.start([("1", "hold:30")])
+        await workers.wait_ready()
+        go.set()
+        async with asyncio.timeout(30):
+            while await redis.zcard(keyspace.inbox(CID)) == 0 or not await redis.exists(keyspace.lease(CID)):  # noqa: ASYNC110 - polling Redis
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.4)  # into the held reply: the lease has been renewed
+        workers.kill()
+        died = time.monotonic()
+    finally:
+        workers.kill()
+    sink = CollectingSink()
+    service = ConversationService(ConversationStore(redis, keyspace), ListDialog(), sink, lambda: TODAY)
+    assert (await service.submit(make_event(2, "next"))).outcome is SubmitOutcome.QUEUED
+    async with asyncio.timeout(10):
+        while len(sink.delivered) < 2:
+            await service.recover()
+            await asyncio.sleep(0.5)
+    waited = time.monotonic() - died
+    print(f"answered {waited:.2f}s after the drainer's death")
+    record = await ConversationStore(redis, keyspace).read(CID)
+    assert ConversationState.loads(record.state).slots["seen"] == ["hold:30", "next"]
+    assert [m.text for _, messages in sink.delivered for m in messages] == ["got hold:30", "got next"]
+    assert waited < 4  # about lease (1 s) + one recover period; 2 s on an idle machine

@@ -104,3 +104,21 @@ async def test_lone_surrogate_in_a_message_is_answered(redis: Redis, key_prefix:
     record = await store.read(first.conversation_id)
     assert record.state is not None
     assert ConversationState.loads(record.state).slots["insurance_type"] == "flexible"
+
+
+async def test_late_redelivery_never_rolls_the_answer_back(redis: Redis, key_prefix: str, dialog: GapDialog) -> None:
+    # The case: a Telegram redelivery after 8 newer messages was applied again and
+    # the stored gap went back from 50 to 3 months. Now it is refused at any distance.
+    service, store = make_service(redis, key_prefix, dialog)
+    base = 500_000_000
+    assert await service.handle(event("乌鲁木齐灵活就业，断了3个月", update_id=str(base)))
+    script = ["断了50个月", "还能补吗", "要交多少钱", "什么时候能报销", "在哪办", "谢谢", "还能补吗",
+              "要交多少钱", "什么时候能报销", "谢谢", "在哪办", "还能补吗"]
+    for n, text in enumerate(script, 1):
+        await service.handle(event(text, update_id=str(base + 7 * n)))
+    cid = event().conversation_id
+    before = await store.read(cid)
+    assert ConversationState.loads(before.state).slots["gap_months"] == 50
+    assert await service.handle(event("乌鲁木齐灵活就业，断了3个月", update_id=str(base))) == []
+    after = await store.read(cid)
+    assert (after.version, after.state) == (before.version, before.state)

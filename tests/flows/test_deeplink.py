@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from redis.asyncio import Redis
 
 from flows.deeplink import (
     DEFAULT_KEY,
@@ -16,8 +20,15 @@ from flows.deeplink import (
     encode_start,
     make_start_link,
 )
+from flows.deeplink import main as deeplink_main
+from flows.dialog import GapDialog
+from flows.referrals import Referrals, person_of
+from flows.service import CollectingSink, ConversationService
+from flows.store import ConversationStore, KeySpace
+from tests.conftest import make_event
 
 TELEGRAM_ALPHABET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+KEY = "test-deeplink-key-0123456789"
 
 
 def test_round_trip_region_and_source() -> None:
@@ -139,3 +150,61 @@ def test_fuzz_arbitrary_text_never_raises(text: str) -> None:
 @given(st.from_regex(r"[A-Za-z0-9_-]{1,55}", fullmatch=True))
 def test_fuzz_forged_body_with_any_mac_is_rejected(body: str) -> None:
     assert decode_start(f"{body}-AAAAAAAA", key=DEFAULT_KEY) is None
+
+
+# --- the link printer signs with the bot's key ------------------------------------------------
+def test_link_printer_reads_deeplink_key_from_env_or_dotenv(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEEPLINK_KEY", KEY)
+    assert deeplink_main(["--bot", "yibao_bot", "--region", "650100", "--source", "jiedao12"]) == 0
+    payload = capsys.readouterr().out.strip().rsplit("start=", 1)[1]
+    assert decode_start(payload, KEY) == StartContext(region_code="650100", source="jiedao12")
+    assert decode_start(payload) is None  # not signed with the public default
+    monkeypatch.delenv("DEEPLINK_KEY")
+    (tmp_path / ".env").write_text(f"DEEPLINK_KEY={KEY}x\n")
+    assert deeplink_main(["--bot", "b", "--source", "s1"]) == 0
+    payload = capsys.readouterr().out.strip().rsplit("start=", 1)[1]
+    assert decode_start(payload, KEY + "x") == StartContext(source="s1")
+
+
+def test_link_printer_without_a_key_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEEPLINK_KEY", raising=False)
+    assert deeplink_main(["--bot", "b", "--region", "650100"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "DEEPLINK_KEY 未设置" in out.err
+
+
+# --- referral counts: each person once per source ---------------------------------------------
+@pytest.fixture(scope="module")
+def keyed_dialog() -> GapDialog:
+    return replace(GapDialog.create(), deeplink_key=KEY)
+
+
+async def test_a_person_counts_once_per_source(redis: Redis, keyspace: KeySpace, keyed_dialog: GapDialog) -> None:
+    service = ConversationService(ConversationStore(redis, keyspace), keyed_dialog, CollectingSink())
+    link = encode_start(StartContext(region_code="650100", source="jiedao12"), KEY)
+    other = encode_start(StartContext(region_code="650100", source="shequ7"), KEY)
+    forged = encode_start(StartContext(region_code="650100", source="forged"))  # public default key
+    updates = itertools.count(1)
+
+    async def start(user: str, payload: str, chat: str | None = None) -> None:
+        event = replace(make_event(next(updates), "/start", user=user, chat=chat or user), start_payload=payload)
+        await service.submit(event)
+
+    for _ in range(3):
+        await start("1001", link)  # the same link opened three times
+    await start("1001", link, chat="-100500")  # the same person from a group
+    await start("1001", other)
+    await start("1002", link)
+    await start("1003", forged)
+    assert await Referrals(redis, keyspace).counts() == {"jiedao12": 2, "shequ7": 1}
+    await redis.hset(keyspace.referrals, "jiedao12", 1)  # as if a worker died between the two writes
+    assert await Referrals(redis, keyspace).recount() == {"jiedao12": 2, "shequ7": 1}
+
+
+def test_person_of_drops_chat_and_topic() -> None:
+    assert person_of("telegram:42:-100500:7:1001") == person_of("telegram:42:1001:-:1001") == "telegram:42:1001"

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import shutil
+import socket
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
+import redis.exceptions
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from flows.pii import BANK_CARD_LABEL, ID_CARD_LABEL, LANDLINE_LABEL, PHONE_LABEL, contains_pii, redact
+from flows.pii import (
+    BANK_CARD_LABEL,
+    ID_CARD_LABEL,
+    LANDLINE_LABEL,
+    PASSPORT_LABEL,
+    PHONE_LABEL,
+    contains_pii,
+    redact,
+)
 from flows.service import CollectingSink, ConversationService
 from flows.store import ConversationStore, KeySpace
+from flows.store.record import unpack_state
 from tests.conftest import ListDialog, RedisDump, make_event
 
 ID_18 = "110101199003078818"
@@ -44,6 +59,19 @@ LANDLINE = "010-62345678"
         (f"座机{LANDLINE}", f"座机{LANDLINE_LABEL}"),
         ("(0755)82345678", LANDLINE_LABEL),
         (f"{PHONE}，{ID_18}", f"{PHONE_LABEL}，{ID_CARD_LABEL}"),
+        ("手机138.1234.5678", f"手机{PHONE_LABEL}"),
+        ("手机 138 - 1234 - 5678 谢谢", f"手机 {PHONE_LABEL} 谢谢"),
+        ("1 3 8 1 2 3 4 5 6 7 8", PHONE_LABEL),
+        ("身份证 1 1 0 1 0 1 1 9 9 0 0 3 0 7 8 8 1 X", f"身份证 {ID_CARD_LABEL}"),
+        ("卡 6 2 2 2 0 2 0 2 0 0 0 0 1 2 3 4", f"卡 {BANK_CARD_LABEL}"),
+        ("社保卡号62220202000012345678901", f"社保卡号{BANK_CARD_LABEL}"),
+        ("卡号 6222 0202 0000 1234 5678 9", f"卡号 {BANK_CARD_LABEL}"),
+        ("座机010-12345678", f"座机{LANDLINE_LABEL}"),
+        ("电话 021.6234.5678", f"电话 {LANDLINE_LABEL}"),
+        ("护照E12345678过期了", f"护照{PASSPORT_LABEL}过期了"),
+        ("护照号 ea1234567", f"护照号 {PASSPORT_LABEL}"),
+        ("护照Ｅ１２３４５６７８", f"护照{PASSPORT_LABEL}"),
+        ("通行证G12345678", f"通行证{PASSPORT_LABEL}"),
     ],
 )
 def test_redact_hides_personal_numbers(text: str, expected: str) -> None:
@@ -62,6 +90,11 @@ def test_redact_hides_personal_numbers(text: str, expected: str) -> None:
         "单号20240501",
         "1381234567",  # ten digits: not a mobile number
         "/start ref_community7",
+        "2019.03 到 2020.12 没交",
+        "2024.05.01—2025.02.28",
+        "基数4500.00元，比例9.5%，交了15.5年",
+        "G1234次列车，E座",
+        "r650100-sjiedao12-g4-Xk7ow5pbr7s0-Hq1VZ8sC",
     ],
 )
 def test_redact_leaves_ordinary_text_alone(text: str) -> None:
@@ -87,13 +120,49 @@ _ids = st.builds(
 )
 
 
-@given(before=_filler, number=st.one_of(_phones, _cards, _ids), after=_filler)
+_long_cards = st.text(alphabet="0123456789", min_size=20, max_size=30).map(lambda s: "6" + s[1:])
+_landlines = st.builds(
+    lambda area, local: f"0{area}-{local}",
+    st.text(alphabet="123456789", min_size=2, max_size=3),
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+)
+_passports = st.builds(lambda head, digits: head + digits, st.sampled_from("EeGg"),
+                       st.text(alphabet="0123456789", min_size=8, max_size=8))
+_numbers = st.one_of(_phones, _cards, _ids, _long_cards, _landlines)
+_separators = st.sampled_from([" ", ".", "-", " - ", "\u3000"])
+
+
+@given(before=_filler, number=st.one_of(_numbers, _passports), after=_filler)
 def test_any_embedded_number_is_hidden(before: str, number: str, after: str) -> None:
     text = before + number + after
     hidden = redact(text)
     assert number not in hidden
-    assert not re.search(r"\d{11,}", hidden)
+    assert not re.search(r"\d{7,}", hidden)
     assert not contains_pii(hidden)
+
+
+def _grouped(number: str, sep: str, style: str) -> str:
+    """`number` as people write it: digit by digit, in fours (cards, IDs), or 3-4-4 (phones)."""
+    digits = number.replace("-", "")
+    if style == "each":
+        return (sep.strip() or sep).join(digits)
+    if style == "fours" and len(digits) >= 15:
+        return sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+    if len(digits) == 11 and digits.startswith("1"):
+        return sep.join((digits[:3], digits[3:7], digits[7:]))
+    if digits.startswith("0"):  # landline: area code, then the local number in halves
+        area, local = number.split("-")
+        return sep.join((area, local[:4], local[4:]))
+    return number
+
+
+@given(before=_filler, number=_numbers, sep=_separators, style=st.sampled_from(["each", "fours", "natural"]),
+       after=_filler)
+def test_numbers_written_in_groups_or_digit_by_digit_are_hidden(
+    before: str, number: str, sep: str, style: str, after: str
+) -> None:
+    hidden = redact(f"{before} {_grouped(number, sep, style)} {after}")
+    assert not re.search(r"\d(?:\D{0,3}\d){6,}", hidden), hidden
 
 
 RAW_NUMBERS = (ID_18, ID_18X, PHONE, CARD_19, "62345678")
@@ -140,3 +209,72 @@ def _flatten(value: object) -> str:
     if isinstance(value, list | tuple | set):
         return " ".join(_flatten(v) for v in value)
     return str(value)
+
+
+# --- what reaches the disk: the AOF of a real redis-server -----------------------------------
+AOF_TEXTS = (
+    "手机138.1234.5678，身份证 1 1 0 1 0 1 1 9 9 0 0 3 0 7 8 8 1 8",
+    "社保卡号62220202000012345678901，座机010-12345678",
+    "护照E12345678，卡 6217 0012 3456 7890 123",
+)
+AOF_RAW = ("13812345678", "138.1234.5678", "110101199003078818", "62220202000012345678901", "12345678",
+           "E12345678", "6217001234567890123", "6217 0012 3456 7890 123")
+
+
+@pytest.fixture
+async def aof_redis(tmp_path: Path) -> AsyncIterator[tuple[Redis, Path]]:
+    """A private redis-server with appendonly yes (every write fsynced) on an ephemeral port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await asyncio.create_subprocess_exec(
+        shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port", str(port),
+        "--dir", str(tmp_path), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    client = Redis(port=port)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    await client.ping()
+                    break
+                except redis.exceptions.ConnectionError:
+                    await asyncio.sleep(0.05)
+        yield client, tmp_path
+    finally:
+        await client.aclose()
+        server.terminate()
+        await server.wait()
+
+
+def _aof_text(folder: Path) -> str:
+    """Every bulk string of every AOF file, with stored (deflated) states inflated."""
+    parts: list[str] = []
+    for path in sorted(folder.rglob("*.aof")):
+        data = path.read_bytes()
+        for match in re.finditer(rb"\$(\d+)\r\n", data):
+            bulk = data[match.end() : match.end() + int(match.group(1))]
+            parts.append(bulk.decode("utf-8", "replace"))
+            _, newline, body = bulk.partition(b"\n")
+            if newline:
+                parts.append((unpack_state(body) or b"").decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+async def test_personal_numbers_never_reach_the_aof_file(aof_redis: tuple[Redis, Path]) -> None:
+    client, folder = aof_redis
+    keys = KeySpace("ybt:aof")
+    service = ConversationService(ConversationStore(client, keys), ListDialog(), CollectingSink(), date.today)
+    for number, text in enumerate(AOF_TEXTS, start=1):
+        await service.submit(replace(make_event(number, text), user_name="王五 138 1234 5678"))
+    # A queued update (another worker holds the lease) is written to the inbox first: check it too.
+    queued = make_event(51, AOF_TEXTS[0], user="8", chat="8")
+    await service.store.submit(queued.conversation_id, "50", b"x")
+    await service.submit(queued)
+    assert await client.exists(keys.payloads(queued.conversation_id))
+    text = _aof_text(folder)
+    assert "seen" in text and PHONE_LABEL in text and PASSPORT_LABEL in text  # the AOF was read
+    assert LANDLINE_LABEL in text and ID_CARD_LABEL in text and BANK_CARD_LABEL in text
+    for raw in AOF_RAW:
+        assert raw not in text, raw

@@ -12,7 +12,14 @@ from redis.asyncio import Redis
 
 from flows.messages import InEvent, OutMessage
 from flows.reminders import ReminderStore
-from flows.service import APOLOGY, CollectingSink, ConversationService, SubmitOutcome, SubmitResult
+from flows.service import (
+    APOLOGY,
+    FLOOD_NOTICE,
+    CollectingSink,
+    ConversationService,
+    SubmitOutcome,
+    SubmitResult,
+)
 from flows.state import ConversationState
 from flows.store import ConversationStore, KeySpace, StoreConfig, encode_event
 from flows.turn import CountReferral, ScheduleReminder, Turn
@@ -174,7 +181,7 @@ async def test_effects_count_referrals_and_store_reminders(redis: Redis, keyspac
     service = ConversationService(store, _EffectsDialog(), CollectingSink(), clock=lambda: TODAY)
     await service.submit(make_event(1))
     await service.submit(make_event(2))
-    assert await redis.hget(keyspace.referrals, "community-7") == b"2"
+    assert await redis.hget(keyspace.referrals, "community-7") == b"1"  # one person, counted once
     reminders = ReminderStore(redis, keyspace)
     [reminder] = await reminders.of(CID)
     assert (reminder.kind, reminder.due, reminder.text) == (
@@ -198,7 +205,7 @@ async def test_handle_returns_the_replies_to_its_own_update(redis: Redis, keyspa
 
 
 async def test_recover_drains_what_a_dead_drainer_left(redis: Redis, keyspace: KeySpace) -> None:
-    config = StoreConfig(lease=timedelta(milliseconds=100))
+    config = StoreConfig(lease=timedelta(milliseconds=100), recover_after=timedelta(milliseconds=100))
     service, sink = _service(redis, keyspace, config=config)
     # A worker took the lease for update 1 and died before committing; 2 queued behind it.
     for update_id in (1, 2):
@@ -230,3 +237,71 @@ async def test_failed_effect_is_logged_and_the_turn_stands(
     assert (await store.read(CID)).version == 1
     assert await redis.hget(keyspace.referrals, "community-7") == b"1"  # the other effect still ran
     assert "reminder storage rejected it" in caplog.text
+
+
+class _SlowSink(CollectingSink):
+    """Takes `delay` seconds per delivery (a chat's outbound slot being waited for)."""
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.delay = delay
+
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+        await asyncio.sleep(self.delay)
+        await super().deliver(event, messages)
+
+
+async def test_flood_gets_one_notice_and_cancel_still_goes_through(redis: Redis, keyspace: KeySpace) -> None:
+    config = StoreConfig(flood_limit=5, flood_window=timedelta(seconds=30))
+    service, sink = _service(redis, keyspace, config=config)
+    outcomes = [(await service.submit(make_event(i, f"m{i}"))).outcome for i in range(1, 21)]
+    assert outcomes == [SubmitOutcome.PROCESSED] * 5 + [SubmitOutcome.THROTTLED] * 15
+    assert _texts(sink) == [f"got m{i}" for i in range(1, 6)] + [FLOOD_NOTICE]
+    assert (await service.submit(make_event(21, "/cancel"))).outcome is SubmitOutcome.PROCESSED
+    assert (await service.submit(make_event(22, "hi", user="43", chat="43"))).outcome is SubmitOutcome.PROCESSED
+    assert _texts(sink)[-2:] == ["bye", "got hi"]
+
+
+async def test_a_long_turn_keeps_its_lease_and_nothing_is_applied_twice(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    config = StoreConfig(lease=timedelta(milliseconds=150))
+    slow, slow_sink = _service(redis, keyspace, _SlowSink(0.5), config)
+    other, other_sink = _service(redis, keyspace, config=config)
+    first = asyncio.create_task(slow.submit(make_event(1, "a")))
+    await asyncio.sleep(0.3)  # two lease periods into the turn: renewed, so still held
+    assert (await other.submit(make_event(2, "b"))).outcome is SubmitOutcome.QUEUED
+    assert await first == SubmitResult(SubmitOutcome.PROCESSED, 2)
+    assert await _seen(slow) == ["a", "b"] and other_sink.delivered == []
+    assert _texts(slow_sink) == ["got a", "got b"]
+
+
+async def test_close_finishes_the_turn_releases_the_lease_and_leaves_the_rest_queued(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    config = StoreConfig(recover_after=timedelta(milliseconds=10))
+    closing, closing_sink = _service(redis, keyspace, _SlowSink(0.3), config)
+    first = asyncio.create_task(closing.submit(make_event(1, "a")))
+    await asyncio.sleep(0.05)
+    for update_id in (2, 3):
+        assert (await closing.submit(make_event(update_id, f"m{update_id}"))).outcome is SubmitOutcome.QUEUED
+    await closing.close(grace=2)
+    assert await first == SubmitResult(SubmitOutcome.PROCESSED, 1)
+    assert _texts(closing_sink) == ["got a"]
+    assert not await redis.exists(keyspace.lease(CID))
+    # Another worker takes over at once: no lease to wait out.
+    successor, successor_sink = _service(redis, keyspace, config=config)
+    await asyncio.sleep(0.02)
+    assert await successor.recover() == 2
+    assert await _seen(successor) == ["a", "m2", "m3"] and _texts(successor_sink) == ["got m2", "got m3"]
+
+
+async def test_close_cancels_a_turn_past_its_grace_and_releases_the_lease(redis: Redis, keyspace: KeySpace) -> None:
+    stuck, _ = _service(redis, keyspace, _SlowSink(30))
+    turn = asyncio.create_task(stuck.submit(make_event(1, "a")))
+    await asyncio.sleep(0.05)
+    await stuck.close(grace=0.1)
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert not await redis.exists(keyspace.lease(CID))
+    assert await redis.zrange(keyspace.inbox(CID), 0, -1) == [b"1"]  # still there for the next drainer

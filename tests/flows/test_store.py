@@ -57,10 +57,12 @@ async def test_round_trip(redis: Redis, keyspace: KeySpace) -> None:
     record = await store.read(CID)
     assert ConversationState.loads(record.state).slots == {"seen": ["第一句"]}
     assert (record.version, record.recent_ids) == (1, ("7",))
-    # Steady state: only the record is left: "<version> <seen ids>\n<packed state>".
-    assert await store.existing_keys(CID) == [keyspace.state(CID)]
+    # Steady state: only the record is left: "<version> <seen ids>\n<packed state>",
+    # and, until the flood window passes, its counter.
+    assert await store.existing_keys(CID) == [keyspace.state(CID), keyspace.flood(CID)]
+    assert 0 < await redis.pttl(keyspace.flood(CID)) <= 30_000
     raw = await redis.get(keyspace.state(CID))
-    assert raw is not None and raw.startswith(b"1 7\n")
+    assert raw is not None and raw.startswith(b"1 @") and b" | 7\n" in raw
     assert unpack_state(raw.split(b"\n", 1)[1]) == _state("第一句")
 
 
@@ -194,7 +196,8 @@ async def test_forgetting_deletes_the_state_but_remembers_seen_ids(redis: Redis,
     assert lease is not None
     await store.commit(lease, None)
     assert lease.state is None
-    assert await redis.get(keyspace.state(CID)) == b"2 1 2\n"  # version and seen ids only
+    raw = await redis.get(keyspace.state(CID))  # version and seen ids only
+    assert raw is not None and raw.startswith(b"2 @") and raw.endswith(b" | 1 2\n")
     assert 0 < await redis.pttl(keyspace.state(CID)) <= 60_000
     assert (await store.read(CID)).state is None
     assert (await _submit(store, 2, "/cancel")).status is SubmitStatus.DUPLICATE
@@ -233,7 +236,8 @@ async def test_scripts_are_reloaded_after_script_flush(redis: Redis, keyspace: K
 
 
 async def test_pending_hint_is_cleared_only_if_unchanged(redis: Redis, keyspace: KeySpace) -> None:
-    store = ConversationStore(redis, keyspace, StoreConfig(lease=timedelta(milliseconds=50)))
+    config = StoreConfig(lease=timedelta(milliseconds=50), recover_after=timedelta(milliseconds=50))
+    store = ConversationStore(redis, keyspace, config)
     await _submit(store, 1)
     await asyncio.sleep(0.1)
     [(cid, score)] = await store.stale_pending()

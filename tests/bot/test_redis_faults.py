@@ -1,0 +1,135 @@
+"""Redis stopped (SIGKILL) and started again under a live webhook worker on the real core.
+
+A Telegram-like client POSTs each update to the webhook and delivers it again after
+any non-200 answer, as Telegram does. The Redis server is the test's own (ephemeral
+port, AOF with fsync always, in a temporary folder), never the shared one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.runtime import open_runtime
+from bot.telegram.processor import BUSY_NOTICE
+from flows.dialog import GapDialog
+from flows.state import ConversationState
+from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
+from tests.bot.fake_bot_api import Chat, FakeBotApi, User
+from tests.redis_servers import RedisServer
+
+pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = User(3001, "王芳")
+BOB = User(3002, "李强")
+
+
+async def _deliver(url: str, update: dict[str, Any], statuses: list[int]) -> None:
+    """POST until 200, pausing 0.2 s after a failure (Telegram's redelivery, compressed)."""
+    async with aiohttp.ClientSession() as http:
+        while True:
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
+                statuses.append(resp.status)
+                if resp.status == 200:
+                    return
+            await asyncio.sleep(0.2)
+
+
+def _busy(api: FakeBotApi, chat_id: int) -> int:
+    return sum(1 for m in api.sent(chat_id) if m["text"] == BUSY_NOTICE)
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_redis_killed_users_told_once_nothing_lost_service_back_at_once(
+    framework: str, bot_api: FakeBotApi, tmp_path: Path, key_prefix: str
+) -> None:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        async with open_runtime(server.url, key_prefix=key_prefix, dialog=GapDialog.create()) as rt, \
+                start_bot(bot_api, framework, "webhook", rt.redis, rt.make_service, key_prefix=key_prefix,
+                          register_webhook=False) as bot:
+            url = f"http://127.0.0.1:{bot.webhook_port}{WEBHOOK_PATH}"
+            alice, bob = Chat(ALICE.id), Chat(BOB.id)
+            statuses: list[int] = []
+            await _deliver(url, {"update_id": 100, **bot_api.message_update(ALICE, alice, "/start")}, statuses)
+            assert statuses == [200]  # warm: the pool holds live connections
+
+            server.stop(signal.SIGKILL)
+            died = time.monotonic()
+            updates = [{"update_id": 101, **bot_api.message_update(ALICE, alice, "乌鲁木齐")},
+                       {"update_id": 102, **bot_api.message_update(ALICE, alice, "灵活就业，断了4个月")},
+                       {"update_id": 103, **bot_api.message_update(BOB, bob, "宁波")}]
+            telegram = [asyncio.create_task(_deliver(url, u, statuses)) for u in updates]
+            await bot_api.wait_for(lambda: _busy(bot_api, alice.id) and _busy(bot_api, bob.id), within=10)
+            told = time.monotonic() - died
+            await asyncio.sleep(1.0)  # redeliveries keep failing meanwhile
+            assert 500 in statuses and all(not task.done() for task in telegram)
+            assert (_busy(bot_api, alice.id), _busy(bot_api, bob.id)) == (1, 1)  # once per conversation
+
+            server.start()  # same port and folder: the AOF brings everything back
+            back = time.monotonic()
+            async with asyncio.timeout(10):
+                await asyncio.gather(*telegram)
+            await bot_api.wait_for(lambda: len(bot_api.sent(bob.id)) >= 2, within=10)
+            served = time.monotonic() - back
+            print(f"{framework}: busy notice {told:.2f}s after Redis died; served {served:.2f}s after it returned")
+            assert told < 5
+            for chat, slots in ((alice, {"region": "650100", "insurance_type": "flexible", "gap_months": 4}),
+                                (bob, {"region": "330200"})):
+                cid = f"telegram:{bot.me.id}:{chat.id}:-:{chat.id}"
+                record = await rt.store.read(cid)
+                stored = ConversationState.loads(record.state).slots
+                assert {k: stored.get(k) for k in slots} == slots, chat
+    finally:
+        server.stop()
+
+
+async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
+    bot_api: FakeBotApi, single_redis_url: str, key_prefix: str, redis: Any
+) -> None:
+    """`python -m bot telegram` (webhook) gets SIGTERM while its reply hangs at the Bot API:
+    it stops, gives the lease back within its grace, and another worker answers at once."""
+    root = ROOT
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    env.update(TELEGRAM_BOT_TOKEN=bot_api.token, TELEGRAM_API_BASE=bot_api.base, REDIS_URL=single_redis_url,
+               REDIS_KEY_PREFIX=key_prefix, PYTHONPATH=str(root), WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+               WEBHOOK_PATH=WEBHOOK_PATH, WEBHOOK_SECRET=SECRET, WEBHOOK_URL=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+               DEEPLINK_KEY="faults-test-deeplink-key-0123")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", "--framework", "aiogram", env=env, cwd=root,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    alice = Chat(ALICE.id)
+    try:
+        await bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), within=30)
+        bot_api.hold_next("sendMessage", 60)  # the reply hangs: the turn cannot finish
+        await bot_api.say(ALICE, alice, "/start")
+        await bot_api.wait_for(lambda: bot_api.calls_of("sendMessage"), within=15)
+        proc.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        _, err = await asyncio.wait_for(proc.communicate(), 15)
+        stopped = time.monotonic() - asked
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    print(f"stopped {stopped:.2f}s after SIGTERM")
+    assert stopped < 10  # grace 3 s, then cancelled; the process then closes its sessions
+    cid = f"telegram:{bot_api.bot_user['id']}:{alice.id}:-:{alice.id}"
+    async with open_runtime(single_redis_url, key_prefix=key_prefix, dialog=GapDialog.create()) as rt:
+        assert not await rt.redis.exists(rt.store.keys.lease(cid))  # given back, not left to expire
+        assert await rt.redis.zcard(rt.store.keys.inbox(cid)) == 1  # the turn is still to do
+        async with start_bot(bot_api, "aiogram", "webhook", rt.redis, rt.make_service, key_prefix=key_prefix,
+                             register_webhook=False):
+            [welcome] = await bot_api.replies(alice.id, 1, within=10)
+    assert "r:650100" in str(welcome.get("reply_markup"))
