@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from pathlib import Path
 
 import redis.exceptions
 from aiohttp import web
@@ -23,6 +24,7 @@ from bot.web.api import ApiError, ChatApi, json_response
 from bot.web.limits import RateLimit, RateLimiter
 from bot.web.session import SessionSigner, load_signing_key
 from bot.web.transcript import Transcript, TranscriptSink
+from flows.service import ConversationService
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,16 @@ STATIC_FILES = {
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    """Tunables of the web adapter (environment: WEB_SESSION_KEY, WEB_RATE, WEB_RATE_WINDOW_S)."""
+    """Settings of the web process (environment: see bot.web.server.config_from_env)."""
 
     session_key: str | None = None
     rate: RateLimit = field(default_factory=RateLimit)
+    rules_dir: Path | None = None
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The app's conversation service, for the process to register with the rule reloader.
+SERVICE = web.AppKey("service", ConversationService)
 
 
 @web.middleware
@@ -80,13 +85,22 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def _same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A POST must come from this page (browsers send Origin with every POST from a page).
 
-    Behind a reverse proxy that rewrites Host, the public host arrives as X-Forwarded-Host."""
+    Host names are compared without ports (a proxy's Host often has none; cookies do not
+    separate ports either); behind a proxy that rewrites Host, X-Forwarded-Host counts."""
     origin = request.headers.get("Origin")
     if request.method == "POST" and origin is not None:
-        hosts = {request.host, request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()}
-        if origin.split("://", 1)[-1] not in hosts:
+        ours = {_hostname(request.host), _hostname(request.headers.get("X-Forwarded-Host", "").split(",")[0])}
+        if _hostname(origin.split("://", 1)[-1]) not in ours - {""}:
             return json_response({"error": "请从本站页面发送。"}, 403)
     return await handler(request)
+
+
+def _hostname(host: str) -> str:
+    """"example.org:8000" -> "example.org"; "[::1]:80" -> "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 async def _headers(_request: web.Request, response: web.StreamResponse) -> None:
@@ -115,6 +129,7 @@ async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
     api = ChatApi(MeteredService(service, "web"), transcript, RateLimiter(runtime.redis, config.rate),
                   SessionSigner(key), runtime.dialog.deeplink_key)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _same_origin])
+    app[SERVICE] = service
     app.on_response_prepare.append(_headers)
     index = _static("index.html")
     app.router.add_get("/", index)
