@@ -50,6 +50,7 @@ REMIND_PRIVATE_ONLY = "提醒只在私聊里设置，请点下面的按钮私聊
 REMIND_NEEDS_ANSWER = "先告诉我地区和医保类型，算出结果后才能设提醒。"
 NO_REMINDER_NEEDED = "根据目前的结果，没有需要提醒的日期（比如补缴期限或等待期）。"
 REMINDERS_SET = "已为您设置提醒（到时在这里通知您，发 /cancel 可全部取消）："
+REMIND_CANNOT_SEND = "这里没法到时主动通知您，请把这些日子记到手机日历或备忘录里："
 BTN_REMIND = "⏰ 设个提醒"
 BTN_COST = "💰 费用明细"
 BTN_WHERE = "🏢 去哪办·带什么"

@@ -79,9 +79,10 @@ class Visitor:
 
     def event(self, update_id: str, *, text: str | None = None, payload: str | None = None,
               start_payload: str | None = None) -> InEvent:
+        # A page cannot be sent anything once it is closed: can_push=False (no reminders promised).
         return InEvent(platform=PLATFORM, bot_id=BOT_ID, chat_id=self.session_id, user_id=self.session_id,
                        chat_kind=ChatKind.PRIVATE, update_id=update_id, text=text, payload=payload,
-                       start_payload=start_payload)
+                       start_payload=start_payload, can_push=False)
 
 
 class ChatApi:

@@ -30,7 +30,8 @@ QUESTION_TOPICS = {
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     return keyboards.with_rows(message, rows, texts.SUGGESTIONS if not ctx.group else ())
 
 
@@ -51,7 +52,8 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
     message = render_topic(answer, ctx.today, topics)
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     return ctx.turn(keyboards.with_rows(message, rows))
 
 
@@ -102,8 +104,10 @@ def offer_reminders(ctx: Ctx) -> Turn:
     reminders = plan_reminders(answer, ctx.state.slots, ctx.today)
     if not reminders:
         return ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
-    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
-    return ctx.turn(OutMessage("\n".join(lines)), effects=list(reminders))
+    dates = [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
+    if not ctx.event.can_push:  # nothing could deliver it: give the dates, promise nothing
+        return ctx.turn(OutMessage("\n".join([texts.REMIND_CANNOT_SEND, *dates])))
+    return ctx.turn(OutMessage("\n".join([texts.REMINDERS_SET, *dates])), effects=list(reminders))
 
 
 def off_topic(ctx: Ctx) -> Turn | None:
@@ -127,7 +131,8 @@ def _about_a_gap(ctx: Ctx) -> bool:
 def cannot_answer(ctx: Ctx) -> Turn:
     """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
     return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=rows))
 
 

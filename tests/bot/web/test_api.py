@@ -14,11 +14,12 @@ from aiohttp import ClientSession
 from redis.asyncio import Redis
 
 from bot.runtime import Runtime
-from bot.web.api import TOO_FAST, TOO_LONG
+from bot.web.api import TOO_FAST, TOO_LONG, Visitor
 from bot.web.app import CSP, STATIC_FILES, WebConfig
 from bot.web.limits import RateLimit
 from bot.web.server import RunningWeb, parse_listen, running_web
 from bot.web.session import COOKIE_NAME
+from flows.store import decode_event, encode_event
 from tests.conftest import RedisDump
 
 JSON = {"Content-Type": "application/json"}
@@ -270,3 +271,24 @@ async def test_the_cost_table_never_contradicts_itself(said: list[str], http: Cl
         amounts = {label: _yuan(amount) for label, amount in table}
         if "合计" in amounts:
             assert amounts["合计"] == amounts["本金"] + amounts.get("滞纳金", Decimal(0)), table
+
+
+async def test_no_reminder_is_promised_on_a_page_that_cannot_be_sent_one(
+    http: ClientSession, web: RunningWeb, redis_dump: RedisDump
+) -> None:
+    await start(http, web)
+    _, data = await post(http, web, "/api/message", {"text": "乌鲁木齐灵活就业断了4个月，基数4000"})
+    payloads = [b["payload"] for e in data["entries"] for row in e.get("buttons", ()) for b in row]
+    assert payloads and "a:remind" not in payloads
+    for asked in ({"payload": "a:remind"}, {"text": "到时候提醒我"}):
+        _, data = await post(http, web, "/api/message", {**asked, "since": data["seq"]})
+        said = bot_texts(data["entries"])
+        assert "没法到时主动通知您" in said and "已为您设置提醒" not in said
+        assert re.search(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}", said)  # the dates are given all the same
+    stored = await redis_dump()
+    assert not [k for k in stored if k.endswith(":rm") or "remind" in k], stored
+
+
+def test_a_queued_web_event_keeps_what_the_platform_cannot_do() -> None:
+    event = Visitor("A" * 24, new=False).event("m-0123456789", text="提醒我")
+    assert decode_event(encode_event(event)) == event and not event.can_push
