@@ -11,6 +11,7 @@
 
   var log, form, textarea, sendButton, notice;
   var lastSeq = 0;
+  var unsent = null; // the last typed message whose sending failed: {text, id}
   var chain = Promise.resolve();
 
   // ------------------------------------------------------------------ helpers
@@ -107,17 +108,20 @@
     return item;
   }
 
-  function addEntries(entries) {
-    var firstBot = null;
+  function addEntries(entries, atLast) {
+    var firstBot = null, lastBot = null;
     entries.forEach(function (entry) {
       if (entry.seq <= lastSeq) return;
       var node = drawEntry(entry);
       log.appendChild(node);
-      if (!firstBot && entry.role !== "user") firstBot = node;
+      if (entry.role !== "user") {
+        firstBot = firstBot || node;
+        lastBot = node;
+      }
       lastSeq = entry.seq;
     });
-    // Show the start of the new reply: a long answer is read from its top.
-    var target = firstBot || log.lastElementChild;
+    // Show the start of the new reply (a long answer is read from its top); after a reload, the latest one.
+    var target = (atLast ? lastBot : firstBot) || log.lastElementChild;
     if (target && target.scrollIntoView) target.scrollIntoView({ block: "start" });
   }
 
@@ -141,6 +145,7 @@
     return chain;
   }
 
+  /* Show `shown` as pending, send `body`, draw the reply. Resolves to whether it was answered. */
   function post(shown, body, onFail) {
     showNotice("");
     var clear = pending(shown);
@@ -149,10 +154,12 @@
       return call("POST", "/api/message", body).then(function (data) {
         clear();
         addEntries(data.entries);
+        return true;
       }, function (failure) {
         clear();
         showNotice(failure.message);
         if (onFail) onFail();
+        return false;
       });
     });
   }
@@ -168,8 +175,14 @@
       return;
     }
     if (textarea.value.trim() === words) setText("");
-    post(words, { text: words, id: newId() }, function () {
+    // Sending the same words again after a failure reuses their id: if the first try did reach the
+    // server (only its answer was lost), the server answers it once, not twice.
+    var id = unsent && unsent.text === words ? unsent.id : newId();
+    unsent = { text: words, id: id };
+    post(words, { text: words, id: id }, function () {
       if (!textarea.value) setText(words); // nothing typed is lost when sending fails
+    }).then(function (sent) {
+      if (sent && unsent && unsent.id === id) unsent = null;
     });
   }
 
@@ -191,6 +204,19 @@
   }
 
   function restart() {
+    // A stray tap must not wipe the conversation: the first tap asks, a second within 5 s restarts.
+    var button = document.getElementById("restart");
+    if (!button.hasAttribute("data-confirm")) {
+      button.setAttribute("data-confirm", "1");
+      button.textContent = "确定重新开始？";
+      window.setTimeout(function () {
+        button.removeAttribute("data-confirm");
+        button.textContent = "重新开始";
+      }, 5000);
+      return;
+    }
+    button.removeAttribute("data-confirm");
+    button.textContent = "重新开始";
     showNotice("");
     queue(function () {
       return call("POST", "/api/restart", {}).then(function (data) {
@@ -211,7 +237,7 @@
         if (params.get("region")) link.region = params.get("region");
         if (params.get("src")) link.src = params.get("src");
         return call("POST", "/api/start", link);
-      }).then(function (data) { addEntries(data.entries); },
+      }).then(function (data) { addEntries(data.entries, true); },
               function (failure) { showNotice(failure.message); });
     });
   }

@@ -146,7 +146,10 @@ async def test_a_reload_keeps_the_conversation_and_restart_clears_it(browser: An
         await chat.page.reload()
         await chat.page.locator(BOT).first.wait_for()
         assert (await chat.texts("bot"), await chat.texts("user")) == before
-        await chat.page.locator("#restart").click()
+        restart = chat.page.locator("#restart")
+        await restart.click()  # a stray tap only asks
+        assert await restart.inner_text() == "确定重新开始？" and await chat.texts("user") != []
+        await restart.click()
         await chat.page.locator(".msg.user").first.wait_for(state="detached")
         assert await chat.texts("user") == [] and await chat.replies() == 1
         assert "重新开始" in (await chat.texts("bot"))[0]
@@ -247,3 +250,31 @@ async def test_when_redis_stops_the_page_says_so_politely_and_keeps_the_text(
             chat.problems.clear()  # the browser logs the 503 itself as a console error
     finally:
         await handle.close()
+
+
+async def test_a_lost_answer_then_send_again_is_answered_once(browser: Any, web: RunningWeb) -> None:
+    """The server answered but the phone lost the response: sending again repeats nothing."""
+    async with opened(browser, web) as chat:
+        lost: list[str] = []
+
+        async def lose_the_answer(route: Any) -> None:
+            await route.fetch()  # the server gets it and answers...
+            lost.append(route.request.post_data or "")
+            await route.abort("connectionreset")  # ...and the answer never reaches the page
+
+        await chat.page.route("**/api/message", lose_the_answer)
+        await chat.send("北京职工医保断了3个月")
+        notice = chat.page.get_by_role("alert")
+        assert "网络不太稳定" in await notice.inner_text() and len(lost) == 1
+        textbox = chat.page.get_by_role("textbox", name="输入您的问题")
+        assert await textbox.input_value() == "北京职工医保断了3个月"  # kept for sending again
+        await chat.page.unroute("**/api/message")
+        await chat.page.get_by_role("button", name="发送").click()
+        await chat.settled()
+        assert await chat.texts("user") == ["北京职工医保断了3个月"]
+        shown = await chat.texts("bot")
+        await chat.page.reload()
+        await chat.page.locator(BOT).first.wait_for()
+        assert await chat.texts("user") == ["北京职工医保断了3个月"]
+        assert await chat.texts("bot") == shown and len(shown) == len(set(shown)) == 2  # welcome, one reply
+        chat.problems.clear()  # the browser logs the reset connection itself
