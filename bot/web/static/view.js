@@ -51,7 +51,7 @@
     var keys = POINTS.filter(function (p) {
       return typeof dates[p.key] === "string" && !(p.key === "waiting_ends" && dates.benefits_resume);
     });
-    var points = keys.map(function (p) { return { label: p.label, phase: p.phase, date: dates[p.key] }; });
+    var points = keys.map(function (p) { return { key: p.key, label: p.label, phase: p.phase, date: dates[p.key] }; });
     if (points.length < 2) return null;
     var last = points[points.length - 1];
     var W = 340, H = 80, left = 38, y = 28;
@@ -66,8 +66,11 @@
       var end = i + 1 < points.length ? left + (i + 1) * step : (p.phase === "ok" ? W - 6 : x);
       if (end === x) return;
       picture.appendChild(svg("line", { x1: x, y1: y, x2: end, y2: y, "class": "seg " + p.phase }));
+      // No payment day (a "no"): from the gap straight to the resume day, via a new enrolment's wait.
+      var after = points[i + 1];
+      var name = p.key === "gap_start" && after && after.key !== "paid_on" ? "断缴 · 重新参保后等待" : PHASE_NAMES[p.phase];
       picture.appendChild(svg("text", { x: (x + end) / 2, y: y - 10, "class": "phase",
-        "text-anchor": "middle" }, PHASE_NAMES[p.phase]));
+        "text-anchor": "middle" }, name));
     });
     points.forEach(function (p, i) {
       var x = left + i * step;

@@ -84,7 +84,7 @@ async def opened(browser: Any, web: RunningWeb, path: str = "", viewport: dict[s
 
 async def no_horizontal_scroll(page: Any) -> None:
     widths = await page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
-                                 " document.getElementById('log').scrollWidth, document.getElementById('log').clientWidth]")
+                                 " document.querySelector('main').scrollWidth, document.querySelector('main').clientWidth]")
     assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
 
 
