@@ -14,7 +14,7 @@ from datetime import date
 from policies.model import Answer, Confidence, LateFeePayer, Level
 
 _DISAGREE = ("另有来源称", "来源说法不一")
-_TIMING = ("申报", "缴费时间", "每月", "日至", "号至", "截止", "期限", "窗口期")
+_TIMING = ("申报缴费", "申报时间", "缴费时间", "日至", "号至", "截止", "期限", "窗口期")
 _WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等")
 _REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
 _VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")
@@ -36,6 +36,7 @@ class Facts:
     gap_start: str | None
     paid_on: str
     waiting_ends: str | None
+    benefits_resume: str | None  # after paying back, or after enrolling again (a "no")
 
 
 def _short_names(answer: Answer) -> tuple[str, ...]:
@@ -55,13 +56,6 @@ def _is_local(note: str, local_values: set[str], names: tuple[str, ...]) -> bool
     return note in local_values or any(n in note for n in names)
 
 
-def _verdict_local(answer: Answer) -> bool:
-    local_rule = getattr(answer, "local_rule", None)
-    if isinstance(local_rule, bool):
-        return local_rule
-    return any(t.level is not Level.NATIONAL for t in answer.trace if t.field.startswith(_VERDICT_FIELDS))
-
-
 def _confidence(answer: Answer) -> Confidence:
     """The confidence of the sources behind the verdict (the weakest of them), else of all sources."""
     by_id = {s.id: s.confidence for s in answer.sources}
@@ -74,12 +68,7 @@ def _confidence(answer: Answer) -> Confidence:
 def _late_fee_uncertain(answer: Answer) -> bool:
     """A late fee on the insured person that no local rule states is only "some regions charge it"."""
     fee = answer.late_fee
-    if fee.payer is not LateFeePayer.INSURED or not fee.daily_rate:
-        return False
-    certain = getattr(fee, "certain", None)
-    if isinstance(certain, bool):
-        return not certain
-    return not any(t.level is not Level.NATIONAL for t in answer.trace if t.field.startswith("late_fee"))
+    return fee.payer is LateFeePayer.INSURED and bool(fee.daily_rate) and not fee.certain
 
 
 def _add_months(day: date, months: int) -> date:
@@ -92,19 +81,20 @@ def facts_of(answer: Answer, on: date) -> Facts:
     """Everything the renderer derives from one answer to a question asked on `on`."""
     local_values, names = _local_texts(answer), _short_names(answer)
     notes = [n for n in answer.notes if not n.startswith("咨询电话")]
-    disagreements = tuple(n for n in notes if n.startswith(_DISAGREE))
-    rest = [n for n in notes if n not in disagreements]
+    disagreements = tuple(dict.fromkeys([*answer.disagreements, *(n for n in notes if n.startswith(_DISAGREE))]))
+    rest = [n for n in notes if n not in disagreements and not n.startswith(_DISAGREE)]
     local = tuple(dict.fromkeys(n for n in rest if _is_local(n, local_values, names)))
     generic = tuple(n for n in rest if n not in local)
     ordered = local + generic
     gap_start = None
     if answer.gap_months:
         gap_start = _add_months(on.replace(day=1), -answer.gap_months).isoformat()
+    resume = answer.benefits_resume or (answer.re_enrol.benefits_resume if answer.re_enrol else None)
     waiting_ends = None
-    if answer.benefits_resume and answer.waiting_months:
-        waiting_ends = date.fromordinal(answer.benefits_resume.toordinal() - 1).isoformat()
+    if resume and (answer.waiting_months or answer.waiting_days or (answer.re_enrol and answer.re_enrol.waiting_months)):
+        waiting_ends = date.fromordinal(resume.toordinal() - 1).isoformat()
     return Facts(
-        local_rule=_verdict_local(answer),
+        local_rule=answer.local_rule,
         confidence=_confidence(answer),
         local_notes=local,
         generic_notes=generic,
@@ -117,5 +107,6 @@ def facts_of(answer: Answer, on: date) -> Facts:
         gap_start=gap_start,
         paid_on=on.isoformat(),
         waiting_ends=waiting_ends,
+        benefits_resume=resume.isoformat() if resume else None,
     )
 

@@ -17,8 +17,8 @@ def plan_reminders(answer: Answer, slots: dict[str, Any], today: date) -> list[S
     """Reminders worth setting for this answer: the back-pay deadline (a week before it
     closes), the end of a waiting period, and for self-payers the next monthly payment."""
     plans: list[ScheduleReminder] = []
-    deadline = answer.extra.get("backpay_deadline")
-    if isinstance(deadline, date) and answer.can_backpay is not BackpayVerdict.NO and deadline > today:
+    deadline = answer.backpay_deadline
+    if deadline is not None and answer.can_backpay is not BackpayVerdict.NO and deadline > today:
         due = max(today + timedelta(days=1), deadline - timedelta(days=7))
         plans.append(
             ScheduleReminder(
@@ -27,7 +27,7 @@ def plan_reminders(answer: Answer, slots: dict[str, Any], today: date) -> list[S
                 f"补缴期限将于 {deadline.isoformat()} 截止，请尽快办理补缴。",
             )
         )
-    if answer.waiting_months > 0 and answer.benefits_resume and answer.benefits_resume > today:
+    if (answer.waiting_months or answer.waiting_days) and answer.benefits_resume and answer.benefits_resume > today:
         plans.append(
             ScheduleReminder(
                 "waiting_ends",

@@ -1,67 +1,60 @@
 """Render the engine's answer for chat: a short card first, each part behind its own button.
 
-The card (at most `CARD_MAX_CHARS` characters) says the verdict with its reason, how to do it,
-when insurance works again, the cost when known, and whether a local rule or national practice
-decided it. The parts (`render_topic`) answer one follow-up each: cost, where/what to bring,
-when it works, what to do after a "no", and the basis (local facts first, never cut).
+The card (at most `CARD_MAX_CHARS` characters) says the verdict with its reason, how to do it (or,
+after a "no", what to do now), when insurance works again, the cost when known, and whether a
+local rule or national practice decided it. The parts (`render_topic`) answer one follow-up each:
+cost, where/what to bring, when it works, what to do now, and the basis (local facts first, never
+cut). Labels and sentences shared with the command line come from `policies.wording`.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import date
-
-import cn2an
 
 from flows import texts
 from flows.answer_facts import Facts, facts_of
 from flows.messages import OutMessage
 from flows.views import AnswerView, Timeline
-from policies.model import Answer, BackpayVerdict, Confidence, CostEstimate, LateFeePayer
+from policies import wording
+from policies.model import Answer, BackpayVerdict, Channel
 
 CARD_MAX_CHARS = 350
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
 MAX_SOURCES = 8
 
 VERDICT_LABELS = {
-    BackpayVerdict.YES: "✅ 可以补缴",
-    BackpayVerdict.CONDITIONAL: "⚠️ 有条件补缴",
-    BackpayVerdict.NO: "❌ 一般不能补缴",
+    BackpayVerdict.YES: "✅ " + wording.VERDICT_TEXT[BackpayVerdict.YES],
+    BackpayVerdict.CONDITIONAL: "⚠️ " + wording.VERDICT_TEXT[BackpayVerdict.CONDITIONAL],
+    BackpayVerdict.NO: "❌ " + wording.VERDICT_TEXT[BackpayVerdict.NO],
 }
-CONFIDENCE_LABELS = {
-    Confidence.OFFICIAL: "法规/官方文件",
-    Confidence.OFFICIAL_REPLY: "官方答复（转载）",
-    Confidence.CONTENT_SITE: "网络资料，仅作线索",
-}
-PAYER_LABELS = {
-    LateFeePayer.EMPLOYER: "由单位承担，个人不交",
-    LateFeePayer.INSURED: "由个人承担",
-    LateFeePayer.FUND: "由失业保险基金代缴，个人不交",
-    LateFeePayer.NONE: "无",
-}
+CONFIDENCE_LABELS = wording.CONFIDENCE_LABEL
 TOPICS = ("backpay", "cost", "where", "when", "now", "why")
 
 
-@functools.lru_cache(maxsize=64)
-def _chinese_integer(value: int) -> str:
-    """5 -> "五"."""
-    return str(cn2an.an2cn(str(value)))
-
-
 def money(value: float) -> str:
-    return f"{value:,.2f}元"
+    return wording.money(value) + "元"
 
 
 def _heading(answer: Answer) -> str:
     region = answer.region.full_name or answer.region.name
     kind = texts.TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
-    gap = f" · 断缴{answer.gap_months}个月" if answer.gap_months else ""
-    return f"📍 {region} · {kind}{gap}"
+    gap = wording.gap_text(answer)
+    return f"📍 {region} · {kind}" + (f" · 断缴{gap}" if gap else "")
 
 
-def _verdict_line(answer: Answer) -> str:
-    verdict = VERDICT_LABELS[answer.can_backpay]
-    return "结论：" + verdict + (f"——{answer.condition}" if answer.condition else "")
+def _verdict_line(answer: Answer, room: int | None = None) -> str:
+    """The verdict with its reason; with `room`, a long reason is cut to fit (the full one is one tap
+    away, under 依据和说明)."""
+    verdict = "结论：" + VERDICT_LABELS[answer.can_backpay]
+    condition = answer.condition or ""
+    if room is not None and len(verdict) + 2 + len(condition) > room:
+        keep = max(room - len(verdict) - 2 - len(texts.CUT_REASON), 12)
+        condition = condition[:keep] + texts.CUT_REASON
+    return verdict + (f"——{condition}" if condition else "")
+
+
+def _is_no(answer: Answer) -> bool:
+    return answer.can_backpay is BackpayVerdict.NO
 
 
 def _short(name: str) -> str:
@@ -69,40 +62,48 @@ def _short(name: str) -> str:
     return name.split("（", 1)[0].split("(", 1)[0].strip()
 
 
-def _how_line(answer: Answer) -> str | None:
-    online = [_short(c.name) for c in answer.channels if c.kind == "online"]
-    offline = [_short(c.name) for c in answer.channels if c.kind == "offline"]
+def _ways(channels: tuple[Channel, ...]) -> str | None:
+    online = [_short(c.name) for c in channels if c.kind == "online"]
+    offline = [_short(c.name) for c in channels if c.kind == "offline"]
     ways = [f"线上（{online[0]}）" if online else "", f"线下（{offline[0]}）" if offline else ""]
-    ways = [w for w in ways if w]
-    return "办理：" + "或".join(ways) if ways else None
+    return "或".join(w for w in ways if w) or None
+
+
+def _how_line(answer: Answer) -> str | None:
+    if _is_no(answer):
+        r = answer.re_enrol
+        return "现在：" + (r.how if r is not None else texts.NOW_SHORT)
+    ways = _ways(answer.channels)
+    if ways is None:
+        return None
+    scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
+    return f"办理{scope}：{ways}"
 
 
 def _when_short(answer: Answer) -> str:
-    if answer.can_backpay is BackpayVerdict.NO:
-        wait = f"，新参保一般等待{answer.waiting_months}个月" if answer.waiting_months else ""
-        return "能用：只能重新参保" + wait
-    line = "能用：" + (f"补缴后等待期{answer.waiting_months}个月" if answer.waiting_months else "补缴后不设等待期")
+    if _is_no(answer):
+        r = answer.re_enrol
+        if r is not None and r.waiting_months:
+            return f"能用：重新参保后等待{r.waiting_months}个月"
+        return "能用：重新参保后按新参保人员享受待遇"
+    if answer.waiting_months is None and answer.waiting_days is None:
+        return f"能用：等待期{wording.wait_text(answer)}"
+    waited = bool(answer.waiting_months or answer.waiting_days)
+    line = "能用：" + (f"补缴后等待期{wording.wait_text(answer)}" if waited else "补缴后不设等待期")
     if answer.benefits_resume:
         line += f"，如今天补缴，约{answer.benefits_resume.isoformat()}起可报销"
     return line
 
 
-def _owed(cost: CostEstimate, facts: Facts) -> tuple[float, str]:
-    """What the person pays, and its label: "合计" only when it is the sum of the amounts listed
-    (principal, and the late fee unless it is only local practice: that one is listed apart,
-    never in a total), else "个人需交" (e.g. the employer pays)."""
-    owed = cost.person_pays if cost.person_pays is not None else cost.total
-    if facts.late_fee_uncertain:
-        owed = max(owed - cost.late_fee, 0.0)
-    listed = cost.principal + (0.0 if facts.late_fee_uncertain else cost.late_fee)
-    return owed, "合计" if abs(owed - listed) < 0.005 else "个人需交"
-
-
 def _cost_short(answer: Answer, facts: Facts) -> str | None:
-    cost = answer.cost
-    if answer.can_backpay is BackpayVerdict.NO or cost is None:
+    if _is_no(answer):
         return None
-    owed, _ = _owed(cost, facts)
+    if answer.employer_duty is not None:
+        return f"费用：{answer.employer_duty.employer_pays}由单位补缴，个人不用交"
+    cost = answer.cost
+    if cost is None:
+        return None
+    owed = cost.person_pays if cost.person_pays is not None else cost.total
     if cost.payer in ("employer", "fund") and not owed:
         return "费用：单位（或基金）承担，个人不用交"
     line = f"费用：约{money(owed)}"
@@ -113,7 +114,9 @@ def _cost_short(answer: Answer, facts: Facts) -> str | None:
 
 def _basis_line(answer: Answer, facts: Facts) -> str:
     level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
-    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]} · 咨询12393"
+    as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
+    disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
+    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"
 
 
 def render_card(
@@ -121,59 +124,64 @@ def render_card(
 ) -> OutMessage:
     """The first answer: at most CARD_MAX_CHARS characters, with the structured view attached."""
     facts = facts_of(answer, on)
-    head = [_heading(answer)]
-    if not facts.local_rule:
-        head.append(texts.NO_LOCAL_RULE)
-    body = [
-        _verdict_line(answer),
-        _how_line(answer) if answer.can_backpay is not BackpayVerdict.NO else texts.NOW_SHORT,
-        _when_short(answer),
-        _cost_short(answer, facts),
-    ]
     tail = _basis_line(answer, facts)
-    lines = [line for line in [prefix, *head, *body] if line]
-    # Local facts as far as the card has room; all of them are behind 依据和说明 and 去哪办.
+    lines = _card_lines(answer, facts, prefix, None)
+    overflow = _length([*lines, tail]) - CARD_MAX_CHARS
+    if overflow > 0:  # a long reason (宁波 lists its cases) is cut first, then the echo shortened
+        room = len(_verdict_line(answer)) - overflow
+        lines = _card_lines(answer, facts, prefix, room)
+        if _length([*lines, tail]) > CARD_MAX_CHARS and prefix:
+            lines = _card_lines(answer, facts, texts.UPDATED if changed else None, room)
+    # Local facts as far as the card has room; all of them are behind 依据和说明 (and 去哪办).
     for fact in facts.local_notes:
         if _length([*lines, "📌 " + fact, tail]) <= CARD_MAX_CHARS:
             lines.append("📌 " + fact)
-    lines.append(tail)
-    while _length(lines) > CARD_MAX_CHARS and len(lines) > 3:
-        lines.pop(-2)  # never happens with the rule files today; a guard against a very long reason
-    text = "\n".join(lines)
-    if len(text) > CARD_MAX_CHARS:
-        text = text[: CARD_MAX_CHARS - 1] + "…"
-    return OutMessage(text, view=_view(answer, facts, changed))
+    body = "\n".join(lines)
+    if len(body) + 1 + len(tail) > CARD_MAX_CHARS:  # last resort; the basis line is always kept
+        body = body[: CARD_MAX_CHARS - len(tail) - 2] + "…"
+    return OutMessage(body + "\n" + tail, view=_view(answer, facts, changed))
+
+
+def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None) -> list[str]:
+    return [line for line in (
+        prefix, wording.headline(answer), _heading(answer), _verdict_line(answer, room),
+        _how_line(answer), _when_short(answer), _cost_short(answer, facts),
+    ) if line]
 
 
 def _length(lines: list[str]) -> int:
     return sum(len(line) for line in lines) + max(len(lines) - 1, 0)
 
 
-def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
-    rows: list[tuple[str, str]] = []
+def _cost_rows(answer: Answer, facts: Facts) -> tuple[tuple[str, str], ...]:
     cost = answer.cost
-    if cost is not None and answer.can_backpay is not BackpayVerdict.NO:
-        rows.append(("本金", money(cost.principal)))
-        if cost.serious_illness:
-            rows.append(("其中大病保险", money(cost.serious_illness)))
-        if cost.late_fee and not facts.late_fee_uncertain:
-            rows.append(("滞纳金", money(cost.late_fee)))
-        owed, label = _owed(cost, facts)
-        rows.append((label, money(owed)))
-        if facts.uncertain_late_fee is not None:
-            rows.append(("可能的滞纳金（以当地为准，未计入）", money(facts.uncertain_late_fee)))
-    verdict = answer.can_backpay.value
+    if cost is None or _is_no(answer):
+        return ()
+    rows = [("本金", money(cost.principal))]
+    if cost.serious_illness:
+        rows.append(("大病保险", money(cost.serious_illness)))
+    if cost.late_fee:
+        rows.append(("滞纳金", money(cost.late_fee)))
+    rows.append(("合计", money(cost.total)))
+    if cost.person_pays is not None and cost.person_pays != cost.total:
+        rows.append(("个人需交", money(cost.person_pays)))
+    if facts.uncertain_late_fee is not None:
+        rows.append(("可能的滞纳金（以当地为准，未计入）", money(facts.uncertain_late_fee)))
+    return tuple(rows)
+
+
+def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
     return AnswerView(
-        verdict=verdict,  # type: ignore[arg-type]  # a BackpayVerdict value is one of the three
+        verdict=answer.can_backpay.value,  # type: ignore[arg-type]  # one of the three literals
         headline=_verdict_line(answer),
         local_rule=facts.local_rule,
         confidence=CONFIDENCE_LABELS[facts.confidence],
-        cost_rows=tuple(rows),
+        cost_rows=_cost_rows(answer, facts),
         timeline=Timeline(
             gap_start=facts.gap_start,
-            paid_on=facts.paid_on if answer.can_backpay is not BackpayVerdict.NO else None,
+            paid_on=None if _is_no(answer) else facts.paid_on,
             waiting_ends=facts.waiting_ends,
-            benefits_resume=answer.benefits_resume.isoformat() if answer.benefits_resume else None,
+            benefits_resume=facts.benefits_resume,
         ),
         sources=tuple((s.title, CONFIDENCE_LABELS[s.confidence]) for s in answer.sources),
         changed=changed,
@@ -182,38 +190,28 @@ def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
 
 # ------------------------------------------------------------------ the parts behind the buttons
 def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
-    if answer.can_backpay is BackpayVerdict.NO:
+    if _is_no(answer):
         return [texts.NO_COST_AFTER_NO]
+    duty = answer.employer_duty
+    if duty is not None:
+        lines = [f"💰 单位原因断缴：{duty.employer_pays}由单位补缴，个人不用交。",
+                 *(f"• {step}" for step in duty.steps)]
+        return ["\n".join(lines), _late_fee_line(answer)]
     cost = answer.cost
     if cost is None:
         unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
-        return [unknown, _late_fee_line(answer, facts), _retiree_line(answer)]
-    lines = ["💰 费用估算", f"计算：{cost.formula}", f"本金 {money(cost.principal)}"
-             + (f"（含大病保险 {money(cost.serious_illness)}）" if cost.serious_illness else "")]
-    if cost.late_fee and not facts.late_fee_uncertain:
-        lines.append(f"滞纳金 {money(cost.late_fee)}")
-    owed, label = _owed(cost, facts)
-    lines.append(f"{label}约 {money(owed)}")
+        return [unknown, _late_fee_line(answer), _retiree_line(answer)]
+    lines = ["💰 费用估算" + (f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""),
+             f"计算：{cost.formula}"]
+    lines.extend(f"{label} {amount}" for label, amount in _cost_rows(answer, facts))
     if cost.base_note:
         lines.append(cost.base_note)
-    return ["\n".join(lines), _late_fee_line(answer, facts), _retiree_line(answer)]
+    return ["\n".join(lines), _late_fee_line(answer), _retiree_line(answer)]
 
 
-def _late_fee_line(answer: Answer, facts: Facts) -> str | None:
-    fee = answer.late_fee
-    if not fee.daily_rate:
-        return None
-    per_10k = fee.daily_rate * 10000
-    spoken = _chinese_integer(int(per_10k)) if float(per_10k).is_integer() else f"{per_10k:g}"
-    if facts.late_fee_uncertain:
-        amount = f"，如收取约{money(fee.amount)}" if fee.amount else ""
-        return texts.LATE_FEE_LOCAL_PRACTICE.format(rate=spoken, amount=amount)
-    line = f"⏱ 滞纳金：按日万分之{spoken}"
-    if fee.days:
-        line += f"，约{fee.days}天"
-    if fee.amount:
-        line += f"，约{money(fee.amount)}"
-    return line + f"；{PAYER_LABELS[fee.payer]}"
+def _late_fee_line(answer: Answer) -> str | None:
+    text = wording.late_fee_text(answer.late_fee)
+    return f"⏱ 滞纳金：{text}" if text else None
 
 
 def _retiree_line(answer: Answer) -> str | None:
@@ -226,11 +224,16 @@ def _retiree_line(answer: Answer) -> str | None:
     return line + (f"（{r.formula}）" if r.formula else "")
 
 
+def _channel_lines(channels: tuple[Channel, ...]) -> list[str]:
+    return [f"{'线上' if c.kind == 'online' else '线下'}：{c.name}" for c in channels]
+
+
 def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
-    if answer.can_backpay is BackpayVerdict.NO:
+    if _is_no(answer):
         return _now_part(answer, facts)
-    lines = [f"{'线上' if c.kind == 'online' else '线下'}：{c.name}" for c in answer.channels]
-    parts: list[str | None] = ["🏢 去哪办\n" + "\n".join(lines) if lines else None]
+    scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
+    lines = _channel_lines(answer.channels)
+    parts: list[str | None] = [f"🏢 去哪办{scope}\n" + "\n".join(lines) if lines else None]
     if answer.materials:
         parts.append("📄 带什么：\n" + "\n".join(f"• {m}" for m in answer.materials))
     parts.extend(f"📌 {n}" for n in facts.timing_notes)
@@ -239,56 +242,83 @@ def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
 
 
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
-    if answer.can_backpay is BackpayVerdict.NO:
-        wait = f"新参保一般有{answer.waiting_months}个月等待期" if answer.waiting_months else "新参保按当地规定起算待遇"
-        lines = [f"🗓 这段断缴一般补不上，重新参保后{wait}。", "断缴期间的医药费：一般不能报销"]
-    else:
-        when = f"补缴后等待期{answer.waiting_months}个月" if answer.waiting_months else "补缴后不设等待期"
-        if answer.benefits_resume:
-            when += f"；如今天补缴，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都按这个日期）"
-        lines = [
-            "🗓 什么时候能用：" + when,
-            "断缴期间的医药费：" + ("补缴后可以申请报销（零星报销）" if answer.retroactive else "一般不能报销"),
-        ]
-    lines.append("连续缴费年限：" + ("会重新计算（清零）" if answer.continuity_reset else "不受影响"))
+    if _is_no(answer):
+        r = answer.re_enrol
+        lines = ["🗓 这段断缴一般补不上，重新参保后：" + (r.benefits_from if r else "按新参保人员享受待遇")]
+        if r is not None and r.benefits_resume:
+            lines.append(f"如今天重新参保，预计{r.benefits_resume.isoformat()}起可报销")
+        lines.extend(r.loses if r is not None else ())
+        return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
+    when = "等待期" + wording.wait_text(answer)
+    if answer.benefits_resume:
+        when += f"；如今天补缴，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
+    claim = answer.retroactive
+    if answer.employer_duty is not None and answer.employer_duty.claimable_after_payment is not None:
+        claim = answer.employer_duty.claimable_after_payment
+    lines = [
+        "🗓 什么时候能用：" + when,
+        "断缴期间的医药费：" + wording.retroactive_text(claim),
+        "连续缴费年限：" + wording.continuity_text(answer.continuity_reset),
+    ]
     return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
 
 
 def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
-    if answer.can_backpay is not BackpayVerdict.NO:  # "那怎么办" after a yes: how to back-pay
+    if not _is_no(answer):  # "那怎么办" after a yes: how to back-pay (an employer's gap: its steps)
+        if answer.employer_duty is not None:
+            return [_verdict_line(answer), *_cost_part(answer, facts)[:1], *_where_part(answer, facts)]
         return [_verdict_line(answer), *_where_part(answer, facts)]
-    lines = [texts.NOW_AFTER_NO]
-    if answer.condition:
-        lines.insert(0, f"原因：{answer.condition}")
-    steps = [f"{'线上' if c.kind == 'online' else '线下'}：{_short(c.name)}" for c in answer.channels]
-    if steps:
-        lines.append("参保/缴费渠道：" + "；".join(steps))
-    if answer.waiting_months:
-        lines.append(f"新参保一般等待{answer.waiting_months}个月后才能报销，断缴期间的费用一般不能报销。")
-    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes), _hotlines(answer)]
+    r = answer.re_enrol
+    lines = [f"原因：{answer.condition}"] if answer.condition else []
+    if r is None:
+        lines.append(texts.NOW_AFTER_NO)
+        return ["\n".join(lines), _hotlines(answer)]
+    lines.append(f"➡️ 现在怎么办：{r.how}")
+    lines.extend(_channel_lines(r.channels))
+    if r.materials:
+        lines.append("带：" + "、".join(r.materials))
+    lines.append("待遇：" + r.benefits_from)
+    if r.loses:
+        lines.append("影响：" + "；".join(r.loses))
+    sources = "；".join(wording.source_line(s) for s in r.sources)
+    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
+            f"📚 依据：{sources}" if sources else None, _hotlines(answer)]
 
 
 def _why_part(answer: Answer, facts: Facts) -> list[str | None]:
-    parts: list[str | None] = [_basis_line(answer, facts)]
+    parts: list[str | None] = [_verdict_line(answer), _basis_line(answer, facts)]
     if facts.local_notes:
         parts.append("📌 本地规定：\n" + "\n".join(f"• {n}" for n in facts.local_notes))
     if facts.disagreements:
-        parts.append("🔀 来源说法不一：\n" + "\n".join(f"• {n}" for n in facts.disagreements))
+        parts.append("🔀 " + "\n".join(facts.disagreements))
     if facts.generic_notes:
-        generic = facts.generic_notes[:MAX_GENERIC_NOTES]
-        parts.append("ℹ️ 一般说明：\n" + "\n".join(f"• {n}" for n in generic))
-    src = [f"• {s.title}（{CONFIDENCE_LABELS[s.confidence]}）" for s in answer.sources[:MAX_SOURCES]]
+        parts.append("ℹ️ 一般说明：\n" + "\n".join(f"• {n}" for n in facts.generic_notes[:MAX_GENERIC_NOTES]))
+    src = [f"• {wording.source_line(s)}" for s in answer.sources[:MAX_SOURCES]]
     parts.append("📚 来源：\n" + "\n".join(src) if src else None)
     return parts
 
 
-# The parts of an answer a follow-up can ask for, and the trace fields (prefixes) whose sources back them.
+def _backpay_part(answer: Answer, facts: Facts) -> list[str | None]:
+    if _is_no(answer):
+        return [_verdict_line(answer), *_now_part(answer, facts)]
+    return [_verdict_line(answer), _how_line(answer)]
+
+
+def _hotlines(answer: Answer) -> str | None:
+    return "☎️ 咨询：" + "，".join(answer.hotlines) if answer.hotlines else None
+
+
+# The trace fields (prefixes) whose sources back each part.
 TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "backpay": ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "channels"),
     "cost": ("cost.", "late_fee.", "retiree."),
     "when": ("gap_band", "waiting_months", "enrollment_deadline"),
     "where": ("channels", "materials", "hotlines", "declaration_window"),
-    "now": ("gap_band", "can_backpay", "channels"),
+    "now": ("gap_band", "can_backpay", "channels", "re_enrol"),
+}
+_PARTS = {
+    "backpay": _backpay_part, "cost": _cost_part, "where": _where_part,
+    "when": _when_part, "now": _now_part, "why": _why_part,
 }
 
 
@@ -299,23 +329,7 @@ def _sources_line(answer: Answer, topics: tuple[str, ...] | set[str] | frozenset
     sources = [s for s in answer.sources if s.id in used] or list(answer.sources)
     if not sources:
         return None
-    return "📚 依据：" + "；".join(f"{s.title}（{CONFIDENCE_LABELS[s.confidence]}）" for s in sources[:MAX_SOURCES])
-
-
-def _backpay_part(answer: Answer, facts: Facts) -> list[str | None]:
-    if answer.can_backpay is BackpayVerdict.NO:
-        return [_verdict_line(answer), *_now_part(answer, facts)]
-    return [_verdict_line(answer), _how_line(answer)]
-
-
-def _hotlines(answer: Answer) -> str | None:
-    return "☎️ 咨询：" + "，".join(answer.hotlines) if answer.hotlines else None
-
-
-_PARTS = {
-    "backpay": _backpay_part, "cost": _cost_part, "where": _where_part,
-    "when": _when_part, "now": _now_part, "why": _why_part,
-}
+    return "📚 依据：" + "；".join(wording.source_line(s) for s in sources[:MAX_SOURCES])
 
 
 def render_topic(answer: Answer, on: date, topics: tuple[str, ...] | set[str] | frozenset[str]) -> OutMessage:
@@ -325,7 +339,7 @@ def render_topic(answer: Answer, on: date, topics: tuple[str, ...] | set[str] | 
     for topic in TOPICS:
         if topic in topics:
             parts.extend(_PARTS[topic](answer, facts))
-    if "why" not in topics:
+    if "why" not in topics and not ("now" in topics and _is_no(answer)):
         parts.append(_sources_line(answer, topics))
     parts.append(texts.DISCLAIMER)
-    return OutMessage("\n\n".join(p for p in parts if p))
+    return OutMessage("\n\n".join(dict.fromkeys(p for p in parts if p)))

@@ -56,9 +56,9 @@ class SlotSpec:
         number = _number(value)
         if number is None or not self.low <= number <= self.high:
             return None
-        return int(number) if self.kind == "months" and number == int(number) else (
-            None if self.kind == "months" else number
-        )
+        if self.kind == "months":  # whole months only
+            return int(number) if number == int(number) else None
+        return number
 
     def label(self, value: Any) -> str:
         """The Chinese echo of a value ("断缴5个月", "单位原因")."""
@@ -192,6 +192,8 @@ def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
         elif spec.name == "gap_months" and values.get("gap_since"):
             year, month = str(values["gap_since"]).split("-")[:2]
             parts.append(f"{year}年{int(month)}月起断缴")
+        elif spec.name == "gap_months" and isinstance(loose := values.get("gap_range"), list) and len(loose) == 2:
+            parts.append(f"断缴约{loose[0]}–{loose[1]}个月")
         else:
             parts.append(spec.label(value))
     return "，".join(parts)

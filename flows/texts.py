@@ -76,7 +76,6 @@ HELP = (
 DISCLAIMER = "以上根据公开政策和资料整理，仅供参考，具体以当地医保经办机构的答复为准；咨询电话 12393。"
 LOCAL_RULE = "本地规定"
 NATIONAL_PRACTICE = "全国一般做法"
-NO_LOCAL_RULE = "（没有找到当地的具体规定，以下按全国一般做法）"
 NOW_SHORT = "现在：重新参保缴费（点“现在怎么办”看怎么办）"
 NOW_AFTER_NO = (
     "➡️ 现在怎么办：这段断缴一般补不上，但可以马上重新参保缴费，"
@@ -86,6 +85,10 @@ NO_COST_AFTER_NO = "💰 这段断缴一般不能补缴，所以没有补缴费�
 LATE_FEE_LOCAL_PRACTICE = (
     "⏱ 滞纳金：部分地区对个人按日万分之{rate}加收，以当地为准{amount}；未计入上面的费用。"
 )
+PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）；还想确认一下：{question}？"
+SOURCES_DISAGREE = "来源说法不一（见依据和说明）"
+CUT_REASON = "…（全文见“依据和说明”）"
+GAP_EDGE_GROUP = "注意：刚好{months}个月和超过{months}个月的结果不同，以下按{used}个月回答；可以私聊我细说。"
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

@@ -24,6 +24,7 @@ Conventions (the policy engine and the dialog rely on them):
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -142,12 +143,18 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text) if _not_negated(text, m.start())]
 
 
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether `span` overlaps one of `spans` (sorted, not overlapping each other)."""
+    i = bisect.bisect_left(spans, (span[1], -1))  # the spans starting before span's end...
+    return i > 0 and spans[i - 1][1] > span[0]  # ...the last of which reaches into it
+
+
 def _read_cause(text: str) -> str | None:
     if lx.UNKNOWN_CAUSE.search(text):
         return "unknown"
     employer = _spans(lx.EMPLOYER_CAUSE, text)
     # "老板忘记交": 忘记交 is the employer's forgetting there, not the person's.
-    personal = [p for p in _spans(lx.PERSONAL_CAUSE, text) if not any(a < p[1] and p[0] < b for a, b in employer)]
+    personal = [p for p in _spans(lx.PERSONAL_CAUSE, text) if not _overlaps(p, employer)]
     if employer and not personal:
         return "employer"
     if personal and not employer:
@@ -157,21 +164,21 @@ def _read_cause(text: str) -> str | None:
     return None  # neither, or both: not guessed
 
 
-def _classify(clause: str, d: Duration, gap_verb: bool) -> str:
-    """"years", "gap" or "" for a duration found in a clause (gap_verb: the clause has a gap verb)."""
-    before = clause[: d.start]
-    after = clause[d.end :]
+def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
+    """"years", "gap" or "" for a duration found in a clause (gap_verb: the clause has a gap verb;
+    not_gap: it has a word that makes a duration something else). Only a few characters either side
+    are looked at, so a message with many durations is still read in linear time."""
+    before = clause[max(0, d.start - 8) : d.start]
+    after = clause[d.end : d.end + 2]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
-    if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before[-8:]):
+    if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before):
         return "years"
     if lx.PAID_BEFORE.search(before[-4:]) and not lx.GAP_VERB.search(before[-4:]):
         return ""
     if gap_verb:
         return "gap"
-    if lx.NOT_GAP.search(clause):
-        return ""
-    return "gap"
+    return "" if not_gap else "gap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +198,9 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
     since: date | None = None
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
+        not_gap = lx.NOT_GAP.search(clause) is not None
         for d in durations(clause):
-            kind = _classify(clause, d, gap_verb)
+            kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 years = round(d.months / 12, 2)
             elif kind == "gap" and _not_negated(clause, d.start):
@@ -228,19 +236,20 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
     """The first month in the clause that says when the gap began."""
+    start_word = has_gap_verb or lx.START_IN_CLAUSE.search(clause) is not None
     for mention in month_mentions(clause, today):
-        if _is_start(clause, mention, has_gap_verb):
+        if _is_start(clause, mention, start_word):
             return mention.month
     return None
 
 
-def _is_start(clause: str, mention: MonthMention, has_gap_verb: bool) -> bool:
+def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
     if not _not_negated(clause, mention.start):
         return False
-    before, after = clause[: mention.start], clause[mention.end :]
     if mention.bare:  # "10月份" needs "开始/起/从" right next to it
+        before, after = clause[max(0, mention.start - 3) : mention.start], clause[mention.end : mention.end + 4]
         return bool(lx.START_AFTER.search(after) or lx.START_BEFORE.search(before))
-    return has_gap_verb or lx.START_IN_CLAUSE.search(clause) is not None
+    return start_word
 
 
 def _read_base(text: str) -> float | None:

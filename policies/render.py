@@ -2,65 +2,47 @@
 
 from __future__ import annotations
 
-from policies.engine import CONFIDENCE_LABEL, VERDICT_TEXT, money, pct
-from policies.model import Answer, LateFeePayer, Scheme
-
-LEVEL_TEXT = {"national": "全国", "province": "省级", "city": "市级", "county": "区县级"}
-SCHEME_TEXT = {Scheme.EMPLOYEE: "职工基本医疗保险", Scheme.RESIDENT: "城乡居民基本医疗保险"}
-TYPE_TEXT = {
-    "employee": "单位职工",
-    "flexible": "灵活就业人员",
-    "resident": "城乡居民",
-    "unemployed": "领取失业金人员",
-    "retiree": "退休（临近退休）人员",
-}
-PAYER_TEXT = {
-    LateFeePayer.EMPLOYER: "用人单位",
-    LateFeePayer.INSURED: "个人",
-    LateFeePayer.FUND: "失业保险基金",
-    LateFeePayer.NONE: "无",
-}
-MISSING_TEXT = {
-    "gap_months": "断缴了几个月（或从哪个月开始断缴）",
-    "cause": "断缴是单位原因还是个人原因",
-    "monthly_base": "您的月缴费基数（工资）",
-    "years_paid": "您已缴纳职工医保的年数",
-    "gender": "您的性别（各地男女所需年限可能不同）",
-}
+from policies import wording as w
+from policies.model import Answer, BackpayVerdict
 
 
 def render_text(answer: Answer) -> str:
-    """The answer as Chinese text for the person who asked."""
+    """The answer as Chinese text for the person who asked (the verdict governs what follows)."""
     a = answer
-    lines = [
-        f"【{a.region.full_name or a.region.name}｜{SCHEME_TEXT[a.scheme]}｜{TYPE_TEXT[str(a.insurance_type)]}】",
-        f"能否补缴：{VERDICT_TEXT[a.can_backpay]}" + (f"（{a.condition}）" if a.condition else ""),
-    ]
-    if a.gap_months is not None:
-        lines.append(f"断缴时长：{a.gap_months}个月")
+    lines = [line for line in (w.headline(a),) if line]
+    lines.append(f"【{a.region.full_name or a.region.name}｜{w.SCHEME_TEXT[a.scheme]}｜{w.TYPE_TEXT[a.insurance_type]}】")
+    lines.append("能否补缴：" + w.verdict_text(a))
+    gap = w.gap_text(a)
+    if gap:
+        lines.append(f"断缴时长：{gap}")
+    if a.steps_apply_if:
+        lines.append(f"以下办理方式和费用仅适用于：{a.steps_apply_if}")
     if a.channels:
         lines.append("办理渠道：")
         lines += [f"  · {'线上' if c.kind == 'online' else '线下'}：{c.name}" for c in a.channels]
     if a.materials:
         lines.append("所需材料：" + "；".join(a.materials))
-    if a.retiree is None:
-        wait = f"{a.waiting_months}个月" if a.waiting_months else "无等待期"
-        lines.append(f"待遇等待期：{wait}")
+    if a.retiree is None and a.can_backpay is not BackpayVerdict.NO:
+        lines.append(f"待遇等待期：{w.wait_text(a)}")
         if a.benefits_resume:
             lines.append(f"如今天缴费，预计 {a.benefits_resume.isoformat()} 起恢复医保待遇")
-        lines.append("断缴期间的医疗费：" + ("补缴后可按规定报销" if a.retroactive else "不能报销"))
-        lines.append("连续参保年限：" + ("将重新计算" if a.continuity_reset else "不受影响"))
-    if a.late_fee.daily_rate is not None:
-        fee = f"滞纳金：按日{pct(a.late_fee.daily_rate)}，由{PAYER_TEXT[a.late_fee.payer]}承担"
-        if a.late_fee.amount:
-            fee += f"，约{money(a.late_fee.amount)}元"
-        lines.append(fee)
+        lines.append("断缴期间的医疗费：" + w.retroactive_text(a.retroactive))
+        lines.append("连续参保年限：" + w.continuity_text(a.continuity_reset))
+    if a.re_enrol is not None:
+        lines += _re_enrol_lines(a)
+    if a.employer_duty is not None:
+        d = a.employer_duty
+        lines.append(f"单位责任：由用人单位补缴{d.employer_pays}" + ("" if d.insured_pays_late_fee else "，个人无需缴纳滞纳金"))
+        lines += [f"  · {step}" for step in d.steps]
+    fee = w.late_fee_text(a.late_fee)
+    if fee:
+        lines.append(f"滞纳金：{fee}")
     if a.cost is not None:
         lines.append(f"费用估算：{a.cost.formula}")
         if a.cost.base_note:
             lines.append(f"  （基数：{a.cost.base_note}）")
         if a.cost.person_pays is not None and a.cost.person_pays != a.cost.total:
-            lines.append(f"  个人需缴：{money(a.cost.person_pays)}元")
+            lines.append(f"  个人需缴：{w.money(a.cost.person_pays)}元")
     if a.retiree is not None:
         r = a.retiree
         if r.required_years is not None:
@@ -69,15 +51,36 @@ def render_text(answer: Answer) -> str:
             lines.append(f"还差：{r.shortfall_years:g}年")
         if r.lump_sum is not None:
             lines.append(f"一次性补缴估算：{r.formula}")
+    lines += list(a.disagreements)
+    if a.as_of is not None:
+        lines.append(f"以上为{w.as_of_text(a.as_of)}")
     if a.notes:
         lines.append("说明：")
         lines += [f"  · {n}" for n in a.notes]
     if a.missing_inputs:
-        lines.append("补充以下信息可以得到更准确的答复：" + "；".join(MISSING_TEXT.get(m, m) for m in a.missing_inputs))
+        lines.append("补充以下信息可以得到更准确的答复："
+                     + "；".join(w.MISSING_TEXT.get(m, m) for m in a.missing_inputs))
     lines.append("依据：")
-    lines += [f"  · {s.title}（{CONFIDENCE_LABEL[s.confidence]}）" for s in a.sources]
-    lines.append(f"规则层级：{LEVEL_TEXT[str(a.rule_level)]}")
+    lines += [f"  · {w.source_line(s)}" for s in a.sources]
+    lines.append(f"规则层级：{w.LEVEL_TEXT[a.rule_level]}" + ("" if a.local_rule else "（全国通行做法）"))
     return "\n".join(lines)
+
+
+def _re_enrol_lines(a: Answer) -> list[str]:
+    r = a.re_enrol
+    assert r is not None
+    lead = "如不符合上述条件" if a.can_backpay is BackpayVerdict.CONDITIONAL else "现在可以做的"
+    lines = [f"{lead}：{r.how}"]
+    if r.channels:
+        lines.append("  参保渠道：" + "；".join(c.name for c in r.channels))
+    if r.materials:
+        lines.append("  所需材料：" + "；".join(r.materials))
+    lines.append(f"  待遇：{r.benefits_from}")
+    if r.benefits_resume:
+        lines.append(f"  如今天参保缴费，预计 {r.benefits_resume.isoformat()} 起享受待遇")
+    if r.loses:
+        lines.append("  影响：" + "；".join(r.loses))
+    return lines
 
 
 def render_trace(answer: Answer) -> str:

@@ -10,7 +10,7 @@ stale is decided here; adapters only carry out the turn.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flows import texts
@@ -28,6 +28,10 @@ from policies.regions import RegionIndex
 
 log = logging.getLogger(__name__)
 
+# How a button press went, on the first reply's `meta`: the dialog decides, adapters carry it out.
+PRESS_META = "press"
+PRESS_ACCEPTED = "accepted"
+PRESS_STALE = "stale"
 # Slots carried into a private chat from a group.
 _HANDOFF_SLOTS = ("insurance_type", "gap_months", "cause")
 # Platforms that cut long messages, and the length at which a message was probably cut.
@@ -76,7 +80,12 @@ class GapDialog:
             kind, ctx.arg = parsed
             handler = routes.BUTTON_KINDS.get(kind)
         turn = handler(ctx) if handler is not None else None
-        return turn or commands.stale_button(ctx)
+        outcome = PRESS_ACCEPTED if turn is not None else PRESS_STALE
+        turn = turn or commands.stale_button(ctx)
+        if turn.messages:  # adapters read this to close (accepted) or keep (stale) the pressed keyboard
+            first = turn.messages[0]
+            turn.messages[0] = replace(first, meta={**first.meta, PRESS_META: outcome})
+        return turn
 
     def _on_text(self, ctx: Ctx, text: str) -> Turn:
         ctx.text = text

@@ -10,6 +10,7 @@ from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.reminder_plan import plan_reminders
 from flows.render import render_card, render_topic
+from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
 from flows.turn import Turn
 from policies.model import Answer, BackpayVerdict
@@ -70,9 +71,24 @@ def topic(name: str) -> Handler:
 def questions(ctx: Ctx) -> Turn | None:
     """Typed follow-ups ("需要带什么材料", "住院能报吗", "那怎么办") once an answer was given."""
     topics = {QUESTION_TOPICS[i] for i in ctx.heard.intents if i in QUESTION_TOPICS}
-    if not topics or not ctx.state.answered:
+    if not topics:
         return None
-    return follow_up(ctx, topics)
+    if ctx.state.answered:
+        return follow_up(ctx, topics)
+    return _provisional(ctx, topics)
+
+
+def _provisional(ctx: Ctx, topics: set[str]) -> Turn | None:
+    """A question asked while a slot is still pending: answer it from what is known, say what could
+    change it, and keep the pending question's buttons (instead of asking the same thing again)."""
+    asked = ctx.state.step.asking
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if answer is None or asked is None:
+        return None
+    spec = SLOT_SPECS[asked]
+    note = texts.PROVISIONAL.format(question=spec.question.rstrip("？?"))
+    message = render_topic(answer, ctx.today, topics)
+    return ctx.turn(OutMessage(note + "\n\n" + message.text, buttons=spec.buttons))
 
 
 def what_if(ctx: Ctx) -> Turn | None:
@@ -154,7 +170,10 @@ def wants_base(answer: Answer, ctx: Ctx) -> bool:
 
 
 def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
-    """What a person would act on: the verdict, the wait, claims for the gap and continuity."""
+    """What a person would act on: the verdict, the wait, claims for the gap, continuity, who pays."""
     if answer is None:
         return None
-    return (answer.can_backpay, answer.waiting_months, answer.retroactive, answer.continuity_reset)
+    return (
+        answer.can_backpay, answer.waiting_months, answer.waiting_days, answer.retroactive,
+        answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
+    )

@@ -11,7 +11,7 @@ from flows.messages import OutMessage
 from flows.slots import ASKABLE_EXTRAS, CORE_ORDER, SLOT_SPECS
 from flows.state import Step
 from flows.turn import Turn
-from policies.model import Answer, InsuranceType
+from policies.model import Answer, InsuranceType, Region
 
 
 def next_core_slot(slots: dict[str, Any]) -> str | None:
@@ -42,8 +42,17 @@ def ask(ctx: Ctx, slot: str, prefix: str | None = None) -> Turn:
     """Ask for one slot, with its buttons (and "上一步" once there is something to undo)."""
     spec = SLOT_SPECS[slot]
     ctx.state.step = Step.ask(slot)
-    text = spec.question if not prefix else f"{prefix}\n\n{spec.question}"
-    return ctx.turn(OutMessage(text, buttons=spec.buttons + keyboards.back_row(ctx.state)))
+    question, buttons = spec.question, spec.buttons
+    pending = _pending_regions(ctx) if slot == "region" else ()
+    if pending:  # the user answered something else while choosing among same-named regions
+        question, buttons = texts.WHICH_REGION, keyboards.region_rows(pending)
+    text = question if not prefix else f"{prefix}\n\n{question}"
+    return ctx.turn(OutMessage(text, buttons=buttons + keyboards.back_row(ctx.state)))
+
+
+def _pending_regions(ctx: Ctx) -> list[Region]:
+    codes = ctx.state.pending.get("region") or []
+    return [r for c in codes if (r := ctx.dialog.regions.get(c)) is not None]
 
 
 def ask_region_choice(ctx: Ctx) -> Turn:
@@ -57,10 +66,11 @@ def ask_region_choice(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.WHICH_REGION, buttons=keyboards.region_rows(candidates)))
 
 
-def ask_gap_edge(ctx: Ctx, low: int, edge: int) -> Turn:
+def ask_gap_edge(ctx: Ctx, low: int, edge: int, prefix: str | None = None) -> Turn:
     """The gap was given loosely and the answer changes at `edge` months: one short question."""
     ctx.state.step = Step.ask("gap_months")
     text = texts.GAP_EDGE.format(months=edge - 1)
+    text = f"{prefix}\n\n{text}" if prefix else text
     return ctx.turn(OutMessage(text, buttons=keyboards.gap_edge_rows(low, edge)))
 
 
@@ -68,8 +78,7 @@ def reask(ctx: Ctx, note: str | None) -> Turn | None:
     """Say what went wrong (politely) and repeat the pending question; None when nothing is pending."""
     state = ctx.state
     slot = state.step.asking
-    if slot == "region" and state.pending.get("region"):
-        regions = [r for c in state.pending["region"] if (r := ctx.dialog.regions.get(c)) is not None]
+    if slot == "region" and (regions := _pending_regions(ctx)):
         return ctx.turn(OutMessage(note or texts.WHICH_REGION, buttons=keyboards.region_rows(regions)))
     spec = SLOT_SPECS.get(slot) if slot else None
     if spec is not None:

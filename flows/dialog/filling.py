@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from flows import texts
 from flows.dialog import answering, asking
 from flows.dialog.context import Ctx
-from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, describe, parse_bare_reply
+from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, SLOTS, describe, parse_bare_reply
 from flows.turn import Turn
 from flows.understand import Understanding
+from policies.model import Region
 
 
 def slot_updates(heard: Understanding) -> dict[str, Any]:
-    """The slots one message filled, as JSON-safe values for the stored state."""
+    """The slots one message filled, as JSON-safe values for the stored state (generic over the
+    slot table: an `Understanding` field named like a slot fills it when the value is valid)."""
     updates: dict[str, Any] = {}
-    if heard.region is not None:
-        updates["region"] = heard.region.code
-    if heard.insurance_type is not None:
-        updates["insurance_type"] = heard.insurance_type.value
-    if heard.gap_since is not None:
+    for spec in SLOTS:
+        raw = getattr(heard, spec.name, None)
+        value = spec.validate(_stored(raw)) if raw is not None else None
+        if value is not None:
+            updates[spec.name] = value
+    if heard.gap_since is not None:  # the start month travels with the months it gives
         updates["gap_since"] = heard.gap_since.strftime("%Y-%m")
-    if heard.gap_months is not None:
-        updates["gap_months"] = heard.gap_months
-        if heard.gap_range is not None:
-            updates["gap_range"] = list(heard.gap_range)
-    for name in ("cause", "years_paid", "gender", "monthly_base"):
-        value = getattr(heard, name)
-        if value is not None and SLOT_SPECS[name].validate(getattr(value, "value", value)) is not None:
-            updates[name] = getattr(value, "value", value)
+    if "gap_months" in updates and heard.gap_range is not None:
+        updates["gap_range"] = list(heard.gap_range)
     return updates
+
+
+def _stored(value: Any) -> Any:
+    """A region by its code, an enum by its value, anything else as it is."""
+    if isinstance(value, Region):
+        return value.code
+    return value.value if isinstance(value, Enum) else value
 
 
 def read_direct_reply(ctx: Ctx) -> None:
@@ -56,7 +61,8 @@ def on_text(ctx: Ctx) -> Turn | None:
     before = dict(state.slots)
     state.push_history()
     asking.merge(state.slots, ctx.updates)
-    state.pending.pop("region", None)
+    if "region" in ctx.updates:  # a pending choice of regions stays until a region is given
+        state.pending.pop("region", None)
     if state.answered and set(ctx.updates) == {"monthly_base"}:
         # Only the base changed: the verdict, channels and dates stay; show the new estimate.
         prefix = texts.UPDATED_BASE.format(base=f"{ctx.updates['monthly_base']:g}")
@@ -91,7 +97,11 @@ def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) 
         return asking.ask(ctx, missing, prefix)
     edge = _gap_edge(ctx)
     if edge is not None and not ctx.group:
-        return asking.ask_gap_edge(ctx, *edge)
+        return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
+    if edge is not None:  # a group is not asked personal details: say the answer turns here
+        months = state.slots.get("gap_months")
+        note = texts.GAP_EDGE_GROUP.format(months=edge[1] - 1, used=months)
+        prefix = f"{prefix}\n{note}" if prefix else note
     answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
     if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
         return asking.ask(ctx, missing or "region", prefix)

@@ -27,14 +27,14 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
             r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
             # A self-payer: "自己交的", "个人交社保", "自己缴医保" (not "自己没交": that is a cause).
             r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保)"
-            r"|自费(?:交|缴)|个人缴费人员|个人参保"
+            r"|自费(?:交|缴)|个人缴费人员|个人参保|(?:没有?|无)(?:单位|工作单位|雇主)的?人?"
         ),
         InsuranceType.FLEXIBLE,
     ),
     (
         re.compile(
             r"居民医保|城乡居民|城镇居民|新农合|农村合作医疗|合作医疗|学生医保|少儿医保|儿童医保"
-            r"|农村医保|大学生医保|居民基本医保"
+            r"|农村医保|大学生医保|居民基本医保|合作医保|城乡医保"
         ),
         InsuranceType.RESIDENT,
     ),
@@ -46,15 +46,15 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
 )
 
 # Weak hints of an employee (no scheme named): used only when nothing explicit was said.
-EMPLOYEE_HINT = re.compile(r"上班|单位|(?<!保险)公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
+EMPLOYEE_HINT = re.compile(r"上班|(?<![没无有])单位|(?<!保险)公司|老板|入职|在职|厂里|工厂|换工作|打工|离职|辞职")
 
 # --------------------------------------------------------------------------- cause
 # A new employer that has not started paying yet is a job change, not the employer's fault: 新 is
 # excluded before the subject ("新单位还没交").
 _SUBJECT = r"(?<!新)(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr|财务)"
 EMPLOYER_CAUSE = re.compile(
-    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?|忘了?|忘记了?|停了?)"
-    rf"(?:给我|给|帮我|帮)?(?:交|缴|买|上|续|办)"
+    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?|忘了?|忘记了?|停了?|没钱)"
+    rf"(?:(?:给|帮)(?:我们|我|职工|员工|大家)?)?(?:交|缴|买|上|续|办)"
     # 停/断 only with the employer as the actor ("公司停缴了", "公司把我医保停了"); in "单位职工医保断了"
     # 单位 only says which insurance it is.
     rf"|{_SUBJECT}(?:把|将|给|帮)[^,。!?;]{{0,6}}?(?:停|断)"
@@ -66,7 +66,8 @@ EMPLOYER_CAUSE = re.compile(
 # 工作断的") it is the person's own account, and personal.
 PERSONAL_CAUSE = re.compile(
     r"自己忘|忘了交|忘记交|忘交|忘了续|忘记续|个人原因|自己的原因|我的原因|没钱交|交不起|没钱"
-    r"|自己[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
+    # "自己交的医保断了" says who pays (a self-payer), not whose fault the gap is.
+    r"|自己(?!在?(?:交|缴|买))[^,。!?;]{0,6}?(?:没交|没缴|停|断)|不想交|没及时交|自己的问题"
 )
 UNKNOWN_CAUSE = re.compile(
     r"(?:不知道|不清楚|不确定|不晓得)(?:是|为)?(?:什么|啥|谁的?)?(?:原因|为什么|为啥|怎么回事|怎么断)"
@@ -75,7 +76,8 @@ UNKNOWN_CAUSE = re.compile(
 # Changing jobs: the gap between two employers, a situation of its own (some regions' rules name it).
 JOB_CHANGE = re.compile(
     r"换(?:了个?|个)?工作|换了?(?:公司|单位)|跳槽|离职|辞职|辞工|被辞退|被裁|裁员"
-    r"|新(?:公司|单位|工作)[^,。!?;]{0,6}?(?:还没|没有?|未|还未)|两份工作(?:之间|中间)|工作(?:空档|间隙)"
+    r"|新(?:公司|单位|工作)[^,。!?;]{0,6}?(?:还没|没有?|未|还未|参保前|入职前)|两份工作(?:之间|中间)|工作(?:空档|间隙)"
+    r"|(?:失业|离职|辞职|待业)[^,。!?;]{0,3}?(?:重新|再)(?:就业|上班|找到工作|入职)|解除劳动(?:合同|关系)"
 )
 NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
 
@@ -113,7 +115,7 @@ GAP_VERB = re.compile(
 # In a clause without a gap verb, these make a stretch of time something else (a price period, a
 # waiting period, an age, a job's length).
 NOT_GAP = re.compile(
-    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少钱|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
+    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
     r"|前|后"
 )
 # Markers that a month is when something started ("10月份开始").

@@ -473,3 +473,48 @@ def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[st
     assert code == 2
     assert out == ""
     assert "输入有误" in err
+
+
+# ------------------------------------------------------------------ everyday wording (conversation issue)
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("北京 老板忘记交医保5个月了", "employer"),
+        ("宜昌 老板忘记交医保三个月", "employer"),
+        ("公司忘了给我交", "employer"),
+        ("单位没给交医保", "employer"),
+        ("公司漏交了两个月", "employer"),
+        ("公司把我社保停了", "employer"),
+        ("换工作断了两个月", "job_change"),
+        ("离职以后医保断了", "job_change"),
+        ("辞职了三个月没交", "job_change"),
+        ("新单位还没交", "job_change"),
+        ("自己忘了交", "personal"),
+        ("我自己换工作断的", "personal"),
+    ],
+)
+def test_everyday_cause_wording(regions: RegionIndex, text: str, cause: str) -> None:
+    assert read(text, regions).cause == cause
+
+
+@pytest.mark.parametrize("text", ["自己交的医保断了", "个人交社保断了两个月", "我是自己缴医保的", "医保都是自己交的"])
+def test_self_payers_are_flexible_workers(regions: RegionIndex, text: str) -> None:
+    u = read(text, regions)
+    assert u.insurance_type is InsuranceType.FLEXIBLE and u.cause is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "loose"),
+    [
+        ("断了三个多月", 3, (3, 4)),
+        ("快4个月没交了", 4, (3, 4)),
+        ("将近半年没交", 6, (5, 6)),
+        ("小半年没交了", 4, (4, 6)),
+        ("断了两个多月", 2, (2, 3)),
+        ("断了4个月", 4, None),
+    ],
+)
+def test_loose_durations_carry_their_range(regions: RegionIndex, text: str, months: int, loose: tuple[int, int] | None) -> None:
+    u = read(text, regions)
+    assert (u.gap_months, u.gap_range) == (months, loose)
+

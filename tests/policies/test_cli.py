@@ -55,7 +55,7 @@ def test_explain_prints_file_line_level_and_source(capsys: pytest.CaptureFixture
     ("argv", "words"),
     [
         (["answer", "--region", "火星", "--type", "employee"], "未找到地区"),
-        (["answer", "--region", "朝阳区", "--type", "employee"], "不明确"),
+        (["answer", "--region", "朝阳", "--type", "employee"], "不明确"),
         (["answer", "--region", "北京", "--type", "boss"], "invalid choice"),
         (["answer", "--region", "北京", "--type", "employee", "--on", "2025-02-30"], "不是有效的日期"),
         (["answer", "--region", "北京", "--type", "employee", "--gap-since", "2025-13"], "不是有效的年月"),

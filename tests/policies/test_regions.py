@@ -78,6 +78,22 @@ def test_chaoyang_is_ambiguous(idx: RegionIndex) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "code", "also"),
+    [
+        ("西安", "610100", {"220403", "231005"}),  # 西安市; 辽源/牡丹江的西安区 listed beside it
+        ("通州", "110112", {"320612"}),  # a municipality district is prefecture level; 南通市通州区 is not
+        ("朝阳区", "110105", {"220104"}),
+    ],
+)
+def test_the_one_prefecture_level_match_wins_over_county_namesakes(
+    idx: RegionIndex, text: str, code: str, also: set[str]
+) -> None:
+    res = idx.resolve(text)
+    assert res.region is not None and res.region.code == code
+    assert {r.code for r in res.also} == also and res.candidates == ()
+
+
+@pytest.mark.parametrize(
     ("text", "code"),
     [("北京朝阳", "110105"), ("北京市朝阳区", "110105"), ("长春朝阳区", "220104"), ("朝阳市", "211300")],
 )
@@ -86,7 +102,7 @@ def test_context_or_full_name_disambiguates(idx: RegionIndex, text: str, code: s
     assert res.region is not None and res.region.code == code
 
 
-@pytest.mark.parametrize("text", ["鼓楼", "城关区", "通州"])
+@pytest.mark.parametrize("text", ["鼓楼", "城关区"])
 def test_other_ambiguous_names_list_candidates(idx: RegionIndex, text: str) -> None:
     res = idx.resolve(text)
     assert res.region is None

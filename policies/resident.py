@@ -1,0 +1,46 @@
+"""The resident-scheme part (城乡居民医保): yearly contributions, a waiting period after a break."""
+
+from __future__ import annotations
+
+import math
+
+from policies.dates import add_months, first_of_month
+from policies.model import BackpayVerdict, Level, Query
+from policies.parts import Core
+from policies.reader import Reader
+from policies.schema import ResidentWaiting
+
+CONDITION = "城乡居民医保按年度缴费：断保期间的医疗费用不能报销；在集中参保期外参保或断保后再参保，需经过待遇等待期"
+APPLIES_IF = "在当地参保缴费期内参保缴费的"
+
+
+def resident(r: Reader, q: Query, gap: int | None) -> Core:
+    """The waiting period from the resident rule in force (国办发〔2024〕38号 shape)."""
+    deadline = r.now.first("enrollment_deadline")
+    if deadline is not None and deadline.value.year == q.on.year:
+        r.record("enrollment_deadline", deadline, deadline.value.isoformat(), deadline.line)
+        state = "尚未截止" if q.on <= deadline.value else "已截止"
+        r.note(f"本年度居民医保集中参保缴费期延长至{deadline.value.isoformat()}（{state}）")
+    rw_entry = r.entry("resident_waiting", "waiting_months")
+    if rw_entry is None:
+        r.note("居民医保待遇等待期由当地规定，请咨询当地医保经办机构")
+        return Core(BackpayVerdict.CONDITIONAL, CONDITION, Level.NATIONAL, False, applies_if=APPLIES_IF,
+                    retroactive=False)
+    rw: ResidentWaiting = rw_entry.value
+    local = rw_entry.level is not Level.NATIONAL
+    if gap is None:
+        r.note(f"固定等待期{rw.fixed_months}个月；断保每多1年增加{rw.extra_per_break_year}个月，"
+               f"断保{rw.long_break_years}年及以上修复后不少于{rw.long_break_min_months}个月")
+        return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
+                    retroactive=False)
+    years = math.ceil(gap / 12) if gap > 0 else 0
+    waiting = 0 if years == 0 else rw.fixed_months + rw.extra_per_break_year * max(0, years - 1)
+    if years:
+        floor = rw.long_break_min_months if years >= rw.long_break_years else rw.fixed_months
+        best = max(floor, waiting - rw.repair_per_year * max(0, years - 1))
+        if waiting > rw.fixed_months:
+            r.note(f"断保约{years}年：等待期{waiting}个月；每补缴1年可减少{rw.repair_per_year}个月变动等待期，"
+                   f"补缴后最短{best}个月")
+    resume = add_months(q.on, waiting) if waiting else first_of_month(q.on, 1)
+    return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
+                waiting_months=waiting, resume=resume, retroactive=False, continuity_reset=bool(years))

@@ -1,0 +1,69 @@
+"""The retiree part: years required locally, the shortfall, and what topping it up costs."""
+
+from __future__ import annotations
+
+from policies.cost import monthly_base
+from policies.model import BackpayVerdict, Gender, InsuranceType, Level, Query, RetireeShortfall
+from policies.parts import Core
+from policies.reader import Reader
+from policies.schema import CostReference, EmployeeRate, RequiredYears, RetireeBackpay
+from policies.wording import money, pct
+
+
+def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
+    """Can a (near-)retiree short of the required years pay the difference, and at what cost."""
+    req_entry = r.entry("retiree_required_years", "retiree.required_years")
+    required: float | None = None
+    if req_entry is not None and isinstance(req_entry.value, RequiredYears):
+        years: RequiredYears = req_entry.value
+        if q.gender is not None:
+            required = years.male if q.gender is Gender.MALE else years.female
+        elif years.male == years.female:
+            required = years.male
+    else:
+        r.note("职工医保退休享受待遇所需的最低缴费年限由各地规定，请向参保地医保经办机构确认")
+    if q.years_paid is None:
+        missing.append("years_paid")
+    if q.gender is None and required is None:
+        missing.append("gender")
+    allowed_entry = r.entry("retiree_backpay", "can_backpay")
+    allowed: RetireeBackpay | None = allowed_entry.value if allowed_entry is not None else None
+    shortfall = None if required is None or q.years_paid is None else max(0.0, required - q.years_paid)
+    lump, formula = None, ""
+    if shortfall:
+        lump, formula = _lump_sum(r, q, shortfall, missing)
+    elif shortfall is None:
+        r.value("retiree_cost_reference", "retiree.cost_reference")  # a published example is worth showing
+    if shortfall == 0:
+        verdict, condition = BackpayVerdict.NO, "缴费年限已达到当地规定，退休后不再缴费即可享受职工医保待遇，无需补缴"
+    elif allowed is not None and not allowed.allowed:
+        verdict, condition = BackpayVerdict.NO, "当地不允许退休人员补缴医保年限"
+    elif shortfall is None:
+        verdict = BackpayVerdict.CONDITIONAL
+        condition = "缴费年限不足当地规定的，可以缴费至规定年限；需先确认当地规定年限和您已缴年限"
+    else:
+        verdict, condition = BackpayVerdict.YES, f"可一次性补缴差额{shortfall:g}年至规定年限"
+        if allowed is not None and allowed.immediate:
+            condition += "（资料齐全当场办结）"
+    deciding = req_entry or allowed_entry  # the local years decide; else the national right to top up
+    level = deciding.level if deciding is not None else Level.NATIONAL
+    return Core(
+        verdict, condition, level, level is not Level.NATIONAL,
+        applies_if="缴费年限确实不足当地规定的" if verdict is BackpayVerdict.CONDITIONAL else None,
+        retiree=RetireeShortfall(required, q.years_paid, shortfall, lump, formula),
+    )
+
+
+def _lump_sum(r: Reader, q: Query, shortfall: float, missing: list[str]) -> tuple[float | None, str]:
+    base, base_note = monthly_base(r, q, InsuranceType.EMPLOYEE)
+    er: EmployeeRate | None = r.value("rate_employee", "retiree.rate") if base is not None else None
+    if base is not None and er is not None:
+        lump = round(base * er.total * 12 * shortfall, 2)
+        return lump, f"{money(base)} × {pct(er.total)} × 12个月 × {shortfall:g}年 = {money(lump)}元（{base_note}）"
+    ref: CostReference | None = r.value("retiree_cost_reference", "retiree.cost_reference")
+    if ref is not None:
+        lump = round(ref.per_year * shortfall, 2)
+        return lump, (f"参考：补缴{ref.years:g}年约{money(ref.amount)}元，即每年约{money(ref.per_year)}元；"
+                      f"{money(ref.per_year)} × {shortfall:g}年 = {money(lump)}元")
+    missing.append("monthly_base")
+    return None, ""

@@ -1,0 +1,81 @@
+"""Consistency as properties, over the whole product: every rule region plus three without rules ×
+every type × both causes × gaps 1–60 months × three question dates (2015, 2024, 2025).
+
+43,200 answers (and their Chinese text): a few seconds on this machine, so the full product runs,
+not a sample.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from policies import BackpayVerdict, Cause, InsuranceType, LateFeePayer, Query, RuleBook
+from policies.engine import EARLIEST
+from policies.loader import RULES_DIR, load_rule_files
+from policies.render import render_text
+from policies.wording import NATIONAL_ONLY
+
+WITHOUT_RULES = ["510100", "610100", "410100"]  # 成都, 西安, 郑州: no file on their chain but national
+RULE_REGIONS = sorted(rf.region_code for rf in load_rule_files(RULES_DIR) if rf.region_code != "000000")
+DATES = [date(2015, 6, 15), date(2024, 6, 10), date(2025, 6, 10)]
+GAPS = range(1, 61)
+
+
+def _problems(book: RuleBook, q: Query) -> list[str]:
+    a = book.answer(q)
+    where = f"{q.region_code} {q.insurance_type} {q.cause} {q.gap_months}m {q.on}"
+    out = []
+    if a.can_backpay is BackpayVerdict.NO:
+        if a.cost is not None or a.channels or a.materials or a.benefits_resume or a.backpay_deadline:
+            out.append(f"{where}: a 'no' carries back-pay channels, materials, cost or a resume date")
+    if a.can_backpay is BackpayVerdict.CONDITIONAL and not a.steps_apply_if:
+        out.append(f"{where}: a 'conditional' does not say whom its steps are for")
+    if q.cause is Cause.EMPLOYER:
+        if a.late_fee.payer is LateFeePayer.INSURED or (a.cost is not None and a.cost.person_pays):
+            out.append(f"{where}: an employer-caused gap puts a late fee or cost on the insured")
+    if a.cost is not None:
+        certain = a.cost.late_fee if a.late_fee.certain else 0.0
+        if not a.late_fee.certain and a.cost.late_fee:
+            out.append(f"{where}: an uncertain late fee is in the cost")
+        if abs(a.cost.total - (a.cost.principal + a.cost.serious_illness + certain)) > 0.011:
+            out.append(f"{where}: the total is not principal + serious illness + certain late fee")
+    if a.benefits_resume is not None and a.waiting_months is None and a.waiting_days is None:
+        out.append(f"{where}: a resume date without a known wait")
+    first = render_text(a).split("\n", 1)[0]
+    if not a.local_rule and first != NATIONAL_ONLY:
+        out.append(f"{where}: local_rule is false but the first line is {first!r}")
+    if a.local_rule and first == NATIONAL_ONLY:
+        out.append(f"{where}: a local verdict is announced as national practice")
+    return out
+
+
+@pytest.mark.parametrize("code", RULE_REGIONS + WITHOUT_RULES)
+def test_answers_are_consistent_for_every_type_cause_gap_and_date(book: RuleBook, code: str) -> None:
+    problems: list[str] = []
+    for itype in InsuranceType:
+        for cause in (Cause.EMPLOYER, Cause.PERSONAL):
+            for on in DATES:
+                for gap in GAPS:
+                    problems += _problems(book, Query(code, itype, on, gap_months=gap, cause=cause))
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("on", [date(2012, 3, 1), date(2024, 6, 10)])
+@pytest.mark.parametrize("code", RULE_REGIONS + WITHOUT_RULES)
+def test_questions_dated_from_2011_are_answered_from_national_law(book: RuleBook, code: str, on: date) -> None:
+    for cause in (Cause.EMPLOYER, Cause.PERSONAL):
+        a = book.answer(Query(code, InsuranceType.EMPLOYEE, on, gap_months=2, cause=cause))
+        assert "未找到适用的补缴规定" not in (a.condition or "")
+        assert a.late_fee.daily_rate == 0.0005
+        assert "law:社会保险法#86" in {s.id for s in a.sources}
+        assert a.late_fee.payer is (LateFeePayer.EMPLOYER if cause is Cause.EMPLOYER else LateFeePayer.INSURED)
+        if cause is Cause.EMPLOYER:
+            assert a.employer_duty is not None and a.late_fee.certain
+
+
+def test_questions_before_the_law_took_effect_are_refused(book: RuleBook) -> None:
+    with pytest.raises(ValueError, match="2011-07-01"):
+        book.answer(Query("510100", InsuranceType.EMPLOYEE, date(2011, 6, 30), gap_months=2))
+    assert book.answer(Query("510100", InsuranceType.EMPLOYEE, EARLIEST, gap_months=2)).can_backpay
