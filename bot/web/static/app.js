@@ -11,7 +11,19 @@
 
   var log, form, textarea, sendButton, notice;
   var lastSeq = 0;
-  var unsent = null; // the last typed message whose sending failed: {text, id}
+  var unsent = null; // the last message whose sending failed: {what, id}
+
+  // Sending the same thing again after a failure reuses its id: if the first try did reach the
+  // server (only the answer was lost), the server answers it once, not twice.
+  function idFor(what) {
+    var id = unsent && unsent.what === what ? unsent.id : newId();
+    unsent = { what: what, id: id };
+    return id;
+  }
+
+  function settle(id, sent) {
+    if (sent && unsent && unsent.id === id) unsent = null;
+  }
   var chain = Promise.resolve();
 
   // ------------------------------------------------------------------ helpers
@@ -175,20 +187,17 @@
       return;
     }
     if (textarea.value.trim() === words) setText("");
-    // Sending the same words again after a failure reuses their id: if the first try did reach the
-    // server (only its answer was lost), the server answers it once, not twice.
-    var id = unsent && unsent.text === words ? unsent.id : newId();
-    unsent = { text: words, id: id };
+    var id = idFor("text:" + words);
     post(words, { text: words, id: id }, function () {
       if (!textarea.value) setText(words); // nothing typed is lost when sending fails
-    }).then(function (sent) {
-      if (sent && unsent && unsent.id === id) unsent = null;
-    });
+    }).then(function (sent) { settle(id, sent); });
   }
 
   function press(button, node) {
     node.setAttribute("aria-pressed", "true");
-    post(button.label, { payload: button.payload, label: button.label, id: newId() }).then(function () {
+    var id = idFor("button:" + button.payload);
+    post(button.label, { payload: button.payload, label: button.label, id: id }).then(function (sent) {
+      settle(id, sent);
       node.removeAttribute("aria-pressed");
     });
   }
