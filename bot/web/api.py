@@ -89,12 +89,13 @@ class ChatApi:
     """Request handlers; one instance per app, sharing the core's service and store."""
 
     def __init__(self, service: Submitter, transcript: Transcript, limiter: RateLimiter,
-                 signer: SessionSigner, deeplink_key: str) -> None:
+                 signer: SessionSigner, deeplink_key: str, flood_retry_s: int = 30) -> None:
         self.service = service
         self.transcript = transcript
         self.limiter = limiter
         self.signer = signer
         self.deeplink_key = deeplink_key
+        self.flood_retry_s = flood_retry_s  # the core's flood window: when to try again after it
 
     # ------------------------------------------------------------------ routes
     async def history(self, request: web.Request) -> web.Response:
@@ -166,6 +167,8 @@ class ChatApi:
             CURRENT.reset(token)
         if exchange.entries is not None:  # delivered in this request: the entries came back with the write
             return self._respond(request, visitor, exchange.entries, since)
+        if result.outcome is SubmitOutcome.THROTTLED:  # past the core's flood limit, told once already
+            raise ApiError(429, TOO_FAST, {"Retry-After": str(self.flood_retry_s)})
         if result.outcome is SubmitOutcome.QUEUED:
             await self._await_answer(event)
         return await self._reply(request, visitor, since)

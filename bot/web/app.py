@@ -127,7 +127,8 @@ async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
     transcript = Transcript(runtime.redis, keys, runtime.store.config.ttl)
     service = runtime.make_service(MeteredSink(TranscriptSink(transcript)), clock=clock)
     api = ChatApi(MeteredService(service, "web"), transcript, RateLimiter(runtime.redis, config.rate),
-                  SessionSigner(key), runtime.dialog.deeplink_key)
+                  SessionSigner(key), runtime.dialog.deeplink_key,
+                  max(1, round(runtime.store.config.flood_window.total_seconds())))
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _same_origin])
     app[SERVICE] = service
     app.on_response_prepare.append(_headers)

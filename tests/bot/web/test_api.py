@@ -6,6 +6,7 @@ import asyncio
 import json
 import random
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,13 +14,14 @@ import pytest
 from aiohttp import ClientSession
 from redis.asyncio import Redis
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, open_runtime
 from bot.web.api import TOO_FAST, TOO_LONG, Visitor
 from bot.web.app import CSP, STATIC_FILES, WebConfig
 from bot.web.limits import RateLimit
 from bot.web.server import RunningWeb, parse_listen, running_web
 from bot.web.session import COOKIE_NAME
-from flows.store import decode_event, encode_event
+from flows.dialog import GapDialog
+from flows.store import StoreConfig, decode_event, encode_event
 from tests.conftest import RedisDump
 
 JSON = {"Content-Type": "application/json"}
@@ -293,3 +295,22 @@ async def test_no_reminder_is_promised_on_a_page_that_cannot_be_sent_one(
 def test_a_queued_web_event_keeps_what_the_platform_cannot_do() -> None:
     event = Visitor("A" * 24, new=False).event("m-0123456789", text="提醒我")
     assert decode_event(encode_event(event)) == event and not event.can_push
+
+
+async def test_past_the_cores_flood_limit_one_notice_then_429(
+    http: ClientSession, redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis
+) -> None:
+    """The core's own per-conversation flood limit (shared with Telegram) is said once, then refused."""
+    store = StoreConfig(flood_limit=3, flood_window=timedelta(seconds=60))
+    config = WebConfig(session_key="k", rate=RateLimit(limit=100, window_ms=60_000))
+    async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog, store_config=store) as rt, \
+            running_web("127.0.0.1", 0, config, runtime=rt) as web:
+        seq = (await start(http, web))[-1]["seq"]  # the first of three
+        replies = []
+        for n in range(4):
+            status, data = await post(http, web, "/api/message", {"text": f"第{n}条", "since": seq})
+            replies.append((status, data))
+            seq = data.get("seq", seq)
+        assert [status for status, _ in replies] == [200, 200, 200, 429], replies
+        assert "太快" in bot_texts(replies[2][1]["entries"])  # the one notice, in the chat
+        assert replies[3][1] == {"error": TOO_FAST}  # then a polite refusal, the text kept by the page
