@@ -12,7 +12,15 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.metrics import LEASE_RECOVERIES, REPLIES, TURN_SECONDS, TURNS
+from bot.metrics import (
+    LEASE_RECOVERIES,
+    REMINDERS_DUE,
+    REMINDERS_LATE,
+    REMINDERS_SENT,
+    REPLIES,
+    TURN_SECONDS,
+    TURNS,
+)
 from flows.messages import InEvent, OutMessage
 
 
@@ -77,3 +85,10 @@ class MeteredService:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def count_reminder_pass(*, due: int, sent: int, late: int) -> None:
+    """Count one dispatcher pass: reminders found due, delivered, and delivered late."""
+    REMINDERS_DUE.inc(due)
+    REMINDERS_SENT.inc(sent)
+    REMINDERS_LATE.inc(late)

@@ -62,8 +62,3 @@ def render() -> tuple[bytes, str]:
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
-
-def mark_process_dead(pid: int) -> None:
-    """Forget a dead worker's live gauges (multiprocess mode); counters it wrote are kept."""
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -8,6 +8,7 @@ at start-up, never on the event loop while messages flow.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -72,6 +73,11 @@ async def open_runtime(
     handle = await open_redis(url, data_dir)
     try:
         loaded = dialog or await asyncio.to_thread(GapDialog.create)
+        # The rules and regions live as long as the process: keep them out of the cyclic
+        # collector's full passes, which otherwise stall the event loop for tenths of a
+        # second - long enough, on a busy machine, to risk a 1.6 s drain lease.
+        gc.collect()
+        gc.freeze()
         prefix = key_prefix or os.environ.get("REDIS_KEY_PREFIX") or None
         keys = KeySpace(prefix) if prefix else KeySpace()
         store = ConversationStore(handle.client, keys, store_config or store_config_from_env())

@@ -9,6 +9,7 @@ cut). Labels and sentences shared with the command line come from `policies.word
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flows import texts
@@ -16,7 +17,7 @@ from flows.answer_facts import Facts, facts_of
 from flows.messages import OutMessage
 from flows.views import AnswerView, Timeline
 from policies import wording
-from policies.model import Answer, BackpayVerdict, Channel
+from policies.model import Answer, BackpayVerdict, Channel, ReEnrolment
 
 CARD_MAX_CHARS = 350
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
@@ -28,17 +29,18 @@ VERDICT_LABELS = {
     BackpayVerdict.NO: "❌ " + wording.VERDICT_TEXT[BackpayVerdict.NO],
 }
 CONFIDENCE_LABELS = wording.CONFIDENCE_LABEL
-TOPICS = ("backpay", "cost", "where", "when", "now", "why")
+TOPICS = ("backpay", "window", "cost", "where", "when", "now", "why")
 
 
 def money(value: float) -> str:
     return wording.money(value) + "元"
 
 
-def _heading(answer: Answer) -> str:
+def heading(answer: Answer, gap: str | None = None) -> str:
+    """"📍 region · type · 断缴…"; `gap` replaces the answer's own gap (a loose "约3–4个月")."""
     region = answer.region.full_name or answer.region.name
     kind = texts.TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
-    gap = wording.gap_text(answer)
+    gap = gap or wording.gap_text(answer)
     return f"📍 {region} · {kind}" + (f" · 断缴{gap}" if gap else "")
 
 
@@ -59,7 +61,8 @@ def _is_no(answer: Answer) -> bool:
 
 def _short(name: str) -> str:
     """A channel's name without its parenthesised details ("…窗口（也可到税务…）" -> "…窗口")."""
-    return name.split("（", 1)[0].split("(", 1)[0].strip()
+    short = re.sub(r"\s*[（(][^（）()]*[）)]$", "", name.strip())
+    return short or name.strip()
 
 
 def _ways(channels: tuple[Channel, ...]) -> str | None:
@@ -91,8 +94,13 @@ def _when_short(answer: Answer) -> str:
     waited = bool(answer.waiting_months or answer.waiting_days)
     line = "能用：" + (f"补缴后等待期{wording.wait_text(answer)}" if waited else "补缴后不设等待期")
     if answer.benefits_resume:
-        line += f"，如今天补缴，约{answer.benefits_resume.isoformat()}起可报销"
+        line += f"，{_if_paid_today(answer)}，约{answer.benefits_resume.isoformat()}起可报销"
     return line
+
+
+def _if_paid_today(answer: Answer) -> str:
+    """Who pays decides whose "today" it is: an employer-caused gap is paid by the employer."""
+    return "如单位今天补缴" if answer.employer_duty is not None else "如今天补缴"
 
 
 def _cost_short(answer: Answer, facts: Facts) -> str | None:
@@ -120,18 +128,19 @@ def _basis_line(answer: Answer, facts: Facts) -> str:
 
 
 def render_card(
-    answer: Answer, on: date, prefix: str | None = None, changed: tuple[str, ...] = ()
+    answer: Answer, on: date, prefix: str | None = None, changed: tuple[str, ...] = (), gap: str | None = None
 ) -> OutMessage:
-    """The first answer: at most CARD_MAX_CHARS characters, with the structured view attached."""
+    """The first answer: at most CARD_MAX_CHARS characters, with the structured view attached.
+    `gap` replaces the heading's gap (a loose "约3–4个月" answered for one of its values)."""
     facts = facts_of(answer, on)
     tail = _basis_line(answer, facts)
-    lines = _card_lines(answer, facts, prefix, None)
+    lines = _card_lines(answer, facts, prefix, None, gap)
     overflow = _length([*lines, tail]) - CARD_MAX_CHARS
     if overflow > 0:  # a long reason (宁波 lists its cases) is cut first, then the echo shortened
         room = len(_verdict_line(answer)) - overflow
-        lines = _card_lines(answer, facts, prefix, room)
+        lines = _card_lines(answer, facts, prefix, room, gap)
         if _length([*lines, tail]) > CARD_MAX_CHARS and prefix:
-            lines = _card_lines(answer, facts, texts.UPDATED if changed else None, room)
+            lines = _card_lines(answer, facts, texts.UPDATED if changed else None, room, gap)
     # Local facts as far as the card has room; all of them are behind 依据和说明 (and 去哪办).
     for fact in facts.local_notes:
         if _length([*lines, "📌 " + fact, tail]) <= CARD_MAX_CHARS:
@@ -142,9 +151,9 @@ def render_card(
     return OutMessage(body + "\n" + tail, view=_view(answer, facts, changed))
 
 
-def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None) -> list[str]:
+def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None, gap: str | None) -> list[str]:
     return [line for line in (
-        prefix, wording.headline(answer), _heading(answer), _verdict_line(answer, room),
+        prefix, wording.headline(answer), heading(answer, gap), _verdict_line(answer, room),
         _how_line(answer), _when_short(answer), _cost_short(answer, facts),
     ) if line]
 
@@ -241,6 +250,14 @@ def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
     return parts
 
 
+def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
+    """"几号申报": the local payment and declaration windows, or plainly that none is known."""
+    if not facts.timing_notes:
+        region = answer.region.full_name or answer.region.name
+        return [texts.NO_WINDOW_KNOWN.format(region=region), _how_line(answer)]
+    return [*(f"📌 {n}" for n in facts.timing_notes), _how_line(answer)]
+
+
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
     if _is_no(answer):
         r = answer.re_enrol
@@ -249,9 +266,10 @@ def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
             lines.append(f"如今天重新参保，预计{r.benefits_resume.isoformat()}起可报销")
         lines.extend(r.loses if r is not None else ())
         return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
-    when = "等待期" + wording.wait_text(answer)
+    waits = bool(answer.waiting_months or answer.waiting_days) or answer.waiting_months is None
+    when = "等待期" + wording.wait_text(answer) if waits else "补缴后不设等待期"
     if answer.benefits_resume:
-        when += f"；如今天补缴，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
+        when += f"；{_if_paid_today(answer)}，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
     claim = answer.retroactive
     if answer.employer_duty is not None and answer.employer_duty.claimable_after_payment is not None:
         claim = answer.employer_duty.claimable_after_payment
@@ -267,22 +285,29 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
     if not _is_no(answer):  # "那怎么办" after a yes: how to back-pay (an employer's gap: its steps)
         if answer.employer_duty is not None:
             return [_verdict_line(answer), *_cost_part(answer, facts)[:1], *_where_part(answer, facts)]
-        return [_verdict_line(answer), *_where_part(answer, facts)]
+        # A conditional answer that may come to a "no" also says what to do then.
+        r = answer.re_enrol
+        otherwise = [texts.IF_NOT_ALLOWED + "\n" + "\n".join(_re_enrol_lines(r))] if r is not None else []
+        return [_verdict_line(answer), *_where_part(answer, facts), *otherwise]
     r = answer.re_enrol
     lines = [f"原因：{answer.condition}"] if answer.condition else []
     if r is None:
         lines.append(texts.NOW_AFTER_NO)
         return ["\n".join(lines), _hotlines(answer)]
-    lines.append(f"➡️ 现在怎么办：{r.how}")
-    lines.extend(_channel_lines(r.channels))
+    lines.extend(_re_enrol_lines(r))
+    sources = "；".join(wording.source_line(s) for s in r.sources)
+    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
+            f"📚 依据：{sources}" if sources else None, _hotlines(answer)]
+
+
+def _re_enrol_lines(r: ReEnrolment) -> list[str]:
+    lines = [f"➡️ 现在怎么办：{r.how}", *_channel_lines(r.channels)]
     if r.materials:
         lines.append("带：" + "、".join(r.materials))
     lines.append("待遇：" + r.benefits_from)
     if r.loses:
         lines.append("影响：" + "；".join(r.loses))
-    sources = "；".join(wording.source_line(s) for s in r.sources)
-    return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
-            f"📚 依据：{sources}" if sources else None, _hotlines(answer)]
+    return lines
 
 
 def _why_part(answer: Answer, facts: Facts) -> list[str | None]:
@@ -314,17 +339,25 @@ TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "cost": ("cost.", "late_fee.", "retiree."),
     "when": ("gap_band", "waiting_months", "enrollment_deadline"),
     "where": ("channels", "materials", "hotlines", "declaration_window"),
+    "window": ("declaration_window", "enrollment_deadline", "channels"),
     "now": ("gap_band", "can_backpay", "channels", "re_enrol"),
 }
+# For an employer-caused gap the cost part states the employer's duty (no estimate for the person)
+# and the claims line comes from that duty: its sources, not the estimate's base or rate.
+EMPLOYER_TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "cost": ("employer_duty", "late_fee."),
+    "when": ("gap_band", "waiting_months", "enrollment_deadline", "employer_duty"),
+}
 _PARTS = {
-    "backpay": _backpay_part, "cost": _cost_part, "where": _where_part,
+    "backpay": _backpay_part, "window": _window_part, "cost": _cost_part, "where": _where_part,
     "when": _when_part, "now": _now_part, "why": _why_part,
 }
 
 
 def _sources_line(answer: Answer, topics: tuple[str, ...] | set[str] | frozenset[str]) -> str | None:
     """The sources behind the asked parts (all of them when the trace names none)."""
-    fields = tuple(f for t in sorted(topics) for f in TOPIC_FIELDS.get(t, ()))
+    table = {**TOPIC_FIELDS, **EMPLOYER_TOPIC_FIELDS} if answer.employer_duty is not None else TOPIC_FIELDS
+    fields = tuple(f for t in sorted(topics) for f in table.get(t, ()))
     used = {ref for t in answer.trace if t.field.startswith(fields) for ref in t.sources}
     sources = [s for s in answer.sources if s.id in used] or list(answer.sources)
     if not sources:
@@ -332,14 +365,22 @@ def _sources_line(answer: Answer, topics: tuple[str, ...] | set[str] | frozenset
     return "📚 依据：" + "；".join(wording.source_line(s) for s in sources[:MAX_SOURCES])
 
 
-def render_topic(answer: Answer, on: date, topics: tuple[str, ...] | set[str] | frozenset[str]) -> OutMessage:
-    """One message answering follow-ups ("要交多少钱", "带什么材料") about an answer already given."""
+Topics = tuple[str, ...] | set[str] | frozenset[str]
+
+
+def topic_parts(answer: Answer, on: date, topics: Topics) -> list[str]:
+    """The paragraphs answering `topics` (with their sources), without heading or disclaimer."""
     facts = facts_of(answer, on)
-    parts: list[str | None] = [_heading(answer)]
+    parts: list[str | None] = []
     for topic in TOPICS:
         if topic in topics:
             parts.extend(_PARTS[topic](answer, facts))
-    if "why" not in topics and not ("now" in topics and _is_no(answer)):
+    if not any(p and p.startswith("📚") for p in parts):  # a part may cite its own (after a "no")
         parts.append(_sources_line(answer, topics))
-    parts.append(texts.DISCLAIMER)
-    return OutMessage("\n\n".join(dict.fromkeys(p for p in parts if p)))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def render_topic(answer: Answer, on: date, topics: Topics, gap: str | None = None) -> OutMessage:
+    """One message answering follow-ups ("要交多少钱", "带什么材料") about an answer already given."""
+    parts = [heading(answer, gap), *topic_parts(answer, on, topics), texts.DISCLAIMER]
+    return OutMessage("\n\n".join(dict.fromkeys(parts)))

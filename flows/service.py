@@ -17,8 +17,9 @@ committing) has its update processed again by the next drainer, so that reply is
 twice; state and effects still apply once. Effects (Redis writes) run after the commit.
 
 Faults: the lease is short and renewed while a turn takes long, so a dead drainer
-holds its conversation up for about a second (`recover`, run every half second by the
-workers, or the next submit continues). Past the store's flood limit a conversation
+holds its conversation up for about 1.6 s: a worker that queued an update behind it
+takes over when the lease runs out, as does the next submit, and `recover` (run
+every half second by the workers) catches the rest. Past the store's flood limit a conversation
 gets one notice and its further updates are dropped until the window passes; /cancel
 and /stop are never limited and jump the queue. `close` stops draining gracefully.
 """
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 _FRESH_STATE = ConversationState().dumps()
 APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
 FLOOD_NOTICE = "您发消息太快了，请稍等片刻再发；这段时间里新发的消息我先不处理。发 /cancel 可以重新开始。"
+_WATCH_MARGIN = 0.02  # seconds after a lease's expiry before trying to take over
 # Commands that must not wait behind a long queue (nor be dropped by the flood limit).
 _JUMP_COMMANDS = frozenset({"/cancel", "/stop"})
 
@@ -122,6 +124,10 @@ class ConversationService:
         self._closing = False
         self._draining: set[asyncio.Task[object]] = set()
         self._active: set[str] = set()  # conversations this process is draining
+        # Conversations this process queued updates in behind another worker's lease:
+        # checked again when that lease runs out (see `_watch`).
+        self._watched: dict[str, asyncio.TimerHandle] = {}
+        self._watching: set[asyncio.Task[None]] = set()
 
     async def submit(self, event: InEvent) -> SubmitResult:
         """Queue `event` and, if this caller gets the conversation's lease, drain it.
@@ -165,6 +171,11 @@ class ConversationService:
         its update stays queued). Updates submitted from now on are queued, not drained:
         another worker's `recover` (or this one's after a restart) answers them."""
         self._closing = True
+        for timer in self._watched.values():
+            timer.cancel()
+        self._watched.clear()
+        for watch in self._watching:
+            watch.cancel()
         running = list(self._draining)
         if not running:
             return
@@ -187,8 +198,38 @@ class ConversationService:
                 await self._deliver(clean, [OutMessage(FLOOD_NOTICE)], capture)
             return SubmitResult(SubmitOutcome.THROTTLED)
         if submitted.lease is None:
+            self._watch(cid, submitted.lease_left)
             return SubmitResult(SubmitOutcome.QUEUED)
         return SubmitResult(SubmitOutcome.PROCESSED, await self._drain(submitted.lease, capture, clean))
+
+    def _watch(self, cid: str, after: float) -> None:
+        """Try to take `cid` over once its holder's lease runs out (unless renewed by then).
+
+        A holder that died is thus replaced as soon as its lease expires, not at the next
+        `recover` pass; a live holder renews, and the check is simply repeated. One timer
+        per conversation with updates waiting behind another worker."""
+        if cid in self._watched or self._closing:
+            return
+        loop = asyncio.get_running_loop()
+        self._watched[cid] = loop.call_later(after + _WATCH_MARGIN, self._watch_fired, cid)
+
+    def _watch_fired(self, cid: str) -> None:
+        self._watched.pop(cid, None)
+        task = asyncio.get_running_loop().create_task(self._take_over(cid))
+        self._watching.add(task)
+        task.add_done_callback(self._watching.discard)
+
+    async def _take_over(self, cid: str) -> None:
+        if cid in self._active or self._closing:
+            return  # this process drains it already (or is stopping)
+        try:
+            acquired = await self.store.acquire(cid)
+            if acquired.status is AcquireStatus.BUSY:
+                self._watch(cid, acquired.lease_left)
+            elif acquired.lease is not None:
+                await self._drain(acquired.lease, None, None)
+        except Exception as exc:  # Redis away: `recover` will do it later
+            log.warning("taking over %s failed: %s", cid, redact(repr(exc)))
 
     async def _drain(self, lease: Lease, capture: _Capture | None, own: InEvent | None) -> int:
         """Process waiting updates until the inbox is empty, the lease is lost or the service closes."""
@@ -292,7 +333,7 @@ class ConversationService:
 
 
 class _LeaseKeeper:
-    """Renews a lease every third of its period while its drain runs.
+    """Renews a lease every eighth of its period while its drain runs.
 
     A timer rather than a task per drain: most turns end before the first renewal."""
 

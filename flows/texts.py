@@ -14,6 +14,8 @@ WENT_BACK = "好的，已退回上一步。"
 NOTHING_TO_UNDO = "已经是第一步了，没有可以退回的内容。"
 UPDATED = "🔄 好的，已按新的信息重新计算："
 UPDATED_WITH = "🔄 已改为：{summary}，结果如下（有变化的地方以此为准）："
+UPDATED_THEN_ASK = "🔄 已改为：{summary}。"
+UPDATED_THEN_ASK_BARE = "🔄 好的，已改。"
 UPDATED_BASE = "好的，已按缴费基数{base}元重新估算："
 COST_NEEDS_BASE = "💰 费用：还缺您的月缴费基数，点下面的按钮输入（或直接说“基数5000”），我来估算。"
 COST_UNKNOWN = "💰 费用：当地的缴费比例或基数没有可靠来源，暂时估算不了，请向当地医保经办机构咨询。"
@@ -34,6 +36,10 @@ WHAT_IF_PREFIX = "【假设情况，不会改动您已填的信息】\n"
 ONLY_TEXT = "目前我只能读文字消息和按钮。"
 UNKNOWN_COMMAND = "不认识这个命令。可用命令：/start 开始，/help 帮助，/cancel 清除对话，/restart 重新开始。"
 STALE_BUTTON = "这个按钮已经失效了，请按最新的提示回答。"
+ANYTHING_ELSE = "好的。还想了解哪方面，点下面的按钮或直接问我。"
+SAME_AS_BEFORE = "情况和刚才一样，结果不变："
+ADDED_WITH = "好的，已记下：{summary}，结果如下："
+OFF_TOPIC_ASIDE = "另外：{what}不在我能算的范围，可以问当地医保经办机构或拨打 12393。"
 YOU_ARE_WELCOME = "不客气！还有问题随时问我。"
 HOTLINES = "人工咨询可拨打医保服务热线 12393，或人社服务热线 12333（外地请加区号）。"
 CANNOT_ANSWER = (
@@ -59,9 +65,15 @@ BTN_WHY = "📚 依据和说明"
 BTN_NOW = "➡️ 现在怎么办"
 BTN_OTHER_REGION = "换个地区"
 BTN_RESTART = "重新开始"
+BTN_UNSURE = "说不准，两种都看看"
 BTN_BACK = "↩ 上一步"
 BTN_BASE = "💰 输入缴费基数，估算费用"
 SUGGESTIONS = ("如果是单位原因呢", "需要带什么材料", "不对，是5个月")
+SUGGESTIONS_RESIDENT = ("补了能少等几个月吗", "需要带什么材料", "不对，是2年")
+NO_EMPLOYER_FOR_RESIDENT = (
+    "城乡居民医保（新农合）由个人按年缴费，没有单位代缴，所以不分单位原因还是个人原因，结果不变。"
+    "如果您其实是单位给交的职工医保，直接说“是单位交的职工医保”，我按职工医保重新算。"
+)
 HELP = (
     "我能回答职工医保（含灵活就业）和城乡居民医保断缴后的问题：能不能补缴、线上线下去哪办、"
     "带什么材料、大概多少钱（含滞纳金和谁来交）、等待期多久、哪天恢复报销、连续缴费年限会不会清零。\n\n"
@@ -85,10 +97,18 @@ NO_COST_AFTER_NO = "💰 这段断缴一般不能补缴，所以没有补缴费�
 LATE_FEE_LOCAL_PRACTICE = (
     "⏱ 滞纳金：部分地区对个人按日万分之{rate}加收，以当地为准{amount}；未计入上面的费用。"
 )
-PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）；还想确认一下：{question}？"
+NO_WINDOW_KNOWN = (
+    "🗓 资料里没有{region}申报、缴费的具体日期（每月几号、截止哪天），"
+    "请向当地医保经办机构或 12393 确认。"
+)
+IF_NOT_ALLOWED = "如果当地不允许补缴这段："
+NEED_FIRST = "这要看当地规定和您的情况，先问您一句："
+PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）。还想确认一下：{question}"
 SOURCES_DISAGREE = "来源说法不一（见依据和说明）"
 CUT_REASON = "…（全文见“依据和说明”）"
 GAP_EDGE_GROUP = "注意：刚好{months}个月和超过{months}个月的结果不同，以下按{used}个月回答；可以私聊我细说。"
+GAP_EDGE_SHORT = "还想确认一下：是刚好{months}个月，还是已经超过{months}个月？"
+EDGE_SAME = "不管是刚好{months}个月还是超过{months}个月，下面这些都一样："
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

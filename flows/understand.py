@@ -78,6 +78,15 @@ class Understanding:
         return {k: v for k, v in values.items() if v is not None}
 
 
+def _read_gender(text: str, norm: str) -> Gender | None:
+    """The gender; a lone 男/女 between spaces ("成都 女 交了12年") counts, though normalising joins
+    the words around it."""
+    said = lx.read_gender(norm)
+    if said is None and (" " in text or "\u3000" in text):
+        said = lx.read_gender(normalise(re.sub(r"\s+", ",", text)))
+    return said
+
+
 def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
     """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message."""
     if not isinstance(text, str):
@@ -107,7 +116,7 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         gap_since=gap.since,
         cause=cause,
         years_paid=gap.years,
-        gender=lx.read_gender(norm),
+        gender=_read_gender(text, norm),
         monthly_base=_read_base(norm),
         intents=_read_intents(norm),
         gap_approximate=gap.approximate,

@@ -28,7 +28,7 @@ def monthly_base(r: Reader, q: Query, itype: InsuranceType) -> tuple[float | Non
         base, note = q.monthly_base, "按您提供的缴费基数"
         if limits is not None and not limits.low <= base <= limits.high:
             base = min(max(base, limits.low), limits.high)
-            note = f"您提供的基数超出当地范围（{money(limits.low)}–{money(limits.high)}元），按{money(base)}元计算"
+            note = f"您提供的基数不在当地范围内（{money(limits.low)}–{money(limits.high)}元），按{money(base)}元计算"
         return base, note
     if itype is InsuranceType.FLEXIBLE:
         share = r.value("flexible_base_ratio", "cost.flexible_base_ratio")
@@ -47,20 +47,25 @@ def _rate(r: Reader, itype: InsuranceType) -> tuple[float, str] | None:
         rate = r.value("rate_flexible", "cost.rate")
         return None if rate is None else (rate, pct(rate))
     er: EmployeeRate | None = r.value("rate_employee", "cost.rate")
-    if er is None:
-        return None
+    return None if er is None else (er.total, rate_text(er))
+
+
+def rate_text(er: EmployeeRate) -> str:
+    """The employee rate as a formula shows it: its parts, or the range it is the low end of."""
     if er.employer is not None and er.personal is not None:
-        return er.total, f"{pct(er.total)}（单位{pct(er.employer)}+个人{pct(er.personal)}）"
+        return f"{pct(er.total)}（单位{pct(er.employer)}+个人{pct(er.personal)}）"
     if er.total_max is not None:
-        return er.total, f"{pct(er.total)}（通常{pct(er.total)}–{pct(er.total_max)}，按低值估算）"
-    return er.total, pct(er.total)
+        return f"{pct(er.total)}（通常{pct(er.total)}–{pct(er.total_max)}，按低值估算）"
+    return pct(er.total)
 
 
 def estimate(r: Reader, q: Query, gap: int, gap_since: date, fee: LateFee, cause: Cause
              ) -> tuple[CostEstimate | None, LateFee, bool]:
     """The cost of paying back ``gap`` months, the late fee with its days and amount, and whether
     the base was missing (then no cost)."""
-    itype = q.insurance_type
+    # An employer's arrears are employee contributions (employer + personal rate), also when the
+    # person now pays as a flexible worker: the flexible 8% is not what the employer owes.
+    itype = InsuranceType.EMPLOYEE if cause is Cause.EMPLOYER else q.insurance_type
     base, base_note = monthly_base(r, q, itype)
     if base is None:
         return None, fee, True
@@ -72,7 +77,9 @@ def estimate(r: Reader, q: Query, gap: int, gap_since: date, fee: LateFee, cause
     principal = round(monthly * gap, 2)
     formula = f"{money(base)} × {rate_text} × {gap}个月 = {money(principal)}元"
     serious = 0.0
-    serious_entry = r.entry("serious_illness", "cost.serious_illness")
+    # The only source (湖南, seed 000) adds the serious-illness fee to the employee formula; the
+    # flexible formula it gives is base × 60% × 8% alone.
+    serious_entry = r.entry("serious_illness", "cost.serious_illness") if itype is InsuranceType.EMPLOYEE else None
     if serious_entry is not None:
         if serious_entry.value is None:
             r.note("另需缴纳大病保险费，金额以当地规定为准（未计入估算）")

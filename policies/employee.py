@@ -10,12 +10,14 @@ from policies.late_fee import late_fee_rule, with_days
 from policies.model import BackpayVerdict, Cause, InsuranceType, Level, Query
 from policies.parts import Core
 from policies.reader import Reader, least_specific
-from policies.schema import DayWindow
+from policies.schema import DayWindow, Entry
 from policies.verdict import Outcome, deadline, decide, general, resume_date
 
 NO_RULE = "未找到适用的补缴规定，请咨询当地医保经办机构"
 FLEXIBLE_CAUSE_NOTE = "灵活就业人员自行缴费，按个人原因断缴处理；如系单位原因，请说明"
-NATIONAL_WAIT_NOTE = "当地规定未说明等待期，等待期按全国通行做法估算"
+# An employee who has not said why: the answer is for their own gap (a "no" too), and says the other case.
+EMPLOYER_CAUSE_NOTE = "以上按个人原因断缴回答；若断缴是单位原因造成的，由单位补缴欠费和滞纳金，个人无需缴纳滞纳金"
+NATIONAL_WAIT_NOTE = "当地规定未说明等待期，所列等待期为全国通行做法"
 NO_RULE_OUTCOME = Outcome(BackpayVerdict.CONDITIONAL, NO_RULE, "当地允许补缴的", None, None, None, None, None,
                           Level.NATIONAL, Level.NATIONAL, False, ())
 
@@ -27,6 +29,7 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
         r.note(FLEXIBLE_CAUSE_NOTE)
     if itype is InsuranceType.EMPLOYEE and q.cause is Cause.UNKNOWN:
         missing.append("cause")
+        r.note(EMPLOYER_CAUSE_NOTE)
     o = decide(r) or NO_RULE_OUTCOME
     verdict, condition, applies_if = o.backpay, o.condition, o.applies_if
     waiting, wait_days = o.waiting_months, o.waiting_days
@@ -42,7 +45,8 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
         r.note(NATIONAL_WAIT_NOTE)
     level = least_specific([o.verdict_level, o.wait_level])
     core = Core(verdict, condition, level, o.verdict_level is not Level.NATIONAL, applies_if, waiting, wait_days,
-                resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None)
+                resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None,
+                waiting_range=o.waiting_range if gap is not None and verdict is not BackpayVerdict.NO else None)
     if verdict is BackpayVerdict.NO:
         return core
     fee = late_fee_rule(r, q.cause if itype is InsuranceType.EMPLOYEE else r.cause)
@@ -55,16 +59,22 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
     elif monthly_base(r, q, itype)[0] is None:
         missing.append("monthly_base")  # worth asking for now: the cost needs it once the gap is known
     if itype is InsuranceType.FLEXIBLE:
-        window = r.value("declaration_window")
-        if isinstance(window, DayWindow):
+        window = r.entry("declaration_window")
+        if window is not None and isinstance(window.value, DayWindow):
             _window_note(r, window, q.on)
     due = deadline(r, o, gap_since, q.on) if gap_since is not None and verdict is BackpayVerdict.YES else None
     return replace(core, late_fee=fee, cost=cost, deadline=due)
 
 
-def _window_note(r: Reader, window: DayWindow, on: date) -> None:
+def _window_note(r: Reader, e: Entry, on: date) -> None:
+    """The declaration window, unless the rule's own note already says it (天津 said it twice), and
+    whether today is outside it; traced to the local entry it comes from (a local fact)."""
+    window: DayWindow = e.value
     inside = on.day >= window.from_day or on.day <= window.to_day
-    text = f"个人缴费人员每月{window.from_day}日至次月{window.to_day}日办理申报缴费"
+    parts = [] if e.note else [f"个人缴费人员每月{window.from_day}日至次月{window.to_day}日办理申报缴费"]
     if not inside:
-        text += f"；今天不在申报期内，下一申报期从本月{window.from_day}日开始"
-    r.note(text)
+        parts.append(f"今天不在申报缴费时间内，下一次从本月{window.from_day}日起可申报缴费")
+    if parts:
+        text = "；".join(parts)
+        r.record("declaration_window.today", e, text, e.line)
+        r.note(text)

@@ -128,6 +128,7 @@ class RuleBook:
             materials=materials,
             waiting_months=core.waiting_months,
             waiting_days=core.waiting_days,
+            waiting_range=core.waiting_range,
             benefits_resume=core.resume if possible else None,
             retroactive=core.retroactive,
             continuity_reset=core.continuity_reset,

@@ -14,8 +14,7 @@ from datetime import date
 from policies.dates import first_of_month
 from policies.model import Cause, LateFee, LateFeePayer, Level
 from policies.reader import Reader
-
-EMPLOYER_CAUSE_NOTE = "若断缴是单位原因造成的，欠费和滞纳金由单位承担，个人无需缴纳滞纳金"
+from policies.schema import Payers
 
 
 def late_fee_rule(r: Reader, asked_cause: Cause) -> LateFee:
@@ -24,11 +23,11 @@ def late_fee_rule(r: Reader, asked_cause: Cause) -> LateFee:
     payers = r.entry("late_fee_payer", "late_fee.payer")
     if payers is None:
         return LateFee(rate, LateFeePayer.NONE)
-    mapping: dict[Cause, LateFeePayer] = payers.value
-    if asked_cause is Cause.UNKNOWN:
-        r.note(EMPLOYER_CAUSE_NOTE)
-    payer = mapping.get(Cause.PERSONAL if asked_cause is Cause.UNKNOWN else asked_cause, LateFeePayer.NONE)
-    certain = payer is LateFeePayer.EMPLOYER or (payer is LateFeePayer.INSURED and payers.level is not Level.NATIONAL)
+    rule: Payers = payers.value
+    payer = rule.by_cause.get(Cause.PERSONAL if asked_cause is Cause.UNKNOWN else asked_cause, LateFeePayer.NONE)
+    stated = rule.personal_max_months is None or (r.gap is not None and r.gap <= rule.personal_max_months)
+    certain = payer is LateFeePayer.EMPLOYER or (
+        payer is LateFeePayer.INSURED and payers.level is not Level.NATIONAL and stated)
     return LateFee(rate, payer, certain=certain)
 
 

@@ -215,6 +215,7 @@ class Answer:
     materials: tuple[str, ...]
     waiting_months: int | None  # None: unknown (or counted in days: see waiting_days)
     waiting_days: int | None  # set when the source counts the wait in days
+    waiting_range: tuple[int, int] | None  # wait unknown, a source gives a range in months (e.g. 1–6)
     benefits_resume: date | None  # if paid on the date of the question; None when not known
     retroactive: bool | None  # gap-period costs can still be claimed; None: unknown
     continuity_reset: bool | None  # continuous years start again; None: unknown
@@ -257,6 +258,7 @@ class Answer:
             "materials": list(self.materials),
             "waiting_months": self.waiting_months,
             "waiting_days": self.waiting_days,
+            "waiting_range": list(self.waiting_range) if self.waiting_range else None,
             "benefits_resume": _iso(self.benefits_resume),
             "retroactive": self.retroactive,
             "continuity_reset": self.continuity_reset,

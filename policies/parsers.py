@@ -24,6 +24,7 @@ from policies.schema import (
     Filter,
     ItemList,
     ListItem,
+    Payers,
     Range,
     ReEnrolRule,
     RequiredYears,
@@ -98,10 +99,12 @@ def p_rate_employee(ctx: Ctx, node: YNode) -> EmployeeRate:
     return EmployeeRate(total, total_max=top)
 
 
-def p_payer_map(ctx: Ctx, node: YNode) -> dict[Cause, LateFeePayer]:
-    f = fields(ctx, node, "value", (), ("employer", "personal"))
+def p_payer_map(ctx: Ctx, node: YNode) -> Payers:
+    f = fields(ctx, node, "value", (), ("employer", "personal", "personal_max_months"))
     opts = tuple(p.value for p in LateFeePayer)
-    return {Cause(k): LateFeePayer(choice(ctx, v, f"payer for {k}", opts)) for k, v in f.items()}
+    limit = f.pop("personal_max_months", None)
+    return Payers({Cause(k): LateFeePayer(choice(ctx, v, f"payer for {k}", opts)) for k, v in f.items()},
+                  integer(ctx, limit, "personal_max_months", 1, 600) if limit is not None else None)
 
 
 def p_ratio_range(ctx: Ctx, node: YNode) -> Range:
@@ -163,8 +166,14 @@ def _bool_or_unknown(ctx: Ctx, node: YNode, what: str) -> Any:
     return UNKNOWN if node.value == "unknown" else boolean(ctx, node, what)
 
 
-BAND_KEYS = (*FILTER_KEYS, "backpay", "condition", "applies_if", "waiting_months", "waiting_days", "resume",
-             "retroactive", "continuity_reset", "note")
+BAND_KEYS = (*FILTER_KEYS, "backpay", "condition", "applies_if", "waiting_months", "waiting_range", "waiting_days",
+             "resume", "retroactive", "continuity_reset", "note")
+
+
+def _months_range(ctx: Ctx, node: YNode) -> tuple[int, int]:
+    f = fields(ctx, node, "waiting_range", ("min", "max"))
+    low = integer(ctx, f["min"], "min", 0, 120)
+    return low, integer(ctx, f["max"], "max", low, 120)
 
 
 def p_band(ctx: Ctx, item: YNode) -> Band:
@@ -178,6 +187,7 @@ def p_band(ctx: Ctx, item: YNode) -> Band:
         condition=text(ctx, f["condition"], "condition") if "condition" in f else None,
         applies_if=text(ctx, f["applies_if"], "applies_if") if "applies_if" in f else None,
         waiting_months=_int_or_unknown(ctx, f["waiting_months"], "waiting_months") if "waiting_months" in f else None,
+        waiting_range=_months_range(ctx, f["waiting_range"]) if "waiting_range" in f else None,
         waiting_days=integer(ctx, f["waiting_days"], "waiting_days", 1, 3650) if "waiting_days" in f else None,
         resume=choice(ctx, f["resume"], "resume", RESUME_MODES) if "resume" in f else None,
         retroactive=_bool_or_unknown(ctx, f["retroactive"], "retroactive") if "retroactive" in f else None,
@@ -191,6 +201,9 @@ def p_band(ctx: Ctx, item: YNode) -> Band:
     if band.backpay is BackpayVerdict.CONDITIONAL and not band.applies_if:
         raise ctx.fail(item.line, "a conditional band does not say whom its cost and steps are for",
                        "add applies_if: 符合条件的情形（中文），e.g. 因重大疾病等特殊情况获准补缴的")
+    if band.waiting_range is not None and band.waiting_months is not UNKNOWN:
+        raise ctx.fail(item.line, "waiting_range is for a wait that is not known exactly",
+                       "write waiting_months: unknown beside it (or drop waiting_range)")
     if band.resume == "after_waiting_days" and band.waiting_days is None:
         raise ctx.fail(item.line, "resume after_waiting_days needs waiting_days", "add waiting_days: 30")
     if all(getattr(band, k) is None for k in (*BAND_FIELDS, "condition", "note")):

@@ -29,3 +29,4 @@ class Core:
     retiree: RetireeShortfall | None = None
     deadline: date | None = None
     gap_days: int | None = None
+    waiting_range: tuple[int, int] | None = None

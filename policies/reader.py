@@ -68,23 +68,27 @@ class Reader:
         return [(e, band) for e in self.now.entries.get("gap_bands", ()) for band in e.value
                 if band.when.matches_person(self.itype, self.cause)]
 
-    def took_band(self, e: Entry, band: Band) -> None:
-        """Trace a gap band the answer took a field from."""
-        self.record("gap_band", e, f"{band.when.gap_text() or '任何断缴时长'}：{band.backpay or '-'}", band.line)
-        if band.note:
+    def took_band(self, e: Entry, band: Band, shown: bool = True) -> None:
+        """Trace a gap band the answer took a field from; ``shown`` false (the band only filled in a
+        detail, not the verdict or the wait): its sources count, its note and disputes are not shown."""
+        text = f"{band.when.gap_text() or '任何断缴时长'}：{band.backpay or '-'}"
+        # a detail-only band is traced apart: what decided the verdict (and its confidence) is "gap_band"
+        self.record("gap_band" if shown else "gap_detail", e, text, band.line, quiet=not shown)
+        if band.note and shown:
             self.note(band.note)
 
     def items(self, key: str) -> list[ListItem]:
         """The list items (channels, materials) for this person and gap, local first, up to the
-        first list that does not extend its parent's."""
+        first list that does not extend its parent's and names items for this person."""
         out: list[ListItem] = []
         for e in self.now.entries.get(key, ()):
             value: ItemList = e.value
-            for i in value.items:
-                if i.when.matches_person(self.itype, self.cause) and i.when.matches_gap(self.gap, self.gap_days):
+            mine = [i for i in value.items if i.when.matches_person(self.itype, self.cause)]
+            for i in mine:
+                if i.when.matches_gap(self.gap, self.gap_days):
                     self.record(key, e, i.text, i.line)
                     out.append(i)
-            if not value.extend:
+            if not value.extend and mine:  # a list replaces its parent's only for the people it names
                 break
         return out
 
@@ -109,16 +113,19 @@ class Reader:
         return tuple(out)
 
     # -- recording ---------------------------------------------------------------------------------
-    def record(self, field: str, e: Entry, value: str, line: int) -> None:
-        """Trace that ``field`` came from entry ``e`` (line ``line`` of its file)."""
+    def record(self, field: str, e: Entry, value: str, line: int, quiet: bool = False) -> None:
+        """Trace that ``field`` came from entry ``e`` (line ``line`` of its file); ``quiet``: count
+        its sources and date but not its note and disputes."""
         self.trace.append(TraceEntry(field, value, e.region_code, e.level, e.file, line, tuple(r.id for r in e.refs)))
         if (e.file, e.line) in self._seen:  # sources, note and disputes depend on the entry alone
             return
-        self._seen.add((e.file, e.line))
         for ref in e.refs:
             self.sources.setdefault(ref.id, ref)
         if e.as_of is not None and (self.as_of is None or e.as_of > self.as_of):
             self.as_of = e.as_of
+        if quiet:
+            return
+        self._seen.add((e.file, e.line))
         if e.note:
             self.note(e.note)
         for d in e.disputes:

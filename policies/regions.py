@@ -301,12 +301,13 @@ class RegionIndex:
                 picked.append((m, list(m.codes)))
         if not picked:
             return None
-        # Drop mentions whose every candidate is an ancestor of another picked mention's candidate
-        # ("新疆" in "新疆乌鲁木齐市天山区"): keep the most specific ones.
+        # Drop mentions with a candidate that is an ancestor of another picked mention's candidate
+        # ("新疆" in "新疆乌鲁木齐市天山区"; "河南" in "河南周口", though 青海 has a 河南县 too): keep
+        # the most specific ones.
         specific: list[tuple[_Mention, list[str]]] = []
         for idx, (m, codes) in enumerate(picked):
             deeper = {c for j, (_, cs) in enumerate(picked) if j != idx for c in cs}
-            if all(any(self._is_ancestor(c, d) for d in deeper) for c in codes):
+            if any(any(self._is_ancestor(c, d) for d in deeper) for c in codes):
                 continue
             specific.append((m, codes))
         if not specific:

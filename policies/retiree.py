@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from policies.cost import monthly_base
+from policies.cost import monthly_base, rate_text
 from policies.model import BackpayVerdict, Gender, InsuranceType, Level, Query, RetireeShortfall
 from policies.parts import Core
 from policies.reader import Reader
 from policies.schema import CostReference, EmployeeRate, RequiredYears, RetireeBackpay
-from policies.wording import money, pct
+from policies.wording import money
 
 
 def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
@@ -20,8 +20,7 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
             required = years.male if q.gender is Gender.MALE else years.female
         elif years.male == years.female:
             required = years.male
-    else:
-        r.note("职工医保退休享受待遇所需的最低缴费年限由各地规定，请向参保地医保经办机构确认")
+    # else: the national note `required_years_vary` says the years are set locally (said once)
     if q.years_paid is None:
         missing.append("years_paid")
     if q.gender is None and required is None:
@@ -36,6 +35,9 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         r.value("retiree_cost_reference", "retiree.cost_reference")  # a published example is worth showing
     if shortfall == 0:
         verdict, condition = BackpayVerdict.NO, "缴费年限已达到当地规定，退休后不再缴费即可享受职工医保待遇，无需补缴"
+        local_min = req_entry.value.local_min if req_entry is not None else None
+        if local_min:  # the local years are not asked: say the rule instead of assuming it is met
+            condition += f"；当地另要求其中在本地实际缴费满{local_min:g}年，未满的请向医保经办机构确认"
     elif allowed is not None and not allowed.allowed:
         verdict, condition = BackpayVerdict.NO, "当地不允许退休人员补缴医保年限"
     elif shortfall is None:
@@ -59,7 +61,7 @@ def _lump_sum(r: Reader, q: Query, shortfall: float, missing: list[str]) -> tupl
     er: EmployeeRate | None = r.value("rate_employee", "retiree.rate") if base is not None else None
     if base is not None and er is not None:
         lump = round(base * er.total * 12 * shortfall, 2)
-        return lump, f"{money(base)} × {pct(er.total)} × 12个月 × {shortfall:g}年 = {money(lump)}元（{base_note}）"
+        return lump, f"{money(base)} × {rate_text(er)} × 12个月 × {shortfall:g}年 = {money(lump)}元（{base_note}）"
     ref: CostReference | None = r.value("retiree_cost_reference", "retiree.cost_reference")
     if ref is not None:
         lump = round(ref.per_year * shortfall, 2)

@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from policies.model import BackpayVerdict, Cause, Confidence, InsuranceType, Level, Scheme, SourceRef
+from policies.model import (
+    BackpayVerdict,
+    Cause,
+    Confidence,
+    InsuranceType,
+    LateFeePayer,
+    Level,
+    Scheme,
+    SourceRef,
+)
 
 
 class _Marker:
@@ -142,6 +151,7 @@ class Band:
     condition: str | None = None
     applies_if: str | None = None  # conditional: whom the cost and steps are for
     waiting_months: int | _Marker | None = None
+    waiting_range: tuple[int, int] | None = None  # with waiting_months unknown: the range a source gives
     waiting_days: int | None = None
     resume: str | None = None  # next_month | after_waiting_months | after_waiting_days
     retroactive: bool | _Marker | None = None
@@ -229,6 +239,19 @@ class EmployeeRate:
 class Range:
     low: float
     high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Payers:
+    """Who pays the late fee for each cause; ``personal_max_months``: the source states the
+    individual's fee only for gaps up to this many months (longer ones are local practice)."""
+
+    by_cause: dict[Cause, LateFeePayer]
+    personal_max_months: int | None = None
+
+    def __str__(self) -> str:
+        text = ", ".join(f"{k}: {v}" for k, v in self.by_cause.items())
+        return text + (f" (personal stated up to {self.personal_max_months} months)" if self.personal_max_months else "")
 
 
 @dataclass(frozen=True, slots=True)

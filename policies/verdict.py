@@ -37,11 +37,16 @@ class Outcome:
     wait_level: Level
     counts_days: bool  # the band that gave the verdict counts the gap in days
     used: tuple[tuple[Entry, Band], ...]
+    # bands that gave the verdict or the wait: only their notes and disputes are shown (a band that
+    # only fills in, say, continuity would otherwise add a note contradicting the local verdict)
+    deciding: tuple[tuple[Entry, Band], ...] = ()
+    waiting_range: tuple[int, int] | None = None  # the wait is unknown; a source gives this range
 
     @property
     def terms(self) -> tuple[object, ...]:
         """What paying back gets (a change of these is a deadline)."""
-        return (self.backpay, self.waiting_months, self.waiting_days, self.retroactive, self.continuity_reset)
+        return (self.backpay, self.waiting_months, self.waiting_range, self.waiting_days, self.retroactive,
+                self.continuity_reset)
 
 
 def fits(band: Band, itype: InsuranceType, cause: Cause, gap: int | None, days: int | None) -> bool:
@@ -57,24 +62,33 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
     got: dict[str, object] = {}
     levels: dict[str, Level] = {}
     used: list[tuple[Entry, Band]] = []
+    deciding: list[tuple[Entry, Band]] = []
     counts_days = False
     for e, band in pairs:
         if not fits(band, itype, cause, gap, days):
             continue
-        took = False
+        took: set[str] = set()
+        if band.waiting_days is not None and "waiting_months" not in got:
+            # a wait in days is this band's wait: no parent's wait in months may stand in for it
+            got["waiting_months"], levels["waiting_months"] = None, e.level
+            took.add("waiting_months")
         for name in BAND_FIELDS:
             value = getattr(band, name)
             if value is not None and name not in got:
                 got[name] = None if value is UNKNOWN else value
                 levels[name] = e.level
-                took = True
+                took.add(name)
                 if name == "backpay":
                     got["condition"], got["applies_if"] = band.condition, band.applies_if
                     counts_days = band.when.counts_days
                 if name == "resume":
                     got["waiting_days"] = band.waiting_days
+                if name == "waiting_months":
+                    got["waiting_range"] = band.waiting_range
         if took or band.note:
             used.append((e, band))
+        if took & {"backpay", "waiting_months", "resume"}:
+            deciding.append((e, band))
         if len(levels) == len(BAND_FIELDS):
             break
     verdict = got.get("backpay")
@@ -85,7 +99,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         band_e, band = next((e, b) for e, b in used if b.backpay is BackpayVerdict.NO)
         reset = None if band.continuity_reset is UNKNOWN else band.continuity_reset
         return Outcome(verdict, band.condition, None, None, None, None, None, _bool(reset), band_e.level,
-                       band_e.level, band.when.counts_days, ((band_e, band),))
+                       band_e.level, band.when.counts_days, ((band_e, band),), ((band_e, band),))
     waiting_days = got.get("waiting_days")
     waiting = got.get("waiting_months")
     return Outcome(
@@ -93,6 +107,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         None if waiting_days is not None else _int(waiting), _int(waiting_days), _text(got.get("resume")),
         _bool(got.get("retroactive")), _bool(got.get("continuity_reset")),
         levels["backpay"], levels.get("waiting_months", levels["backpay"]), counts_days, tuple(used),
+        tuple(deciding), got.get("waiting_range") if waiting_days is None else None,  # type: ignore[arg-type]
     )
 
 
@@ -113,7 +128,7 @@ def decide(r: Reader) -> Outcome | None:
     found = outcome(r.bands(), r.itype, r.cause, r.gap, r.gap_days)
     if found is not None:
         for e, band in found.used:
-            r.took_band(e, band)
+            r.took_band(e, band, shown=(e, band) in found.deciding)
     return found
 
 
@@ -193,6 +208,8 @@ def _describe(o: Outcome) -> str:
         desc += f"，等待期{o.waiting_months}个月"
     elif o.waiting_months == 0:
         desc += "，缴费次月恢复待遇"
+    elif o.waiting_range:
+        desc += f"，等待期{o.waiting_range[0]}–{o.waiting_range[1]}个月（各地不同）"
     if o.continuity_reset:
         desc += "，连续参保年限重新计算"
     return desc

@@ -97,6 +97,9 @@ def wait_text(answer: Answer) -> str:
     if answer.waiting_days is not None:
         return f"{answer.waiting_days}天"
     if answer.waiting_months is None:
+        if answer.waiting_range:
+            low, high = answer.waiting_range
+            return f"{low}–{high}个月（各地不同，以当地规定为准）"
         return f"未知（{UNKNOWN}）"
     return f"{answer.waiting_months}个月" if answer.waiting_months else "无等待期"
 

@@ -142,7 +142,9 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             await poller
         close = getattr(service, "close", None)
         if close is not None:
+            log.info("stopping: no new updates; finishing or giving back the turns in progress")
             await close(grace)  # the turn in progress finishes or is given back
+            log.info("stopping: turns done or given back")
         if runner is not None:
             await runner.cleanup()
         if sequencer is not None:
@@ -150,6 +152,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         if sink is not None:
             await sink.drain()
         await adapter.close()
+        log.info("stopped")
 
 
 async def _recover_loop(recover: Callable[[], Any], every: float) -> None:

@@ -94,13 +94,13 @@ class GapDialog:
         filling.read_direct_reply(ctx)
         turn = self._route_text(ctx)
         cut = _CUT_AT.get(ctx.event.platform)
-        if cut is not None and len(text) >= cut and turn.messages:
-            note = texts.LONG_MESSAGE_CUT.format(platform=ctx.event.platform.title())
-            first = turn.messages[0]
-            turn.messages[0] = OutMessage(
-                note + "\n\n" + first.text, buttons=first.buttons, suggestions=first.suggestions,
-                private_payload=first.private_payload, link_label=first.link_label, view=first.view,
-            )
+        if cut is not None and len(text) >= cut:
+            _note_first(turn, texts.LONG_MESSAGE_CUT.format(platform=ctx.event.platform.title()))
+        if "off_topic" in ctx.heard.intents and ctx.state.step.kind.value != "start":
+            # "医保卡丢了，顺便问下断缴…": the gap is answered; the other question gets one line.
+            kind = next((k for k in texts.OFF_TOPIC_WHAT if f"off_topic_{k}" in ctx.heard.intents), None)
+            if kind is not None and turn.messages and texts.OFF_TOPIC_WHAT[kind] not in turn.messages[0].text:
+                _note_first(turn, texts.OFF_TOPIC_ASIDE.format(what=texts.OFF_TOPIC_WHAT[kind].rstrip("，")))
         return turn
 
     def _route_text(self, ctx: Ctx) -> Turn:
@@ -132,3 +132,10 @@ class GapDialog:
         return OutMessage(
             texts.CONTINUE_PRIVATELY, private_payload=self.handoff_payload(state), link_label=texts.PRIVATE_LINK_LABEL
         )
+
+
+def _note_first(turn: Turn, note: str) -> None:
+    """Put a note above the first message of a turn, keeping its buttons and view."""
+    if turn.messages:
+        first = turn.messages[0]
+        turn.messages[0] = replace(first, text=note + "\n\n" + first.text)

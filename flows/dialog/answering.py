@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flows import texts
-from flows.dialog import asking, keyboards
+from flows.dialog import asking, edges, keyboards
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.reminder_plan import plan_reminders
@@ -13,7 +11,7 @@ from flows.render import render_card, render_topic
 from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
 from flows.turn import Turn
-from policies.model import Answer, BackpayVerdict
+from policies.model import Answer, BackpayVerdict, InsuranceType
 
 # Text intents asking about a part of an answer already given, and the part each one asks for.
 QUESTION_TOPICS = {
@@ -22,7 +20,7 @@ QUESTION_TOPICS = {
     "question_when": "when",
     "question_where": "where",
     "question_materials": "where",
-    "question_window": "where",
+    "question_window": "window",
     "question_now": "now",
     "question_why": "why",
 }
@@ -30,10 +28,12 @@ QUESTION_TOPICS = {
 
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
-    message = render_card(answer, ctx.today, prefix=prefix, changed=changed)
+    message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
     rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
                                ctx.can_remind)
-    return keyboards.with_rows(message, rows, texts.SUGGESTIONS if not ctx.group else ())
+    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
+    suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
+    return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
 
 
 def show_answer(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
@@ -49,8 +49,18 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
     if answer is None:
         missing = asking.next_core_slot(ctx.state.slots) or "region"
         return asking.ask(ctx, missing, prefix or texts.REMIND_NEEDS_ANSWER)
+    edge = edges.gap_edge(ctx)
+    ask = not (ctx.group or edges.unsure(ctx))
+    if edge is not None and (both := edges.answer_both(ctx, topics, *edge, ask=ask)) is not None:
+        # The loose gap still straddles an edge: both outcomes, and the short question stays open
+        # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
+        if not ask:
+            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                                       ctx.can_remind)
+            return ctx.turn(keyboards.with_rows(both, rows))
+        return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
-    message = render_topic(answer, ctx.today, topics)
+    message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
     rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
@@ -83,10 +93,15 @@ def _provisional(ctx: Ctx, topics: set[str]) -> Turn | None:
     change it, and keep the pending question's buttons (instead of asking the same thing again)."""
     asked = ctx.state.step.asking
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    if answer is None or asked is None:
+    if asked is None:
         return None
+    if answer is None:  # "能补吗" before the region is known: say why we ask, not "没能识别这个地区"
+        return asking.ask(ctx, asked, texts.NEED_FIRST)
+    edge = edges.gap_edge(ctx) if asked == "gap_months" else None
+    if edge is not None and (both := edges.answer_both(ctx, topics, *edge)) is not None:
+        return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     spec = SLOT_SPECS[asked]
-    note = texts.PROVISIONAL.format(question=spec.question.rstrip("？?"))
+    note = texts.PROVISIONAL.format(question=spec.question.split("？", 1)[0] + "？")
     message = render_topic(answer, ctx.today, topics)
     return ctx.turn(OutMessage(note + "\n\n" + message.text, buttons=spec.buttons))
 
@@ -95,6 +110,9 @@ def what_if(ctx: Ctx) -> Turn | None:
     """"如果是单位原因呢": answer the hypothetical without changing what the user told us."""
     if not (ctx.state.answered and ctx.updates):
         return None
+    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
+    if resident and "cause" in ctx.updates and set(ctx.updates) <= {"cause", "insurance_type"}:
+        return ctx.turn(OutMessage(texts.NO_EMPLOYER_FOR_RESIDENT))  # "如果是单位原因呢" after 新农合
     hypothetical = dict(ctx.state.slots)
     asking.merge(hypothetical, ctx.updates)
     answer = ctx.dialog.advisor.answer(hypothetical, ctx.today)
@@ -156,6 +174,20 @@ def thanks(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.YOU_ARE_WELCOME))
 
 
+def acknowledged(ctx: Ctx) -> Turn | None:
+    """"好的" after an answer: nothing to answer, the card's buttons stay; before one, the pending
+    question is asked again as it was (not "没能识别…")."""
+    if not ctx.state.answered:
+        asked = ctx.state.step.asking
+        if asked is None or edges.pending_edge(ctx) is not None:
+            return None  # the edge question is repeated by its own route
+        return asking.ask(ctx, asked)
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
+    return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=rows))
+
+
 def human(ctx: Ctx) -> Turn:
     return ctx.turn(OutMessage(texts.HOTLINES))
 
@@ -164,16 +196,7 @@ def wants_base(answer: Answer, ctx: Ctx) -> bool:
     """The estimate would improve with the user's monthly base, and it has not been given."""
     return (
         answer.can_backpay is not BackpayVerdict.NO
+        and answer.employer_duty is None  # the employer pays: nothing for the person to estimate
         and "monthly_base" in answer.missing_inputs
         and "monthly_base" not in ctx.state.slots
-    )
-
-
-def outcome(answer: Answer | None) -> tuple[Any, ...] | None:
-    """What a person would act on: the verdict, the wait, claims for the gap, continuity, who pays."""
-    if answer is None:
-        return None
-    return (
-        answer.can_backpay, answer.waiting_months, answer.waiting_days, answer.retroactive,
-        answer.continuity_reset, answer.late_fee.payer, answer.employer_duty is not None,
     )

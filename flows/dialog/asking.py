@@ -93,7 +93,8 @@ def merge(slots: dict[str, Any], updates: dict[str, Any]) -> None:
         slots.pop("gap_since", None)
     if "gap_months" in updates and "gap_range" not in updates:
         slots.pop("gap_range", None)
-    skipped = [s for s in slots.get("skipped", []) if s not in updates]
+    new_gap = "gap_months" in updates
+    skipped = [s for s in slots.get("skipped", []) if s not in updates and not (new_gap and s == "gap_edge")]
     slots.update(updates)
     if skipped:
         slots["skipped"] = skipped

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Any
 
 from flows import texts
-from flows.dialog import answering, asking
+from flows.dialog import answering, asking, edges
 from flows.dialog.context import Ctx
 from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, SLOTS, describe, parse_bare_reply
 from flows.turn import Turn
@@ -40,6 +40,10 @@ def _stored(value: Any) -> Any:
 def read_direct_reply(ctx: Ctx) -> None:
     """Fill the slot being asked from a bare reply ("4", "18年", "5000", a region's name)."""
     asked = ctx.state.step.asking
+    if asked == "gap_months" and (side := edges.read_edge_reply(ctx)) is not None:
+        ctx.updates["gap_months"] = side  # "不止三个月" answering the edge question: its side wins
+        ctx.updates.pop("gap_range", None)
+        return
     if asked is None or asked in ctx.updates:
         return
     if asked == "region":
@@ -59,6 +63,8 @@ def on_text(ctx: Ctx) -> Turn | None:
         return None
     state = ctx.state
     before = dict(state.slots)
+    if state.answered and all(before.get(k) == v for k, v in ctx.updates.items()):
+        return _nothing_changed(ctx)
     state.push_history()
     asking.merge(state.slots, ctx.updates)
     if "region" in ctx.updates:  # a pending choice of regions stays until a region is given
@@ -70,7 +76,19 @@ def on_text(ctx: Ctx) -> Turn | None:
     if state.answered:
         changed = tuple(k for k in ctx.updates if before.get(k) != ctx.updates[k])
         return advance(ctx, prefix=_changed_line(ctx, changed), changed=changed)
-    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, ctx.updates)))
+    fresh = {k: v for k, v in ctx.updates.items() if before.get(k) != v} or ctx.updates  # echo what is new
+    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, fresh)))
+
+
+def _nothing_changed(ctx: Ctx) -> Turn | None:
+    """The message repeats what is known ("断缴3个月影响吗" after that answer): a question in it is
+    answered by its route (None); otherwise the card again, saying nothing changed."""
+    if any(i in answering.QUESTION_TOPICS for i in ctx.heard.intents):
+        return None
+    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
+    if answer is None:
+        return None
+    return answering.show_answer(ctx, answer, prefix=texts.SAME_AS_BEFORE)
 
 
 def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
@@ -78,36 +96,43 @@ def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
     return describe(values, (region.full_name or region.name) if region else None)
 
 
-def _changed_line(ctx: Ctx, changed: tuple[str, ...]) -> str:
+def _changed_line(ctx: Ctx, changed: tuple[str, ...], answering: bool = True) -> str:
+    """"已改为：…，结果如下" before a new answer; "已改为：…。" when a question comes next."""
     shown = {k: ctx.state.slots.get(k) for k in changed if k != "gap_since"}
     if "gap_since" in changed:
         shown["gap_months"] = ctx.state.slots.get("gap_months")
         shown["gap_since"] = ctx.state.slots.get("gap_since")
     summary = _describe(ctx, shown)
+    earlier = ctx.state.history[-1] if ctx.state.history else {}
+    if summary and all(earlier.get(k) is None for k in changed):  # only new facts: "已记下", not "已改为"
+        return texts.ADDED_WITH.format(summary=summary) if answering else texts.NOTED.format(summary=summary)
+    if not answering:
+        return texts.UPDATED_THEN_ASK.format(summary=summary) if summary else texts.UPDATED_THEN_ASK_BARE
     return texts.UPDATED_WITH.format(summary=summary) if summary else texts.UPDATED
 
 
 def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
     """Ask the next missing slot, or answer when nothing essential is missing."""
     state = ctx.state
+    ask_prefix = _changed_line(ctx, changed, answering=False) if changed else prefix
     missing = asking.next_core_slot(state.slots)
     if missing == "cause" and not _cause_matters(ctx):
         missing = None
     if missing is not None and not (ctx.group and missing in PERSONAL_SLOTS):
-        return asking.ask(ctx, missing, prefix)
-    edge = _gap_edge(ctx)
+        return asking.ask(ctx, missing, ask_prefix)
+    edge = edges.gap_edge(ctx)
     if edge is not None and not ctx.group:
-        return asking.ask_gap_edge(ctx, *edge, prefix=prefix)
+        return asking.ask_gap_edge(ctx, *edge, prefix=ask_prefix)
     if edge is not None:  # a group is not asked personal details: say the answer turns here
         months = state.slots.get("gap_months")
         note = texts.GAP_EDGE_GROUP.format(months=edge[1] - 1, used=months)
         prefix = f"{prefix}\n{note}" if prefix else note
     answer = ctx.dialog.advisor.answer(state.slots, ctx.today)
     if answer is None:  # region or type missing yet the group rule skipped asking: ask anyway
-        return asking.ask(ctx, missing or "region", prefix)
+        return asking.ask(ctx, missing or "region", ask_prefix)
     extra = asking.next_extra_slot(state.slots, answer)
     if extra is not None and not ctx.group:
-        return asking.ask(ctx, extra, prefix)
+        return asking.ask(ctx, extra, ask_prefix)
     turn = answering.show_answer(ctx, answer, prefix, changed)
     if ctx.group and (missing is not None or extra is not None):
         turn.messages.append(ctx.dialog.continue_privately(state))
@@ -118,25 +143,10 @@ def _cause_matters(ctx: Ctx) -> bool:
     """Ask for the cause only when the answer depends on it."""
     advisor, slots = ctx.dialog.advisor, ctx.state.slots
     outcomes = {
-        answering.outcome(advisor.answer({**slots, "cause": cause}, ctx.today))
+        edges.outcome(advisor.answer({**slots, "cause": cause}, ctx.today))
         for cause in ("employer", "personal", "job_change")
     }
     return len(outcomes) > 1
-
-
-def _gap_edge(ctx: Ctx) -> tuple[int, int] | None:
-    """(low, edge) when the gap was given loosely ("三个多月") and the answer changes inside its range."""
-    slots = ctx.state.slots
-    loose = slots.get("gap_range")
-    if not (isinstance(loose, list) and len(loose) == 2) or "gap_months" not in slots:
-        return None
-    low, high = int(loose[0]), int(loose[1])
-    first = answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": low}, ctx.today))
-    for months in range(low + 1, high + 1):
-        if answering.outcome(ctx.dialog.advisor.answer({**slots, "gap_months": months}, ctx.today)) != first:
-            return low, months
-    slots.pop("gap_range", None)  # the same answer across the range: no need to ask
-    return None
 
 
 # ------------------------------------------------------------------------------ buttons
@@ -194,4 +204,4 @@ def nothing_read(ctx: Ctx) -> Turn:
         return answering.cannot_answer(ctx)
     if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:
         return advance(ctx, prefix=texts.WELCOME)
-    return asking.reask(ctx, None) or advance(ctx)
+    return edges.unsure_or_reask(ctx) or asking.reask(ctx, None) or advance(ctx)

@@ -37,10 +37,13 @@ def region_rows(regions: Iterable[Region]) -> Rows:
 
 def gap_edge_rows(low: int, edge: int) -> Rows:
     """Two choices either side of the month where the answer changes."""
-    return ((Button(f"刚好{edge - 1}个月或更短", f"g:{low}"), Button(f"超过{edge - 1}个月", f"g:{edge}")),)
+    return (
+        (Button(f"刚好{edge - 1}个月或更短", f"g:{low}"), Button(f"超过{edge - 1}个月", f"g:{edge}")),
+        (Button(texts.BTN_UNSURE, "a:both"),),
+    )
 
 
-def card_rows(verdict_no: bool, group: bool, offer_base: bool, remind: bool = True) -> Rows:
+def card_rows(verdict_no: bool, group: bool, offer_base: bool, remind: bool) -> Rows:
     """Buttons under an answer card: its parts, a reminder (private chats that can be sent one),
     a base, other region, restart."""
     parts = NO_CARD_BUTTONS if verdict_no else CARD_BUTTONS

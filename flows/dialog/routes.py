@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flows.dialog import answering, commands, filling
+from flows.dialog import answering, commands, edges, filling
 from flows.dialog.context import Handler
 from flows.slots import BY_LETTER
 
@@ -38,6 +38,7 @@ BUTTONS: Mapping[str, Handler] = {
     "a:when": answering.topic("when"),
     "a:why": answering.topic("why"),
     "a:now": answering.topic("now"),
+    "a:both": edges.both_button,
 }
 
 # Payloads "<kind>:<arg>" with an argument: slot buttons ("t:flexible", by the slot's letter) and skips.
@@ -59,6 +60,7 @@ TEXT_FIRST: tuple[tuple[str, Handler], ...] = (
 TEXT_ALONE: tuple[tuple[str, Handler], ...] = (
     ("help", commands.show_help),
     ("thanks", answering.thanks),
+    ("ack", answering.acknowledged),
     ("human", answering.human),
     ("reminder", answering.offer_reminders),
     *((intent, answering.questions) for intent in answering.QUESTION_TOPICS),

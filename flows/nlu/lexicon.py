@@ -26,7 +26,7 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
             r"灵活就业|灵活用工|自由职业|个体户|个体工商户|以个人身份|个人身份参保"
             r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
             # A self-payer: "自己交的", "个人交社保", "自己缴医保" (not "自己没交": that is a cause).
-            r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保)"
+            r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保|钱|(?=[\s，,。;；]|断|停|$))"
             r"|自费(?:交|缴)|个人缴费人员|个人参保|(?:没有?|无)(?:单位|工作单位|雇主)的?人?"
         ),
         InsuranceType.FLEXIBLE,
@@ -161,6 +161,8 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"你好|您好|在吗|在不在|哈喽|嗨|早上好|晚上好|下午好|(?<![a-z])(?:hello|hi)(?![a-z])"),
     ),
     ("thanks", re.compile(r"谢谢|感谢|多谢|谢了|(?<![a-z])(?:thanks?|thx)(?![a-z])")),
+    # A bare acknowledgement ("好的", "嗯嗯", "知道了") after an answer is no question to answer.
+    ("ack", re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|行|明白了?|知道了|了解了?|收到|懂了)[。.!！~～]*$")),
     (
         "reminder",
         re.compile(r"(?:帮我|给我|请|能不能|可以|到时候?|记得)提醒|提醒我一下|设个?提醒|设置提醒|^提醒我"),

@@ -49,6 +49,7 @@ TYPOS: tuple[tuple[str, str], ...] = (
     ("失业精", "失业金"),
     ("退修", "退休"),
     ("俩", "两"),
+    ("仨", "三"),
 )
 # Most messages hold none of the typos: one search tells, instead of a `str.replace` check per typo.
 _ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPOS))

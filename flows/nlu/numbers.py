@@ -10,6 +10,8 @@ Conventions for vague durations (documented because the policy answer depends on
 * "N多" forms (两年多, 三个多月, 十多个月) and ranges (三四个月, 6-7个月, 一两年) take the lower
   bound and are flagged approximate.
 * 几个月 / 好几年 are unknown: no number is guessed.
+* Days only next to a gap verb ("断了90天" 3 months, "断了100天" 3..4, "100多天没交"); "三个月零几天"
+  is 3..4.
 * Each approximate duration also says the most it can mean (`Duration.high`): 三个多月 3..4,
   两年多 24..35, 大半年 7..11, 小半年 4..6, 半年多 6..7; "快/将近/接近/差不多/不到 N个月" is N-1..N
   (read in `flows.understand`). The dialog asks when the answer changes inside that range.
@@ -74,6 +76,9 @@ class Duration:
     high: float | None = None  # approximate: the most it can mean ("三个多月" 3..4, "快4个月" 3..4)
 
 
+_GAP_VERB = r"(?:断了|断缴|停了|停缴|欠了|欠缴|漏了|漏缴|没交|没缴)"
+_DAYS_PER_MONTH = 30.44
+
 _DURATION = re.compile(
     rf"(?P<bigh>大半年)"
     rf"|(?P<smallh>小半年)"
@@ -83,12 +88,15 @@ _DURATION = re.compile(
     rf"|(?P<halfm>半个月)"
     rf"|(?P<half>半年)(?P<half_more>多)?"
     rf"|(?P<few>(?:好)?几(?:个多?月|多?年))"
-    rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多)?个(?P<m_more2>多)?月)"
+    rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多|来)?个(?P<m_more2>多|来)?月"
+    rf"(?P<m_days>(?:零|又|多)(?:几|{NUM})天)?)"
     rf"|(?P<two>两(?P<two_more>多)?月)(?!份)"  # 两月 / 俩月: no month is called 两月
     rf"|(?P<y>(?P<y_n>{NUM})(?:{_RANGE_SEP}(?P<y_hi>{NUM}))?(?P<y_more1>多)?年(?P<y_more2>多)?"
     rf"(?!{NUM}月|\d|[初底末中级]))"
     # "断了3月": a bare month count only straight after a gap verb (otherwise 3月 is March).
-    rf"|(?:断了|断缴|停了|停缴|欠了|欠缴|漏了|漏缴|没交|没缴)(?P<bm_n>{NUM})月(?![份初底中末\d])"
+    rf"|{_GAP_VERB}(?P<bm_n>{NUM})月(?![份初底中末\d])"
+    # Days likewise only next to a gap verb ("断了90天", "100多天没交"): "30日内" is a deadline.
+    rf"|{_GAP_VERB}(?P<d_n>{NUM})(?P<d_more>多)?天|(?P<d2_n>{NUM})(?P<d2_more>多)?天(?:没交|没缴|没续|断缴)"
 )
 
 
@@ -129,7 +137,7 @@ def durations(text: str) -> list[Duration]:
             months, approx = None, True
         elif m.group("m"):
             months, ranged = _lower_bound(m.group("m_n"), m.group("m_hi"))
-            more = bool(m.group("m_more1") or m.group("m_more2"))
+            more = bool(m.group("m_more1") or m.group("m_more2") or m.group("m_days"))
             approx = ranged or more
             high = _upper(m.group("m_n"), m.group("m_hi"), months, 1) if approx else None
         elif m.group("two"):
@@ -142,6 +150,8 @@ def durations(text: str) -> list[Duration]:
             months, unit = n * 12, "year"
             approx = ranged or bool(m.group("y_more1") or m.group("y_more2"))
             high = _upper(m.group("y_n"), m.group("y_hi"), n, 1) * 12 - (0 if ranged else 1) if approx else None
+        elif m.group("d_n") or m.group("d2_n"):
+            months, approx, high = _from_days(m.group("d_n") or m.group("d2_n"), m.group("d_more") or m.group("d2_more"))
         else:
             months = to_number(m.group("bm_n"))
             start = m.start("bm_n")
@@ -149,6 +159,20 @@ def durations(text: str) -> list[Duration]:
             continue
         out.append(Duration(m.start(), m.end(), months, approx, unit, high))
     return out
+
+
+def _from_days(token: str, more: str | None) -> tuple[float | None, bool, float | None]:
+    """Days as (months, approximate, high): 60 or 61 days is 2 months, 100 days 3–4; any part of a
+    month left unpaid counts, so never less than 1. (The engine takes months, not days: where a rule
+    counts days, the answer says how many days it counted.)"""
+    days = to_number(token)
+    if days is None or days <= 0:
+        return None, True, None
+    exact = days / _DAYS_PER_MONTH
+    if not more and abs(exact - round(exact)) <= 0.1:  # 60 or 61 days: 2 months
+        return float(max(1, round(exact))), False, None
+    low, top = max(1, math.floor(exact)), max(1, math.ceil(exact + (0.5 if more else 0)))
+    return float(low), top != low, float(top) if top != low else None
 
 
 def _upper(low: str, high: str | None, value: float | None, step: float) -> float:

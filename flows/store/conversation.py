@@ -17,8 +17,8 @@ How one update travels (round trips in brackets):
    step, so an update queued concurrently either sees the lease free or is seen by the
    drainer. Nothing waits, sleeps or retries a lock.
 
-The lease is short (a second) and renewed by its holder during a long turn (`renew`),
-so a drainer that dies holds up its conversation for about a second: the next submit,
+The lease is short (1.6 s) and renewed by its holder during a long turn (`renew`), so a
+drainer that dies holds up its conversation for about that long: the next submit,
 a redelivery, or `recover` then drains. A stalled drainer whose lease expired and was
 taken by another is refused at commit (token or version no longer match); if nobody
 took it, its commit still stands.
@@ -96,12 +96,14 @@ class Lease:
 class Submitted:
     status: SubmitStatus
     lease: Lease | None = None  # set when status is LEASED
+    lease_left: float = 0.0  # QUEUED: seconds the holder's lease has left (unless renewed)
 
 
 @dataclass(frozen=True, slots=True)
 class Acquired:
     status: AcquireStatus
     lease: Lease | None = None  # set when status is LEASED
+    lease_left: float = 0.0  # BUSY: seconds the holder's lease has left (unless renewed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +111,10 @@ class StoreConfig:
     """Tunables. `ttl` is how long an idle conversation is remembered."""
 
     ttl: timedelta = timedelta(days=30)
-    # Short, and renewed every third of it by a drainer that is still working: a dead
-    # drainer holds its conversation up for about this long.
-    lease: timedelta = timedelta(seconds=1)
+    # Short, and renewed every eighth of it by a drainer that is still working: a dead
+    # drainer holds its conversation up for about this long, and a live one whose event
+    # loop stalls for up to seven eighths of it (a loaded machine) keeps it.
+    lease: timedelta = timedelta(milliseconds=1600)
     # Applied update ids are listed for one to two `seen_window`s, then only the floor
     # remembers them (see flows.store.lua). `recent_ids` bounds the list in any case; the
     # flood limit keeps a conversation far below it, and a header at the bound (about
@@ -147,15 +150,14 @@ class ConversationStore:
             keep_ids=self.config.recent_ids,
             seen_s=max(1, int(self.config.seen_window.total_seconds())),
             tombstone_ms=min(_ms(self.config.tombstone_ttl), ttl_ms),
-            hint_ms=self._hint_ms,
             flood_max=self.config.flood_limit,
             flood_ms=_ms(self.config.flood_window),
         )
 
     @property
     def renew_every(self) -> float:
-        """Seconds between lease renewals of a drainer still at work (a third of the lease)."""
-        return self._lease_ms / 3000
+        """Seconds between lease renewals of a drainer still at work (an eighth of the lease)."""
+        return self._lease_ms / 8000
 
     async def submit(self, cid: str, update_id: str, payload: bytes, *, jump: bool = False) -> Submitted:
         """Queue an update (already redacted) unless its id was seen; try to take the lease.
@@ -179,7 +181,7 @@ class ConversationStore:
         if code == 0:
             return Submitted(SubmitStatus.DUPLICATE)
         if code == 1:
-            return Submitted(SubmitStatus.QUEUED)
+            return Submitted(SubmitStatus.QUEUED, lease_left=_left(reply))
         if code == 3:
             return Submitted(SubmitStatus.FLOODED)
         if code == 4:
@@ -196,7 +198,7 @@ class ConversationStore:
         if code == 0:
             return Acquired(AcquireStatus.EMPTY)
         if code == 1:
-            return Acquired(AcquireStatus.BUSY)
+            return Acquired(AcquireStatus.BUSY, lease_left=_left(reply))
         return Acquired(AcquireStatus.LEASED, _lease_from(cid, token, reply))
 
     async def commit(self, lease: Lease, state: bytes | Keep | None) -> CommitStatus:
@@ -215,7 +217,7 @@ class ConversationStore:
             change = b"w" + pack_state(state)
         cid = lease.conversation_id
         keys: tuple[str, ...] = self.keys.all_of(cid)
-        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change)
+        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change, int(time.time()))
         if not self.cluster:
             keys, args = (*keys, self.keys.pending), (*args, cid)
         reply = await self._scripts.commit(self.redis, keys, args)
@@ -258,8 +260,8 @@ class ConversationStore:
         """Conversations last submitted to at least `recover_after` ago: (cid, hint score)."""
         now = _now_ms()
         cutoff = now - _ms(self.config.recover_after)
-        if self.cluster:  # hints are not trimmed by the submit script there
-            await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
+        # Hints left by drainers that died for good: trimmed here, off the hot path.
+        await self.redis.zremrangebyscore(self.keys.pending, "-inf", now - self._hint_ms)
         rows = await self.redis.zrangebyscore(
             self.keys.pending, "-inf", cutoff, start=0, num=limit, withscores=True
         )
@@ -273,6 +275,11 @@ class ConversationStore:
 def _lease_from(cid: str, token: str, reply: list[Any]) -> Lease:
     item = InboxItem(_str(reply[3]), _bytes_or_none(reply[4])) if reply[3] is not None else None
     return Lease(cid, token, int(reply[1]), unpack_state(_bytes_or_none(reply[2])), item)
+
+
+def _left(reply: list[Any]) -> float:
+    """Seconds a held lease has left, from a {1, pttl} reply (0 if it just expired)."""
+    return max(0, int(reply[1])) / 1000 if len(reply) > 1 else 0.0
 
 
 def _token() -> str:

@@ -23,10 +23,10 @@ The store's tunables (TTL, lease, ...) are compiled into the scripts as constant
 (`build_scripts`), which keeps the per-call arguments to the few values that change.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1} queued (someone else drains) | {3} over the flood limit,
+  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains) | {3} over the flood limit,
            send the notice | {4} over the flood limit, dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
-  acquire  {0} inbox empty | {1} lease held elsewhere | {2, v, body, next_id, next_payload}
+  acquire  {0} inbox empty | {1, ms the lease has left} lease held elsewhere | {2, v, body, next_id, next_payload}
   commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
            | {1, v, next_id, next_payload} done, lease renewed, here is the next update
   renew, release   1 when the caller held the lease, else 0
@@ -109,12 +109,8 @@ redis.call('ZADD', KEYS[2], order, uid)
 redis.call('HSET', KEYS[3], uid, ARGV[2])
 redis.call('PEXPIRE', KEYS[2], TTL_MS)
 redis.call('PEXPIRE', KEYS[3], TTL_MS)
-if KEYS[6] then
-  local now = tonumber(ARGV[5])
-  redis.call('ZADD', KEYS[6], now, ARGV[6])
-  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - HINT_MS)
-end
-if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1} end
+if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end  -- trimmed by `recover`
+if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1, redis.call('PTTL', KEYS[4])} end
 local nid, npayload = next_item()
 if nid == uid then return {2, v, body, nid} end
 return {2, v, body, nid, npayload}
@@ -123,7 +119,7 @@ return {2, v, body, nid, npayload}
 _ACQUIRE = """
 -- ARGV: lease token
 if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
-if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1} end
+if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', LEASE_MS) then return {1, redis.call('PTTL', KEYS[4])} end
 local v, _, _, body = read_record()
 local nid, npayload = next_item()
 return {2, v, body, nid, npayload}
@@ -131,7 +127,8 @@ return {2, v, body, nid, npayload}
 
 _COMMIT = """
 -- KEYS: st, in, ip, ls, fl, rm[, pending hint]
--- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x'
+-- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x',
+--       now in seconds (the workers' clocks: generations are a minute long)
 --       [, conversation id (with the hint key as KEYS[7])]
 -- A lease that expired while its holder stalled (a slow first answer, a busy machine)
 -- still counts if nobody took it since: the version check below sees any other commit.
@@ -140,7 +137,7 @@ if holder and holder ~= ARGV[1] then return {-1} end
 local v, floor, ids, body = read_record()
 if v ~= tonumber(ARGV[2]) then return {-2, v} end
 local uid = ARGV[3]
-local now = tonumber(redis.call('TIME')[1])
+local now = tonumber(ARGV[5])
 local gen = tonumber(string.match(ids, '^@(%d+)')) or now
 local older, recent = {}, {}
 local list = older
@@ -208,7 +205,7 @@ if nid then
 end
 redis.call('DEL', KEYS[4])
 -- nothing waits any more: drop the pending hint (single server only, see above)
-if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[5]) end
+if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[6]) end
 return {0, v}
 """
 
@@ -285,7 +282,6 @@ def build_scripts(
     keep_ids: int,
     seen_s: int,
     tombstone_ms: int,
-    hint_ms: int,
     flood_max: int,
     flood_ms: int,
 ) -> Scripts:
@@ -296,7 +292,6 @@ def build_scripts(
         "KEEP_IDS": keep_ids,
         "SEEN_S": seen_s,
         "TOMBSTONE_MS": tombstone_ms,
-        "HINT_MS": hint_ms,
         "FLOOD_MAX": flood_max,
         "FLOOD_MS": flood_ms,
     }

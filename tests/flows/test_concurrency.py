@@ -300,7 +300,7 @@ async def test_a_killed_drainer_holds_its_user_up_about_a_second(
     redis_url: str, redis: Redis, keyspace: KeySpace
 ) -> None:
     # Worker A takes update 1 and is SIGKILLed while sending its reply (lease held, renewed).
-    # The user's next message reaches this process, which runs `recover` every half second
+    # The user's next message reaches this process, which watches the lease and runs `recover`
     # as the bot's workers do: both updates are answered soon after the death.
     lease = StoreConfig().lease.total_seconds()
     workers = _Workers(redis_url, keyspace.prefix, "list", lease=lease)
@@ -328,4 +328,4 @@ async def test_a_killed_drainer_holds_its_user_up_about_a_second(
     record = await ConversationStore(redis, keyspace).read(CID)
     assert ConversationState.loads(record.state).slots["seen"] == ["hold:30", "next"]
     assert [m.text for _, messages in sink.delivered for m in messages] == ["got hold:30", "got next"]
-    assert waited < 4  # about lease (1 s) + one recover period; 2 s on an idle machine
+    assert waited < 5  # the lease (1.6 s) runs out, then the queued update's worker takes over

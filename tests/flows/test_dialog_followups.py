@@ -9,7 +9,7 @@ import pytest
 
 from flows import texts
 from flows.dialog import PRESS_ACCEPTED, PRESS_META, PRESS_STALE, GapDialog
-from flows.dialog.answering import outcome
+from flows.dialog.edges import outcome
 from flows.messages import ChatKind
 from flows.state import ANSWERED, Step
 from tests.flows.test_dialog import Chat

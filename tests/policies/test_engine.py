@@ -189,3 +189,24 @@ def test_every_answer_is_complete_and_consistent(
     if answer.cost is not None:
         assert answer.cost.total >= answer.cost.principal >= 0
         assert answer.cost.months == (gap or 0)
+
+
+def test_a_band_that_only_fills_in_a_detail_is_traced_apart(book: RuleBook) -> None:
+    # 岳阳's own band gives verdict, wait and claims; national practice only the continuity: the
+    # verdict's trace (and so its confidence) is 岳阳's, the national band is a detail without notes.
+    answer = book.answer(Query("430600", InsuranceType.FLEXIBLE, ON, gap_months=2))
+    deciding = {t.file for t in answer.trace if t.field == "gap_band"}
+    details = {t.file for t in answer.trace if t.field == "gap_detail"}
+    assert deciding == {"policies/rules/43-hunan/430600-yueyang.yaml"}
+    assert details == {"policies/rules/000000-national.yaml"}
+    assert answer.continuity_reset is False
+    assert not any("零星报销" in n for n in answer.notes)
+
+
+def test_the_declaration_window_today_is_a_local_fact_said_once(book: RuleBook) -> None:
+    answer = book.answer(Query("120000", InsuranceType.FLEXIBLE, date(2025, 6, 20), gap_months=2))
+    today = [n for n in answer.notes if n.startswith("今天不在申报缴费时间内")]
+    assert today == ["今天不在申报缴费时间内，下一次从本月26日起可申报缴费"]
+    traced = [t for t in answer.trace if t.field == "declaration_window.today"]
+    assert [(t.value, t.level) for t in traced] == [(today[0], Level.PROVINCE)]
+    assert sum("26日至次月15日" in n for n in answer.notes) == 1

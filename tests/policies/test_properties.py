@@ -43,6 +43,9 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
             out.append(f"{where}: the total is not principal + serious illness + certain late fee")
     if a.benefits_resume is not None and a.waiting_months is None and a.waiting_days is None:
         out.append(f"{where}: a resume date without a known wait")
+    for i, note in enumerate(a.notes):
+        if (a.condition and note in a.condition) or any(note in other for other in a.notes[i + 1:]):
+            out.append(f"{where}: the note {note!r} repeats the condition or another note")
     first = render_text(a).split("\n", 1)[0]
     if not a.local_rule and first != NATIONAL_ONLY:
         out.append(f"{where}: local_rule is false but the first line is {first!r}")

@@ -123,6 +123,7 @@ async def test_a_whole_conversation_by_typing_and_tapping(browser: Any, web: Run
         await chat.page.get_by_role("button", name="发送").click()
         await chat.settled()
         assert (await chat.texts("user"))[-2:] == ["💰 费用明细", "什么时候能报销"]
+        assert await chat.page.locator(".choice", has_text="提醒").count() == 0  # a page cannot be reminded
         await no_horizontal_scroll(chat.page)
     assert (SCREENSHOTS / "web-answer.png").stat().st_size > 10_000
 
