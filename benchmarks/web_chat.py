@@ -8,6 +8,8 @@
   (the response carries it). Cookie session, rate limit, transcript and JSON included.
 * core: the same visitors and messages submitted straight to `ConversationService.submit`
   (same GapDialog, same Redis, replies dropped by a null sink), in this process.
+* core+transcript: the same, with the web's sink (each turn's entries written to the page's
+  transcript in Redis): the part of the adapter's cost that is not HTTP, cookies or the rate limit.
 
 Rounds are interleaved (core, web, core, web, ...) and medians reported, so a noisy moment on
 this shared 2-core machine hits both alike. CPU seconds are given per process: the web run
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.turns import RunResult  # noqa: E402
 
 from bot.runtime import open_runtime  # noqa: E402
+from bot.web.transcript import Transcript, TranscriptSink  # noqa: E402
 from flows.messages import ChatKind, InEvent, OutMessage  # noqa: E402
 from flows.redis_embed import open_redis  # noqa: E402
 from tests.conftest import delete_prefixed  # noqa: E402
@@ -94,7 +97,7 @@ async def drive(users: range, concurrency: int, start: Callable[[int], Awaitable
     return time.perf_counter() - began, latencies
 
 
-async def run_core(service: object, users: range, concurrency: int, tag: str) -> Run:
+async def run_core(service: object, users: range, concurrency: int, tag: str, name: str = "core") -> Run:
     submit = service.submit  # type: ignore[attr-defined]
 
     def event(user: int, seq: str, text: str | None, payload: str | None = None) -> InEvent:
@@ -108,7 +111,7 @@ async def run_core(service: object, users: range, concurrency: int, tag: str) ->
 
     cpu = time.process_time()
     seconds, latencies = await drive(users, concurrency, start, turn)
-    return Run("core", len(latencies), seconds, latencies, 0, {"this process": time.process_time() - cpu})
+    return Run(name, len(latencies), seconds, latencies, 0, {"this process": time.process_time() - cpu})
 
 
 async def run_web(url: str, server_pid: int, users: range, concurrency: int) -> Run:
@@ -158,14 +161,14 @@ def start_server(redis_url: str, prefix: str, port: int) -> subprocess.Popen[byt
 
 
 def report(runs: list[Run]) -> None:
-    for name in ("core", "web"):
+    for name in ("core", "core+transcript", "web"):
         mine = [r for r in runs if r.name == name]
         rate = statistics.median(r.per_second for r in mine)
         p50 = statistics.median(r.pct(0.50) for r in mine)
         p99 = statistics.median(r.pct(0.99) for r in mine)
         cpu = {k: statistics.median(r.cpu[k] / r.turns * 1000 for r in mine) for k in mine[0].cpu}
         cpu_text = ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items())
-        print(f"{name:5} {rate:8.0f} turns/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   CPU per turn: {cpu_text}")
+        print(f"{name:15} {rate:6.0f} turns/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   CPU per turn: {cpu_text}")
     core = statistics.median(r.per_second for r in runs if r.name == "core")
     web = statistics.median(r.per_second for r in runs if r.name == "web")
     core_p50 = statistics.median(r.pct(0.5) for r in runs if r.name == "core")
@@ -188,6 +191,8 @@ async def main() -> None:
         try:
             async with open_runtime(handle.url, key_prefix=prefix) as rt:
                 service = rt.make_service(NullSink(), clock=lambda: TODAY)
+                transcript = Transcript(rt.redis, rt.store.keys, rt.store.config.ttl)
+                logged = rt.make_service(TranscriptSink(transcript), clock=lambda: TODAY)
                 url = f"http://127.0.0.1:{args.port}/"
                 await run_web(url, server.pid, range(0, 2), 2)  # warm-up: caches, connections
                 await run_core(service, range(0, 2), 2, "warm")
@@ -195,6 +200,7 @@ async def main() -> None:
                 for n in range(args.rounds):
                     users = range(n * args.users, (n + 1) * args.users)
                     runs.append(await run_core(service, users, args.concurrency, f"r{n}-"))
+                    runs.append(await run_core(logged, users, args.concurrency, f"t{n}-", "core+transcript"))
                     runs.append(await run_web(url, server.pid, users, args.concurrency))
             print(f"web chat vs core: {args.users} visitors x {len(SCRIPT) + 1} turns, {args.concurrency} at once, "
                   f"{args.rounds} interleaved rounds (medians); Redis {'REDIS_URL' if os.environ.get('REDIS_URL') else 'embedded'}; "

@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
     tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
     page = sub.add_parser("web", help="the web chat page and its JSON API (aiohttp)")
-    page.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="default 127.0.0.1:8080")
+    page.add_argument("--listen", default=None, metavar="HOST:PORT", help="default: WEB_LISTEN, else 127.0.0.1:8080")
     page.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     wx = sub.add_parser("wechat", help="WeChat official-account message push (settings from the environment / .env)")
     wx.add_argument("--listen", default=None, metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8081)")

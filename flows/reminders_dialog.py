@@ -83,6 +83,8 @@ def offer(ctx: ReminderContext) -> ReminderReply:
     plans = plan_reminders(ctx.answer, ctx.slots, ctx.today)
     if not plans:
         return ReminderReply([OutMessage(say.NOTHING_TO_OFFER)])
+    if not ctx.event.can_push:
+        return _note_down([f"• {p.due.isoformat()}：{p.reason}" for p in plans])
     return ReminderReply([say.offer([(p.kind, p.reason, p.due) for p in plans])])
 
 
@@ -101,6 +103,8 @@ def set_own(ctx: ReminderContext, request: OwnRequest) -> ReminderReply:
     if request.error or request.day is None:
         return ReminderReply([OutMessage(say.BAD_DAY.get(request.error or "", say.ASK_DAY))])
     topic = clean_arg(request.topic)
+    if not ctx.event.can_push:
+        return _note_down([f"• {request.day.isoformat()}：{topic or '您设的提醒'}"])
     spec = ReminderSpec(Kind.OWN.value, morning_of(request.day), topic, topic or "您设的提醒")
     return ReminderReply(effects=[SetReminders((spec,))])
 
@@ -120,7 +124,7 @@ def on_button(ctx: ReminderContext, payload: str) -> ReminderReply:
     if _group(ctx):
         return _private_only(ctx)
     if kind == "rp":
-        return _set_planned(ctx, value)
+        return offer(ctx) if not ctx.event.can_push else _set_planned(ctx, value)
     if kind == "rc":
         return ReminderReply(effects=[StopReminders(command=False) if value == "*" else CancelReminder(value)])
     reminder_kind, _, arg = value.partition("|")
@@ -146,6 +150,11 @@ def _set_planned(ctx: ReminderContext, which: str) -> ReminderReply:
 
 def _group(ctx: ReminderContext) -> bool:
     return ctx.event.chat_kind is ChatKind.GROUP
+
+
+def _note_down(lines: list[str]) -> ReminderReply:
+    """Where nothing can deliver a reminder later (a web page): the dates to note down, nothing set."""
+    return ReminderReply([OutMessage("\n".join([say.CANNOT_SEND, *lines]))])
 
 
 def _private_only(ctx: ReminderContext) -> ReminderReply:

@@ -19,6 +19,7 @@ from flows.reminders_time import CHINA
 HOTLINE = "医保服务热线 12393"
 _WEEKDAY = "一二三四五六日"
 
+CANNOT_SEND = "这里没法到时主动通知您（网页关掉后就收不到消息），请把这些日子记到手机日历或备忘录里："
 PRIVATE_ONLY = "提醒只能在私聊里设置（机器人不能主动私信没找过它的人）。请点下面的按钮私聊我，在那里设置。"
 NEEDS_ANSWER = (
     "我可以在日子快到时提醒您，比如补缴期限、等待期结束、每月缴费。"

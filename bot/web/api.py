@@ -16,7 +16,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -26,7 +26,7 @@ from bot.web.session import COOKIE_NAME, SessionSigner
 from bot.web.transcript import CURRENT, SYSTEM_PREFIX, Exchange, Transcript
 from flows.deeplink import StartContext, encode_start
 from flows.messages import ChatKind, InEvent
-from flows.service import ConversationService, SubmitOutcome
+from flows.service import SubmitOutcome, SubmitResult
 
 PLATFORM = "web"
 BOT_ID = "web"
@@ -61,6 +61,12 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
                         headers=headers)
 
 
+class Submitter(Protocol):
+    """The conversation service (flows.service.ConversationService, maybe metered)."""
+
+    async def submit(self, event: InEvent) -> SubmitResult: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Visitor:
     """Who is asking: the session id, and whether the cookie must be (re)set."""
@@ -74,21 +80,23 @@ class Visitor:
 
     def event(self, update_id: str, *, text: str | None = None, payload: str | None = None,
               start_payload: str | None = None) -> InEvent:
+        # A page cannot be sent anything once it is closed: can_push=False (no reminders promised).
         return InEvent(platform=PLATFORM, bot_id=BOT_ID, chat_id=self.session_id, user_id=self.session_id,
                        chat_kind=ChatKind.PRIVATE, update_id=update_id, text=text, payload=payload,
-                       start_payload=start_payload)
+                       start_payload=start_payload, can_push=False)
 
 
 class ChatApi:
     """Request handlers; one instance per app, sharing the core's service and store."""
 
-    def __init__(self, service: ConversationService, transcript: Transcript, limiter: RateLimiter,
-                 signer: SessionSigner, deeplink_key: str) -> None:
+    def __init__(self, service: Submitter, transcript: Transcript, limiter: RateLimiter,
+                 signer: SessionSigner, deeplink_key: str, flood_retry_s: int = 30) -> None:
         self.service = service
         self.transcript = transcript
         self.limiter = limiter
         self.signer = signer
         self.deeplink_key = deeplink_key
+        self.flood_retry_s = flood_retry_s  # the core's flood window: when to try again after it
 
     # ------------------------------------------------------------------ routes
     async def history(self, request: web.Request) -> web.Response:
@@ -160,6 +168,8 @@ class ChatApi:
             CURRENT.reset(token)
         if exchange.entries is not None:  # delivered in this request: the entries came back with the write
             return self._respond(request, visitor, exchange.entries, since)
+        if result.outcome is SubmitOutcome.THROTTLED:  # past the core's flood limit, told once already
+            raise ApiError(429, TOO_FAST, {"Retry-After": str(self.flood_retry_s)})
         if result.outcome is SubmitOutcome.QUEUED:
             await self._await_answer(event)
         return await self._reply(request, visitor, since)

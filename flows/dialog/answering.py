@@ -28,7 +28,8 @@ QUESTION_TOPICS = {
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
     suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
     return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
@@ -53,14 +54,16 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
         # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
         if not ask:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                                       ctx.can_remind)
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
     message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     return ctx.turn(keyboards.with_rows(message, rows))
 
 
@@ -138,7 +141,8 @@ def _about_a_gap(ctx: Ctx) -> bool:
 def cannot_answer(ctx: Ctx) -> Turn:
     """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
     return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=rows))
 
 
@@ -155,7 +159,8 @@ def acknowledged(ctx: Ctx) -> Turn | None:
             return None  # the edge question is repeated by its own route
         return asking.ask(ctx, asked)
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
     return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=rows))
 
 

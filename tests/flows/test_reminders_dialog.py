@@ -35,13 +35,15 @@ class Person:
     service: ConversationService
     sink: CollectingSink
     chat: str = USER
+    can_push: bool = True  # False: a web page, which nothing can reach later
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     async def say(self, text: str | None = None, *, payload: str | None = None,
                   start: str | None = None) -> list[OutMessage]:
         kind = ChatKind.PRIVATE if self.chat == USER else ChatKind.GROUP
         event = InEvent("telegram", "bot1", self.chat, USER, kind, str(next(self.ids)), text=text,
-                        payload=payload, start_payload=start, bot_username="yibao_test_bot")
+                        payload=payload, start_payload=start, bot_username="yibao_test_bot",
+                        can_push=self.can_push)
         return await self.service.handle(event)
 
     async def press(self, prefix: str, replies: list[OutMessage]) -> list[OutMessage]:
@@ -81,12 +83,12 @@ async def test_an_answer_offers_reminders_and_sets_only_what_is_pressed(
     dialog: GapDialog, redis: Redis, keyspace: KeySpace
 ) -> None:
     person = _person(dialog, redis, keyspace)
-    card = await person.say("天津灵活就业断了4个月")
+    card = await person.say("天津灵活就业断了2个月")
     assert "a:remind" in _payloads(card)
     assert await person.service.reminders.of(CID) == []  # an answer alone sets nothing
     offer = await person.say(payload="a:remind")
     assert "2026年12月26日" in _text(offer) and "26日至次月15日" in _text(offer)  # 天津's window
-    assert {"rp:d", "rp:e", "rp:*"} <= set(_payloads(offer))
+    assert {"rp:d", "rp:w", "rp:*"} <= set(_payloads(offer))  # declaration day, window closing
     assert await person.service.reminders.of(CID) == []
     confirmed = await person.press("rp:d", offer)
     assert "已设好提醒" in _text(confirmed) and "（每月）" in _text(confirmed)
@@ -94,7 +96,24 @@ async def test_an_answer_offers_reminders_and_sets_only_what_is_pressed(
     assert (stored.kind, stored.arg, stored.due) == (Kind.DECLARATION, "26", morning_of(date(2026, 12, 26)))
     await person.press("rp:*", offer)
     kinds = {r.kind for r in await person.service.reminders.of(CID)}
-    assert kinds == {Kind.DECLARATION, Kind.WAITING}  # set again: replaced, not doubled
+    assert kinds == {Kind.DECLARATION, Kind.WINDOW}  # set again: replaced, not doubled
+
+
+async def test_where_nothing_can_deliver_it_the_dates_are_given_and_nothing_is_set(
+    dialog: GapDialog, redis: Redis, keyspace: KeySpace
+) -> None:
+    person = _person(dialog, redis, keyspace)
+    person.can_push = False
+    own = await person.say("下个月10号提醒我交医保")
+    assert "记到手机日历" in _text(own) and "2026-12-10" in _text(own) and "已设好" not in _text(own)
+    card = await person.say("天津灵活就业断了4个月")
+    assert "a:remind" not in _payloads(card)  # the card offers no reminder button there
+    offered = await person.say("提醒我")
+    assert "记到手机日历" in _text(offered) and "2026-12-26" in _text(offered)
+    assert not [p for p in _payloads(offered) if p.startswith("rp:")]
+    forged = await person.say(payload="rp:*")  # a forged press sets nothing either
+    assert "记到手机日历" in _text(forged)
+    assert await person.service.reminders.of(CID) == []
 
 
 async def test_list_cancel_one_cancel_all_and_stop(dialog: GapDialog, redis: Redis, keyspace: KeySpace) -> None:

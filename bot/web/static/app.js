@@ -11,6 +11,19 @@
 
   var log, form, textarea, sendButton, notice;
   var lastSeq = 0;
+  var unsent = null; // the last message whose sending failed: {what, id}
+
+  // Sending the same thing again after a failure reuses its id: if the first try did reach the
+  // server (only the answer was lost), the server answers it once, not twice.
+  function idFor(what) {
+    var id = unsent && unsent.what === what ? unsent.id : newId();
+    unsent = { what: what, id: id };
+    return id;
+  }
+
+  function settle(id, sent) {
+    if (sent && unsent && unsent.id === id) unsent = null;
+  }
   var chain = Promise.resolve();
 
   // ------------------------------------------------------------------ helpers
@@ -96,7 +109,7 @@
     }
     var body = el("div", "bubble");
     if (entry.view && window.YBView) {
-      body.appendChild(window.YBView.draw(entry.view, el, svg));
+      body.appendChild(window.YBView.draw(entry.view, entry.text, el, svg));
     } else {
       body.appendChild(el("p", "text", entry.text));
     }
@@ -107,17 +120,20 @@
     return item;
   }
 
-  function addEntries(entries) {
-    var firstBot = null;
+  function addEntries(entries, atLast) {
+    var firstBot = null, lastBot = null;
     entries.forEach(function (entry) {
       if (entry.seq <= lastSeq) return;
       var node = drawEntry(entry);
       log.appendChild(node);
-      if (!firstBot && entry.role !== "user") firstBot = node;
+      if (entry.role !== "user") {
+        firstBot = firstBot || node;
+        lastBot = node;
+      }
       lastSeq = entry.seq;
     });
-    // Show the start of the new reply: a long answer is read from its top.
-    var target = firstBot || log.lastElementChild;
+    // Show the start of the new reply (a long answer is read from its top); after a reload, the latest one.
+    var target = (atLast ? lastBot : firstBot) || log.lastElementChild;
     if (target && target.scrollIntoView) target.scrollIntoView({ block: "start" });
   }
 
@@ -141,6 +157,7 @@
     return chain;
   }
 
+  /* Show `shown` as pending, send `body`, draw the reply. Resolves to whether it was answered. */
   function post(shown, body, onFail) {
     showNotice("");
     var clear = pending(shown);
@@ -149,10 +166,12 @@
       return call("POST", "/api/message", body).then(function (data) {
         clear();
         addEntries(data.entries);
+        return true;
       }, function (failure) {
         clear();
         showNotice(failure.message);
         if (onFail) onFail();
+        return false;
       });
     });
   }
@@ -163,19 +182,22 @@
       showNotice("请输入文字，或点一个按钮。");
       return;
     }
-    if (words.length > MAX_TEXT) {
+    if (Array.from(words).length > MAX_TEXT) { // characters as the server counts them (an emoji is one)
       showNotice("消息太长了（最多 2000 字），请分几次发，或只说关键信息：地区、医保类型、断缴多久、原因。");
       return;
     }
     if (textarea.value.trim() === words) setText("");
-    post(words, { text: words, id: newId() }, function () {
+    var id = idFor("text:" + words);
+    post(words, { text: words, id: id }, function () {
       if (!textarea.value) setText(words); // nothing typed is lost when sending fails
-    });
+    }).then(function (sent) { settle(id, sent); });
   }
 
   function press(button, node) {
     node.setAttribute("aria-pressed", "true");
-    post(button.label, { payload: button.payload, label: button.label, id: newId() }).then(function () {
+    var id = idFor("button:" + button.payload);
+    post(button.label, { payload: button.payload, label: button.label, id: id }).then(function (sent) {
+      settle(id, sent);
       node.removeAttribute("aria-pressed");
     });
   }
@@ -191,6 +213,19 @@
   }
 
   function restart() {
+    // A stray tap must not wipe the conversation: the first tap asks, a second within 5 s restarts.
+    var button = document.getElementById("restart");
+    if (!button.hasAttribute("data-confirm")) {
+      button.setAttribute("data-confirm", "1");
+      button.textContent = "确定重新开始？";
+      window.setTimeout(function () {
+        button.removeAttribute("data-confirm");
+        button.textContent = "重新开始";
+      }, 5000);
+      return;
+    }
+    button.removeAttribute("data-confirm");
+    button.textContent = "重新开始";
     showNotice("");
     queue(function () {
       return call("POST", "/api/restart", {}).then(function (data) {
@@ -212,7 +247,7 @@
         if (params.get("src")) link.src = params.get("src");
         if (params.get("start")) link.start = params.get("start");
         return call("POST", "/api/start", link);
-      }).then(function (data) { addEntries(data.entries); },
+      }).then(function (data) { addEntries(data.entries, true); },
               function (failure) { showNotice(failure.message); });
     });
   }

@@ -72,7 +72,8 @@ async def browser() -> AsyncIterator[Any]:
         pytest.fail(f"web browser tests need Playwright for Python: {INSTALL_HINT}", pytrace=False)
     path = chromium_path()
     if path is None:
-        pytest.fail(f"web browser tests need Debian's chromium (/usr/bin/chromium): {INSTALL_HINT}",
+        looked = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium or chromium on PATH"
+        pytest.fail(f"web browser tests need Debian's chromium (looked for {looked}): {INSTALL_HINT}",
                     pytrace=False)
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)

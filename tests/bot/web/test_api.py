@@ -6,18 +6,22 @@ import asyncio
 import json
 import random
 import re
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 from redis.asyncio import Redis
 
-from bot.runtime import Runtime
-from bot.web.api import TOO_FAST, TOO_LONG
+from bot.runtime import Runtime, open_runtime
+from bot.web.api import TOO_FAST, TOO_LONG, Visitor
 from bot.web.app import CSP, STATIC_FILES, WebConfig
 from bot.web.limits import RateLimit
 from bot.web.server import RunningWeb, parse_listen, running_web
 from bot.web.session import COOKIE_NAME
+from flows.dialog import GapDialog
+from flows.store import StoreConfig, decode_event, encode_event
 from tests.conftest import RedisDump
 
 JSON = {"Content-Type": "application/json"}
@@ -82,6 +86,18 @@ async def test_unknown_or_malformed_link_starts_a_normal_conversation(
     assert await redis.hgetall(runtime.store.keys.referrals) == {}  # type: ignore[misc]
 
 
+async def test_behind_a_proxy_the_public_origin_is_accepted(http: ClientSession, web: RunningWeb) -> None:
+    headers = {**JSON, "Origin": "https://bot.example", "X-Forwarded-Host": "bot.example",
+               "X-Forwarded-Proto": "https"}
+    async with http.post(web.url + "api/start", data="{}", headers=headers) as resp:
+        assert resp.status == 200
+        assert resp.cookies[COOKIE_NAME]["secure"]
+    # nginx's `proxy_set_header Host $host` drops the port the browser's Origin keeps.
+    async with http.post(web.url + "api/start", data="{}",
+                         headers={**JSON, "Origin": f"http://127.0.0.1:{web.port + 1}"}) as resp:
+        assert resp.status == 200
+
+
 async def test_the_session_cookie_is_signed_httponly_and_samesite(http: ClientSession, web: RunningWeb) -> None:
     async with http.get(web.url + "api/history") as resp:
         cookie = resp.cookies[COOKIE_NAME]
@@ -116,6 +132,9 @@ async def test_refusals_are_polite_and_change_nothing(http: ClientSession, web: 
             assert (await resp.json())["error"]
     async with http.post(web.url + "api/message", data=json.dumps({"text": "hi"}),
                          headers={**JSON, "Origin": "https://evil.example"}) as resp:
+        assert resp.status == 403
+    async with http.post(web.url + "api/message", data=json.dumps({"text": "hi"}),
+                         headers={**JSON, "Origin": "https://evil.example", "X-Forwarded-Host": "bot.example"}) as resp:
         assert resp.status == 403
     after = await redis_dump()
     changed = {k for k in after if after[k] != before.get(k)}
@@ -211,10 +230,16 @@ async def test_page_headers_forbid_third_party_and_inline_code(http: ClientSessi
             assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", await resp.text()), name
 
 
-async def test_healthz_reports_redis_and_rules(http: ClientSession, web: RunningWeb) -> None:
+async def test_ops_routes_report_liveness_readiness_and_metrics(http: ClientSession, web: RunningWeb) -> None:
     async with http.get(web.url + "healthz") as resp:
         assert resp.status == 200
-        assert (await resp.json())["rule_files"] > 10
+    async with http.get(web.url + "readyz") as resp:
+        assert resp.status == 200
+        assert (await resp.json())["checks"] == {"redis": "ok", "rules": "ok"}
+    await start(http, web)
+    await post(http, web, "/api/message", {"text": "北京"})
+    async with http.get(web.url + "metrics") as resp:
+        assert 'yibao_turns_total{adapter="web"}' in await resp.text()
 
 
 def test_listen_parsing() -> None:
@@ -223,3 +248,69 @@ def test_listen_parsing() -> None:
     for bad in ("8080", "host:", ":80", "h:99999", "h:x"):
         with pytest.raises(ValueError, match="HOST:PORT"):
             parse_listen(bad)
+
+
+def _yuan(text: str) -> Decimal:
+    return Decimal(re.sub(r"[^0-9.]", "", text))
+
+
+@pytest.mark.parametrize("said", [
+    ["北京职工医保，公司没给我交，基数6000", "3个月"],
+    ["乌鲁木齐灵活就业断了4个月，基数4000"],
+    ["天津职工医保，自己原因断了2个月，基数5000"],
+])
+async def test_the_cost_table_never_contradicts_itself(said: list[str], http: ClientSession,
+                                                       web: RunningWeb) -> None:
+    """A "合计" row is the sum of the rows above it; what the person pays is labelled as such."""
+    await start(http, web)
+    views = []
+    for text in said:
+        _, data = await post(http, web, "/api/message", {"text": text})
+        views += [e["view"] for e in data["entries"] if e.get("view")]
+    rows = [r for view in views for r in [view["cost_rows"]] if r]
+    assert rows, "no answer with a cost table"
+    for table in rows:
+        labels = [label for label, _ in table]
+        if "合计" in labels:
+            above = table[: labels.index("合计")]
+            assert _yuan(table[labels.index("合计")][1]) == sum(_yuan(a) for _, a in above), table
+
+
+async def test_no_reminder_is_promised_on_a_page_that_cannot_be_sent_one(
+    http: ClientSession, web: RunningWeb, redis_dump: RedisDump
+) -> None:
+    await start(http, web)
+    _, data = await post(http, web, "/api/message", {"text": "乌鲁木齐灵活就业断了4个月，基数4000"})
+    payloads = [b["payload"] for e in data["entries"] for row in e.get("buttons", ()) for b in row]
+    assert payloads and "a:remind" not in payloads
+    for asked in ({"payload": "a:remind"}, {"text": "到时候提醒我"}):
+        _, data = await post(http, web, "/api/message", {**asked, "since": data["seq"]})
+        said = bot_texts(data["entries"])
+        assert "没法到时主动通知您" in said and "已为您设置提醒" not in said
+        assert re.search(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}", said)  # the dates are given all the same
+    stored = await redis_dump()
+    assert not [k for k in stored if k.endswith(":rm") or "remind" in k], stored
+
+
+def test_a_queued_web_event_keeps_what_the_platform_cannot_do() -> None:
+    event = Visitor("A" * 24, new=False).event("m-0123456789", text="提醒我")
+    assert decode_event(encode_event(event)) == event and not event.can_push
+
+
+async def test_past_the_cores_flood_limit_one_notice_then_429(
+    http: ClientSession, redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis
+) -> None:
+    """The core's own per-conversation flood limit (shared with Telegram) is said once, then refused."""
+    store = StoreConfig(flood_limit=3, flood_window=timedelta(seconds=60))
+    config = WebConfig(session_key="k", rate=RateLimit(limit=100, window_ms=60_000))
+    async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog, store_config=store) as rt, \
+            running_web("127.0.0.1", 0, config, runtime=rt) as web:
+        seq = (await start(http, web))[-1]["seq"]  # the first of three
+        replies = []
+        for n in range(4):
+            status, data = await post(http, web, "/api/message", {"text": f"第{n}条", "since": seq})
+            replies.append((status, data))
+            seq = data.get("seq", seq)
+        assert [status for status, _ in replies] == [200, 200, 200, 429], replies
+        assert "太快" in bot_texts(replies[2][1]["entries"])  # the one notice, in the chat
+        assert replies[3][1] == {"error": TOO_FAST}  # then a polite refusal, the text kept by the page
