@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.runtime import open_runtime
 from flows.messages import Button, ChatKind, InEvent, OutMessage
+from flows.reminders_time import china_today
 
 
 @dataclass
@@ -66,7 +67,7 @@ def event_for_line(line: str, user: str, update_id: str, buttons: Sequence[Butto
 async def run_chat(user: str, today: date | None, stdin: TextIO, stdout: TextIO) -> int:
     """Chat until end of input. Returns the exit status."""
     sink = TerminalSink(stdout)
-    clock = (lambda: today) if today else date.today
+    clock = (lambda: today) if today else china_today
     async with open_runtime() as runtime:
         service = runtime.make_service(sink, clock=clock)
         if stdin.isatty():

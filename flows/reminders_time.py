@@ -47,6 +47,11 @@ class SetClock:
         return self._start + timedelta(seconds=_time.monotonic() - self._origin)
 
 
+def china_today() -> date:
+    """Today's date in China: the default date of a question (the machine may run on UTC)."""
+    return datetime.now(CHINA).date()
+
+
 def china(moment: datetime) -> datetime:
     """`moment` in China time."""
     return moment.astimezone(CHINA)

@@ -42,7 +42,7 @@ from flows.pii import redact
 from flows.referrals import Referrals, person_of
 from flows.reminders_actions import ReminderActions
 from flows.reminders_store import ReminderStore
-from flows.reminders_time import Clock, real_clock
+from flows.reminders_time import Clock, china_today, real_clock
 from flows.state import ConversationState
 from flows.store import (
     KEEP,
@@ -114,7 +114,7 @@ class ConversationService:
         store: ConversationStore,
         dialog: Dialog,
         sink: Sink,
-        clock: Callable[[], date] = date.today,
+        clock: Callable[[], date] = china_today,
         reminders: ReminderStore | None = None,
         reminder_clock: Clock = real_clock,
     ):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from policies.cases import CASES_DIR, case_paths, load_cases, run_all
 from policies.dates import parse_day, parse_month
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         gap.add_argument("--gap-months", type=int, default=None)
         gap.add_argument("--gap-since", default=None, help="first unpaid month, YYYY-MM")
         p.add_argument("--cause", choices=["employer", "personal"], default=None)
-        p.add_argument("--on", default=None, help="date of the question, YYYY-MM-DD (default: today)")
+        p.add_argument("--on", "--today", dest="on", default=None, help="date of the question, YYYY-MM-DD (default: today)")
         p.add_argument("--base", type=float, default=None, help="monthly contribution base, yuan")
         p.add_argument("--years-paid", type=float, default=None)
         p.add_argument("--gender", choices=["male", "female"], default=None)
@@ -81,7 +82,7 @@ def _load(rules: Path | None) -> RuleBook:
 
 def _answer(args: argparse.Namespace) -> int:
     try:
-        on = parse_day(args.on) if args.on else date.today()
+        on = parse_day(args.on) if args.on else datetime.now(ZoneInfo("Asia/Shanghai")).date()  # China's today
         gap_since = parse_month(args.gap_since) if args.gap_since else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None

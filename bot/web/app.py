@@ -24,6 +24,7 @@ from bot.web.api import ApiError, ChatApi, json_response
 from bot.web.limits import RateLimit, RateLimiter
 from bot.web.session import SessionSigner, load_signing_key
 from bot.web.transcript import Transcript, TranscriptSink
+from flows.reminders_time import china_today
 from flows.service import ConversationService
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _static(name: str) -> web.Response:
 
 
 async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
-                       clock: Callable[[], date] = date.today) -> web.Application:
+                       clock: Callable[[], date] = china_today) -> web.Application:
     """The web chat application on `runtime`'s Redis, store and dialog."""
     config = config or WebConfig()
     keys = runtime.store.keys

@@ -25,6 +25,7 @@ from bot.settings import SettingsError, deeplink_key_for
 from bot.web.app import SERVICE, WebConfig, make_web_app
 from bot.web.limits import RateLimit
 from flows.dialog import GapDialog
+from flows.reminders_time import china_today
 from flows.service import ConversationService
 from policies import load_rulebook
 from policies.regions import RegionIndex
@@ -69,7 +70,7 @@ class RunningWeb:
 @contextlib.asynccontextmanager
 async def running_web(host: str, port: int, config: WebConfig | None = None, *,
                       runtime: Runtime | None = None,
-                      clock: Callable[[], date] = date.today) -> AsyncIterator[RunningWeb]:
+                      clock: Callable[[], date] = china_today) -> AsyncIterator[RunningWeb]:
     """Serve the web chat on host:port (0: any free port) until the block ends."""
     async with contextlib.AsyncExitStack() as stack:
         if runtime is None:
@@ -107,7 +108,7 @@ async def serve(listen: str, today: date | None, out: TextIO) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     reload_requested = sighup_event()
-    clock = (lambda: today) if today else date.today
+    clock = (lambda: today) if today else china_today
     try:
         dialog = await asyncio.to_thread(_load_dialog, config.rules_dir, key)
     except Exception as exc:  # a broken rule file: say where, do not start

@@ -88,3 +88,12 @@ def test_python_dash_m_entry_point() -> None:
     bad = subprocess.run([sys.executable, "-m", "policies", "answer", "--region", "nowhere", "--type", "employee"],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_the_questions_date_has_one_meaning_under_both_names(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--today` (the chat's name) and `--on` are the same flag: the date the question is asked."""
+    answers = []
+    for flag in ("--on", "--today"):
+        assert main([*ARGS[:-2], flag, "2025-06-10", "--json"]) == 0
+        answers.append(json.loads(capsys.readouterr().out))
+    assert answers[0] == answers[1] and answers[0]["benefits_resume"] == "2025-12-01"
