@@ -47,6 +47,8 @@ def heading(answer: Answer, gap: str | None = None) -> str:
 def _verdict_line(answer: Answer, room: int | None = None) -> str:
     """The verdict with its reason; with `room`, a long reason is cut to fit (the full one is one tap
     away, under 依据和说明)."""
+    if answer.no_gap:  # nothing to pay back: no verdict on back-pay at all
+        return "结论：✅ " + wording.verdict_text(answer)
     verdict = "结论：" + VERDICT_LABELS[answer.can_backpay]
     condition = answer.condition or ""
     if room is not None and len(verdict) + 2 + len(condition) > room:
