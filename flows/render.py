@@ -194,7 +194,7 @@ def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
             waiting_ends=facts.waiting_ends,
             benefits_resume=facts.benefits_resume,
         ),
-        sources=tuple((s.title, CONFIDENCE_LABELS[s.confidence]) for s in answer.sources),
+        sources=tuple((wording.source_name(s), CONFIDENCE_LABELS[s.confidence]) for s in answer.sources),
         changed=changed,
     )
 

@@ -107,6 +107,8 @@ class SourceRef:
     title: str
     confidence: Confidence
     verified: bool = True  # False: the title/date is our description, not a checked title
+    site: str | None = None  # the publishing site, e.g. "社保网"
+    general: bool = False  # a general article (综述), though its title may name one place
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,14 @@ def late_fee_text(fee: LateFee) -> str | None:
     return text
 
 
+def source_name(source: SourceRef) -> str:
+    """A source's name: 社保网《…》 when its site is known, else its title."""
+    return f"{source.site}《{source.title}》" if source.site else source.title
+
+
 def source_line(source: SourceRef) -> str:
-    """A source as the answer lists it; an unchecked title is said to be a description."""
+    """A source as the answer lists it: a general article says so (its title may name another city);
+    an unchecked title is said to be a description."""
     checked = "" if source.verified else "；标题未经核实，为内容概述"
-    return f"{source.title}（{CONFIDENCE_LABEL[source.confidence]}{checked}）"
+    general = "综述，" if source.general else ""
+    return f"{source_name(source)}（{general}{CONFIDENCE_LABEL[source.confidence]}{checked}）"
