@@ -154,6 +154,8 @@ def render_card(
 
 
 def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None, gap: str | None) -> list[str]:
+    if answer.no_gap:  # nothing to pay back: no how, when or cost
+        return [line for line in (prefix, heading(answer), _verdict_line(answer)) if line]
     return [line for line in (
         prefix, wording.headline(answer), heading(answer, gap), _verdict_line(answer, room),
         _how_line(answer), _when_short(answer), _cost_short(answer, facts),
@@ -294,7 +296,7 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
     r = answer.re_enrol
     lines = [f"原因：{answer.condition}"] if answer.condition else []
     if r is None:
-        lines.append(texts.NOW_AFTER_NO)
+        lines += [] if answer.no_gap else [texts.NOW_AFTER_NO]
         return ["\n".join(lines), _hotlines(answer)]
     lines.extend(_re_enrol_lines(r))
     sources = "；".join(wording.source_line(s) for s in r.sources)

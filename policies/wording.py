@@ -120,8 +120,8 @@ def continuity_text(value: bool | None) -> str:
 
 
 def gap_text(answer: Answer) -> str | None:
-    """"断缴5个月" (with days when the rule counts days), or None when the gap is unknown."""
-    if answer.gap_months is None:
+    """"断缴5个月" (with days when the rule counts days), or None when the gap is unknown (or none)."""
+    if answer.gap_months is None or answer.no_gap:
         return None
     text = f"{answer.gap_months}个月"
     if answer.gap_days is not None:

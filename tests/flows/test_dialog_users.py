@@ -346,3 +346,27 @@ def test_a_gap_in_months_after_days_drops_the_days(dialog: GapDialog) -> None:
     chat.send("宜昌 灵活就业 断了181天")
     card = chat.send("说错了，断了2个月")[0].text
     assert "gap_days" not in chat.state.slots and "可以补缴" in card and "181天" not in card
+
+
+def test_no_gap_this_month_says_nothing_to_pay_back(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    card = chat.send("北京 灵活就业 这个月没交")[0].text
+    assert "无需补缴" in card
+    assert not any(w in card for w in ("可以补缴", "不能补缴", "重新参保", "0元", "断缴0个月"))
+
+
+def test_a_lost_job_is_not_unemployment_benefit(dialog: GapDialog) -> None:
+    lost = Chat(dialog).send("北京 失业了 医保断了3个月")[0].text
+    assert "领取失业金" not in lost and "单位职工医保" in lost and "离职" in lost
+    benefit = Chat(dialog).send("北京 领取失业保险金 医保断了3个月")[0].text
+    assert "领取失业金期间" in benefit and "失业保险基金" in benefit
+
+
+def test_where_after_a_conditional_lists_each_channel_once(dialog: GapDialog) -> None:
+    # review: 乌鲁木齐 灵活就业 断了4个月 → 去哪办 listed a channel twice beside the local one
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐 灵活就业 断了4个月")
+    where = chat.send("去哪办")[0].text
+    lines = [line for line in where.splitlines() if line.startswith(("线上：", "线下："))]
+    assert lines and len(lines) == len(set(lines))
+    assert "区（县）医保分中心窗口" in where and "仅适用于" in where

@@ -7,6 +7,7 @@ not a sample.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -41,6 +42,9 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
             out.append(f"{where}: an uncertain late fee is in the cost")
         if abs(a.cost.total - (a.cost.principal + a.cost.serious_illness + certain)) > 0.011:
             out.append(f"{where}: the total is not principal + serious illness + certain late fee")
+    names = [re.sub(r"（[^（）]*）$", "", c.name) for c in a.channels]  # as the chat card shortens them
+    if len(set(names)) != len(names):
+        out.append(f"{where}: a channel is listed twice: {names}")
     if a.benefits_resume is not None and a.waiting_months is None and a.waiting_days is None:
         out.append(f"{where}: a resume date without a known wait")
     for i, note in enumerate(a.notes):
