@@ -61,6 +61,7 @@ def to_json(u: Understanding) -> dict[str, Any]:
         "gap_since": u.gap_since.isoformat() if u.gap_since else None,
         "gap_approximate": u.gap_approximate,
         "gap_range": list(u.gap_range) if u.gap_range else None,
+        "gap_days": u.gap_days,
         "region_candidates": [
             {"code": r.code, "name": r.name, "full_name": r.full_name} for r in u.region_candidates
         ],

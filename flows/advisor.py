@@ -30,8 +30,10 @@ def query_from_slots(slots: dict[str, Any], today: date) -> Query | None:
     kind = slots.get("insurance_type")
     if not region or not kind:
         return None
-    gap_since = _month_start(slots["gap_since"]) if slots.get("gap_since") else None
-    gap_months = slots.get("gap_months")
+    # A gap said in days goes as days; exact days give the months too ("N多天" keeps its loose months).
+    gap_days = slots.get("gap_days")
+    gap_since = _month_start(slots["gap_since"]) if slots.get("gap_since") and gap_days is None else None
+    gap_months = slots.get("gap_months") if gap_days is None or slots.get("gap_range") else None
     cause = slots.get("cause")
     gender = slots.get("gender")
     return Query(
@@ -40,6 +42,7 @@ def query_from_slots(slots: dict[str, Any], today: date) -> Query | None:
         on=today,
         gap_months=int(gap_months) if gap_months is not None and gap_since is None else None,
         gap_since=gap_since,
+        gap_days=int(gap_days) if gap_days is not None else None,
         cause=engine_cause(cause),
         monthly_base=float(slots["monthly_base"]) if slots.get("monthly_base") else None,
         years_paid=float(slots["years_paid"]) if slots.get("years_paid") is not None else None,

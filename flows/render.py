@@ -47,6 +47,8 @@ def heading(answer: Answer, gap: str | None = None) -> str:
 def _verdict_line(answer: Answer, room: int | None = None) -> str:
     """The verdict with its reason; with `room`, a long reason is cut to fit (the full one is one tap
     away, under 依据和说明)."""
+    if answer.no_gap:  # nothing to pay back: no verdict on back-pay at all
+        return "结论：✅ " + wording.verdict_text(answer)
     verdict = "结论：" + VERDICT_LABELS[answer.can_backpay]
     condition = answer.condition or ""
     if room is not None and len(verdict) + 2 + len(condition) > room:
@@ -152,6 +154,8 @@ def render_card(
 
 
 def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None, gap: str | None) -> list[str]:
+    if answer.no_gap:  # nothing to pay back: no how, when or cost
+        return [line for line in (prefix, heading(answer), _verdict_line(answer)) if line]
     return [line for line in (
         prefix, wording.headline(answer), heading(answer, gap), _verdict_line(answer, room),
         _how_line(answer), _when_short(answer), _cost_short(answer, facts),
@@ -192,7 +196,7 @@ def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
             waiting_ends=facts.waiting_ends,
             benefits_resume=facts.benefits_resume,
         ),
-        sources=tuple((s.title, CONFIDENCE_LABELS[s.confidence]) for s in answer.sources),
+        sources=tuple((wording.source_name(s), CONFIDENCE_LABELS[s.confidence]) for s in answer.sources),
         changed=changed,
     )
 
@@ -292,7 +296,7 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
     r = answer.re_enrol
     lines = [f"原因：{answer.condition}"] if answer.condition else []
     if r is None:
-        lines.append(texts.NOW_AFTER_NO)
+        lines += [] if answer.no_gap else [texts.NOW_AFTER_NO]
         return ["\n".join(lines), _hotlines(answer)]
     lines.extend(_re_enrol_lines(r))
     sources = "；".join(wording.source_line(s) for s in r.sources)

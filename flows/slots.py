@@ -140,6 +140,12 @@ SLOTS: tuple[SlotSpec, ...] = (
     ),
 )
 
+# What travels with gap_months, as the message said it: the first unpaid month ("YYYY-MM"), the
+# months a loose gap can mean ([low, high]), and the days when it was said in days (the engine takes
+# them as days: 宜昌 counts 60/61 and 180/181 days; "N多天" is N+1, the least it means, with a range
+# of months). A new gap that does not bring one clears it.
+GAP_DETAILS = ("gap_since", "gap_range", "gap_days")
+
 SLOT_SPECS: dict[str, SlotSpec] = {spec.name: spec for spec in SLOTS}
 BY_LETTER: dict[str, SlotSpec] = {spec.letter: spec for spec in SLOTS if spec.letter}
 PERSONAL_SLOTS = frozenset(spec.name for spec in SLOTS if spec.personal)
@@ -179,6 +185,20 @@ def parse_bare_reply(slot: str, text: str) -> Any | None:
     return spec.validate(value)
 
 
+def new_gap(slots: dict[str, Any], updates: Mapping[str, Any]) -> None:
+    """A new gap in months: drop the details of the old one that the new one does not bring."""
+    if "gap_months" in updates:
+        for name in GAP_DETAILS:
+            if name not in updates:
+                slots.pop(name, None)
+
+
+def days_label(values: Mapping[str, Any]) -> str:
+    """A gap said in days, as said: "90天", or "180多天" (stored as 181 with a range of months)."""
+    days = int(values["gap_days"])
+    return f"{days - 1}多天" if values.get("gap_range") else f"{days}天"
+
+
 def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
     """A short Chinese echo of slot values, in table order, so a misreading is easy to spot."""
     parts: list[str] = []
@@ -189,6 +209,8 @@ def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
         if spec.name == "region":
             if region_name:
                 parts.append(region_name)
+        elif spec.name == "gap_months" and values.get("gap_days"):
+            parts.append("断缴" + days_label(values))
         elif spec.name == "gap_months" and values.get("gap_since"):
             year, month = str(values["gap_since"]).split("-")[:2]
             parts.append(f"{year}年{int(month)}月起断缴")

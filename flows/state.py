@@ -63,7 +63,8 @@ class ConversationState:
     """Slots filled so far, the question being asked, and a short undo history.
 
     `slots` holds only JSON-safe values (str, int, float, None). Known keys:
-    region (code), insurance_type, gap_months, gap_since (YYYY-MM), cause,
+    region (code), insurance_type, gap_months with its details (`flows.slots.GAP_DETAILS`: gap_since
+    YYYY-MM, gap_range, gap_days), cause,
     monthly_base, years_paid, gender, source (referring account).
     """
 

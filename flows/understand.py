@@ -14,6 +14,8 @@ Conventions (the policy engine and the dialog rely on them):
   wins and the start month is dropped (people say when they noticed, not when it began).
 * Vague durations: 半年 6, 一年半 18, 大半年 8, 两年多 24; loose forms also give `gap_range`, the
   months they can mean ("三个多月" (3, 4), "快4个月" (3, 4)). See `flows.nlu.numbers`.
+* A gap said in days also gives `gap_days` ("断了90天" 90, "180多天" 181; "快90天" none), which the
+  engine takes as days where a rule counts days; a start month said with it is dropped.
 * Cause, one of "employer", "personal", "job_change", "unknown":
   the employer when it is the actor ("公司没给我交", "老板忘记交医保", "公司把我医保停了");
   "单位职工医保断了" is not (单位 only names the insurance). A job change ("换工作", "离职",
@@ -62,6 +64,7 @@ class Understanding:
     intents: frozenset[str] = frozenset()
     gap_approximate: bool = False  # the gap was given loosely ("两年多", "大半年")
     gap_range: tuple[int, int] | None = None  # loosely given: the months it can mean (low, high)
+    gap_days: int | None = None  # the gap was said in days ("断了90天"): the engine takes them as days
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -121,6 +124,7 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         intents=_read_intents(norm),
         gap_approximate=gap.approximate,
         gap_range=gap.range,
+        gap_days=gap.days,
     )
 
 
@@ -197,6 +201,7 @@ class _Gap:
     approximate: bool = False
     years: float | None = None
     range: tuple[int, int] | None = None
+    days: int | None = None
 
 
 def _read_gap_and_years(text: str, today: date) -> _Gap:
@@ -232,6 +237,9 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
             loose = (months, math.ceil(gap.high))
         if not 0 < months <= MAX_GAP_MONTHS:
             months, approx, loose = None, False, None
+    days = gap.days if gap is not None and months is not None and not almost else None
+    if days is not None:
+        since = None  # the days say when it began, to the day
     if since is not None:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
@@ -240,7 +248,7 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
             since = None  # the duration wins (see module docstring)
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
-    return _Gap(months, since, approx, years, loose)
+    return _Gap(months, since, approx, years, loose, days)
 
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:

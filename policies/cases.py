@@ -34,7 +34,7 @@ from policies.render import render_text
 from policies.yamlstrict import YNode, parse_text
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
-QUERY_KEYS = ("region", "type", "on", "gap_months", "gap_since", "cause", "base", "years_paid", "gender")
+QUERY_KEYS = ("region", "type", "on", "gap_months", "gap_since", "gap_days", "cause", "base", "years_paid", "gender")
 # *_include checks: expected items must each be found in the answer's list (as substrings of its texts).
 INCLUDE_KEYS = {
     "notes_include": "notes",
@@ -50,7 +50,8 @@ INCLUDE_KEYS = {
     "first_line_include": "first_line",
 }
 # *_exclude checks: none of the items may appear in the answer's list / text.
-EXCLUDE_KEYS = {"notes_exclude": "notes", "text_exclude": "text", "disagreements_exclude": "disagreements"}
+EXCLUDE_KEYS = {"notes_exclude": "notes", "text_exclude": "text", "disagreements_exclude": "disagreements",
+                "sources_exclude": "source_ids"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ def _query(ctx: Ctx, q: dict[str, YNode], regions: RegionLookup) -> Query:
         on=a_date(ctx, q["on"], "on"),
         gap_months=integer(ctx, q["gap_months"], "gap_months", 0, 600) if "gap_months" in q else None,
         gap_since=gap_since,
+        gap_days=integer(ctx, q["gap_days"], "gap_days", 0, 18300) if "gap_days" in q else None,
         cause=Cause(choice(ctx, q["cause"], "cause", ("employer", "personal", "unknown"))) if "cause" in q
         else Cause.UNKNOWN,
         monthly_base=number(ctx, q["base"], "base", 1, 10_000_000, "5000") if "base" in q else None,
@@ -162,6 +164,7 @@ def check_case(book: RuleBook, case: Case) -> CaseResult:
     data["trace"] = [f"{t.file}:{t.line}" for t in answer.trace]
     data["text"] = render_text(answer)
     data["first_line"] = data["text"].split("\n", 1)[0]
+    data["source_ids"] = [s.id for s in answer.sources]
     failures = []
     for path, (expected, line) in case.expect.items():
         where = f"{case.file}:{line}: {case.name}: {path}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         gap = p.add_mutually_exclusive_group()
         gap.add_argument("--gap-months", type=int, default=None)
         gap.add_argument("--gap-since", default=None, help="first unpaid month, YYYY-MM")
+        gap.add_argument("--gap-days", type=int, default=None, help="gap in days up to --on (e.g. 90)")
         p.add_argument("--cause", choices=["employer", "personal"], default=None)
         p.add_argument("--on", "--today", dest="on", default=None, help="date of the question, YYYY-MM-DD (default: today)")
         p.add_argument("--base", type=float, default=None, help="monthly contribution base, yuan")
@@ -62,10 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
-    if args.command == "check":
-        return _check(args.rules, args.cases)
     try:
-        return _answer(args)
+        status = _check(args.rules, args.cases) if args.command == "check" else _answer(args)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # `… | head` closed the pipe: the reader has what it wanted; exit quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        return 0
     except UsageError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -88,6 +95,8 @@ def _answer(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.gap_months is not None and args.gap_months < 0:
         raise UsageError("--gap-months 不能为负数")
+    if args.gap_days is not None and args.gap_days < 0:
+        raise UsageError("--gap-days 不能为负数")
     if args.base is not None and args.base <= 0:
         raise UsageError("--base 必须大于0")
     if args.years_paid is not None and not 0 <= args.years_paid <= 60:
@@ -100,6 +109,7 @@ def _answer(args: argparse.Namespace) -> int:
         on=on,
         gap_months=args.gap_months,
         gap_since=gap_since,
+        gap_days=args.gap_days,
         cause=Cause(args.cause) if args.cause else Cause.UNKNOWN,
         monthly_base=args.base,
         years_paid=args.years_paid,

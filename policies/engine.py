@@ -12,7 +12,7 @@ nothing between answers. One answer is put together here from one small module p
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from policies.dates import first_of_month, months_between
@@ -37,7 +37,7 @@ from policies.resident import resident
 from policies.retiree import retiree
 from policies.schema import RuleFile
 from policies.unemployed import unemployed
-from policies.wording import NOTE_CONTENT_SITE, NOTE_ESTIMATE
+from policies.wording import NO_GAP, NOTE_CONTENT_SITE, NOTE_ESTIMATE
 
 NATIONAL_CODE = "000000"
 NATIONAL_REGION = Region(NATIONAL_CODE, "全国", Level.NATIONAL, None, "全国")
@@ -94,7 +94,10 @@ class RuleBook:
         cause = Cause.PERSONAL if query.cause is Cause.UNKNOWN else query.cause
         r = Reader(rules_in_force(files, scheme, query.on), query.insurance_type, cause, gap, gap_days)
         missing: list[str] = []
-        core = _core(r, query, gap, gap_since, missing)
+        no_gap = gap == 0 and query.insurance_type is not InsuranceType.RETIREE
+        # No gap, nothing to pay back: said plainly, no verdict, cost or re-enrolment from any band.
+        core = Core(BackpayVerdict.NO, NO_GAP, Level.NATIONAL, False) if no_gap \
+            else _core(r, query, gap, gap_since, missing)
         if gap is None and query.insurance_type is not InsuranceType.RETIREE:
             missing.insert(0, "gap_months")
         possible = core.verdict is not BackpayVerdict.NO
@@ -104,10 +107,12 @@ class RuleBook:
             if possible else ()
         employee_scheme = scheme is Scheme.EMPLOYEE and query.insurance_type in (InsuranceType.EMPLOYEE,
                                                                                  InsuranceType.FLEXIBLE)
+        employee_scheme = employee_scheme and not no_gap
         re_enrol = re_enrolment(r, query.on) \
             if employee_scheme and core.verdict is not BackpayVerdict.YES and cause is not Cause.EMPLOYER else None
         duty = employer_duty(r) if employee_scheme and cause is Cause.EMPLOYER else None
-        r.free_notes(possible)
+        if not no_gap:
+            r.free_notes(possible)
         hotlines = r.hotlines()
         notes = list(r.notes)
         if core.cost is not None or (core.retiree is not None and core.retiree.lump_sum is not None):
@@ -147,6 +152,7 @@ class RuleBook:
             notes=tuple(notes),
             trace=tuple(r.trace),
             missing_inputs=tuple(dict.fromkeys(missing)),
+            no_gap=no_gap,
         )
 
 
@@ -164,7 +170,17 @@ def _core(r: Reader, q: Query, gap: int | None, gap_since: date | None, missing:
 
 
 def _gap(query: Query) -> tuple[int | None, date | None]:
-    """Gap length in months and the first unpaid month (derived from each other when one is given)."""
+    """Gap length in months and its start (derived from each other when one is given). A gap in days
+    starts that many days before the question's date, so days-counted bands (宜昌 60/180 天) see the
+    days the person said; its months are the calendar months it spans, at least 1 for any day."""
+    if query.gap_days is not None:
+        if query.gap_days < 0:
+            raise ValueError("断缴天数不能为负数")
+        start = query.on - timedelta(days=query.gap_days)
+        if query.gap_months is not None:
+            return query.gap_months, start
+        months = months_between(start, query.on)
+        return (max(months, 1) if query.gap_days > 0 else 0), start
     if query.gap_since is not None:
         since = query.gap_since.replace(day=1)
         if since > query.on:

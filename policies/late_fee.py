@@ -18,17 +18,37 @@ from policies.schema import Payers
 
 
 def late_fee_rule(r: Reader, asked_cause: Cause) -> LateFee:
-    """Rate and payer for this cause (``asked_cause`` may be unknown: read as the person's own)."""
-    rate = r.value("late_fee_daily_rate", "late_fee.daily_rate")
-    payers = r.entry("late_fee_payer", "late_fee.payer")
-    if payers is None:
-        return LateFee(rate, LateFeePayer.NONE)
+    """Rate and payer for this cause (``asked_cause`` may be unknown: read as the person's own).
+
+    Only what says it is cited: the law for an employer's fee; for an individual's, a local rule
+    (its payer entry, and its own rate when it has one) or else the content sites of
+    ``late_fee_personal_practice``.
+    """
+    cause = Cause.PERSONAL if asked_cause is Cause.UNKNOWN else asked_cause
+    payers = r.now.first("late_fee_payer")
+    if payers is None:  # no payer rule at all: the rate alone, charged to no one
+        return LateFee(r.value("late_fee_daily_rate", "late_fee.daily_rate"), LateFeePayer.NONE)
     rule: Payers = payers.value
-    payer = rule.by_cause.get(Cause.PERSONAL if asked_cause is Cause.UNKNOWN else asked_cause, LateFeePayer.NONE)
-    stated = rule.personal_max_months is None or (r.gap is not None and r.gap <= rule.personal_max_months)
-    certain = payer is LateFeePayer.EMPLOYER or (
-        payer is LateFeePayer.INSURED and payers.level is not Level.NATIONAL and stated)
-    return LateFee(rate, payer, certain=certain)
+    payer = rule.by_cause.get(cause, LateFeePayer.NONE)
+    if payer is LateFeePayer.NONE and cause is Cause.PERSONAL:
+        practice = r.value("late_fee_personal_practice", "late_fee.daily_rate")
+        return LateFee(practice, LateFeePayer.INSURED) if practice is not None else LateFee(None, payer)
+    r.record("late_fee.payer", payers, str(rule), payers.line)
+    if payer is LateFeePayer.INSURED:
+        stated = rule.personal_max_months is None or (r.gap is not None and r.gap <= rule.personal_max_months)
+        certain = payers.level is not Level.NATIONAL and stated
+        return LateFee(_personal_rate(r), payer, certain=certain)
+    rate = r.value("late_fee_daily_rate", "late_fee.daily_rate")
+    return LateFee(rate, payer, certain=payer is LateFeePayer.EMPLOYER)
+
+
+def _personal_rate(r: Reader) -> float | None:
+    """An individual's daily rate: the region's own when it states one, else local practice."""
+    e = r.now.first("late_fee_daily_rate")
+    if e is not None and e.level is not Level.NATIONAL:
+        r.record("late_fee.daily_rate", e, f"{e.value:g}", e.line)
+        return float(e.value)
+    return r.value("late_fee_personal_practice", "late_fee.daily_rate")
 
 
 def overdue_days(gap_since: date, months: int, on: date) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from policies.errors import RuleError
 from policies.model import Confidence, Level, Scheme
 from policies.parsers import FILTER_KEYS, VALUE_PARSERS, Parser, p_hotlines, p_note, parse_filter
-from policies.readers import Ctx, a_date, choice, fields, seq, text
+from policies.readers import Ctx, a_date, boolean, choice, fields, seq, text
 from policies.schema import (
     INHERIT,
     NOTE_PREFIX,
@@ -150,7 +150,8 @@ def _sources(ctx: Ctx, node: YNode) -> dict[str, Source]:
     if not declared:
         raise ctx.fail(node.line, "no sources declared", "declare at least one source under sources:")
     for alias, src_node in declared.items():
-        f = fields(ctx, src_node, f"source {alias!r}", ("id", "title", "confidence"), ("published", "unverified"))
+        f = fields(ctx, src_node, f"source {alias!r}", ("id", "title", "confidence"),
+                   ("published", "unverified", "site", "general"))
         sid = text(ctx, f["id"], "id")
         if not SOURCE_ID.match(sid):
             raise ctx.fail(f["id"].line, f"source id {sid!r} has an unknown form",
@@ -165,7 +166,10 @@ def _sources(ctx: Ctx, node: YNode) -> dict[str, Source]:
             raise ctx.fail(f["published"].line, "an unverified date is given as published",
                            "drop published: (say the known year in the title) or verify the date")
         key_line = node.key_lines[alias] if node.key_lines else src_node.line
-        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, key_line, not unverified)
+        site = text(ctx, f["site"], "site") if "site" in f else None
+        general = boolean(ctx, f["general"], "general") if "general" in f else False
+        out[alias] = Source(alias, sid, text(ctx, f["title"], "title"), conf, published, key_line, not unverified,
+                            site, general)
     return out
 
 

@@ -94,6 +94,7 @@ class Query:
     on: date
     gap_months: int | None = None
     gap_since: date | None = None  # first unpaid month (day 1); gap_months derives from it
+    gap_days: int | None = None  # the gap in days up to `on`, when the person counted days ("断了90天")
     cause: Cause = Cause.UNKNOWN
     monthly_base: float | None = None  # yuan per month
     years_paid: float | None = None  # retiree: years of employee insurance paid
@@ -106,6 +107,8 @@ class SourceRef:
     title: str
     confidence: Confidence
     verified: bool = True  # False: the title/date is our description, not a checked title
+    site: str | None = None  # the publishing site, e.g. "社保网"
+    general: bool = False  # a general article (综述), though its title may name one place
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,7 @@ class Answer:
     notes: tuple[str, ...]
     trace: tuple[TraceEntry, ...] = ()
     missing_inputs: tuple[str, ...] = ()  # Query field names that would make the answer fuller
+    no_gap: bool = False  # the gap is 0 months: nothing to pay back (can_backpay "no", condition says why)
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -282,6 +286,7 @@ class Answer:
             "sources": [_source_json(s) for s in self.sources],
             "notes": list(self.notes),
             "missing_inputs": list(self.missing_inputs),
+            "no_gap": self.no_gap,
         }
 
 

@@ -294,6 +294,7 @@ VALUE_PARSERS: dict[str, tuple[Parser, tuple[Scheme, ...]]] = {
     "materials": (p_materials, _BOTH),
     "late_fee_daily_rate": (p_rate, _E),
     "late_fee_payer": (p_payer_map, _E),
+    "late_fee_personal_practice": (p_rate, _E),
     "rate_employee": (p_rate_employee, _E),
     "rate_flexible": (p_rate, _E),
     "flexible_base_ratio": (p_ratio, _E),

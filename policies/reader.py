@@ -22,7 +22,7 @@ from policies.schema import (
     Range,
     strength,
 )
-from policies.wording import CONFIDENCE_LABEL, DISAGREE_PREFIX, pct
+from policies.wording import CONFIDENCE_LABEL, DISAGREE_PREFIX, pct, source_name
 
 
 class Reader:
@@ -130,7 +130,7 @@ class Reader:
             self.note(e.note)
         for d in e.disputes:
             if d.when.matches_person(self.itype, self.cause) and d.when.matches_gap(self.gap, self.gap_days):
-                titles = "；".join(f"《{s.title}》，{CONFIDENCE_LABEL[s.confidence]}" for s in d.sources)
+                titles = "；".join(f"{_named(s.ref)}，{'综述，' if s.general else ''}{CONFIDENCE_LABEL[s.confidence]}" for s in d.sources)
                 if strength(e.sources) > strength(d.sources):
                     ours = max(e.sources, key=lambda s: CONFIDENCE_RANK[s.confidence])
                     tail = f"本答复依据更权威的来源（{CONFIDENCE_LABEL[ours.confidence]}）"
@@ -146,6 +146,10 @@ class Reader:
     @property
     def content_site(self) -> bool:
         return any(s.confidence is Confidence.CONTENT_SITE for s in self.sources.values())
+
+
+def _named(ref: SourceRef) -> str:
+    return source_name(ref) if ref.site else f"《{ref.title}》"
 
 
 def shown(value: Any) -> str:

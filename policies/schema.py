@@ -70,10 +70,12 @@ class Source:
     published: date | None
     line: int
     verified: bool = True
+    site: str | None = None  # the publishing site ("社保网"), shown before the title
+    general: bool = False  # a general article (综述) whose title names a place: said so when cited
 
     @property
     def ref(self) -> SourceRef:
-        return SourceRef(self.id, self.title, self.confidence, self.verified)
+        return SourceRef(self.id, self.title, self.confidence, self.verified, self.site, self.general)
 
 
 CONFIDENCE_RANK = {Confidence.OFFICIAL: 3, Confidence.OFFICIAL_REPLY: 2, Confidence.CONTENT_SITE: 1}

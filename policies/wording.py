@@ -54,6 +54,7 @@ NATIONAL_ONLY = "未找到本地规定，以下按全国通行做法回答（请
 DISAGREE_PREFIX = "来源说法不一："
 LOCAL_LATE_FEE = "部分地区对个人按日万分之五加收滞纳金，以当地为准"
 NOTE_CONTENT_SITE = "部分内容来自非官方网站（见来源），仅供参考，具体以当地医保经办机构的规定为准"
+NO_GAP = "没有断缴，无需补缴；按时缴纳当月费用即可"
 NOTE_ESTIMATE = "费用为按公式的估算，实际金额以当地医保/税务部门核定为准"
 
 
@@ -81,13 +82,15 @@ def as_of_text(day: date) -> str:
 
 def headline(answer: Answer) -> str | None:
     """The line an answer must start with, if any: no local rule found -> national practice."""
-    if not answer.local_rule and answer.region.level is not Level.NATIONAL:
+    if not answer.local_rule and answer.region.level is not Level.NATIONAL and not answer.no_gap:
         return NATIONAL_ONLY
     return None
 
 
 def verdict_text(answer: Answer) -> str:
-    """"能否补缴" in words, with the condition (conditional) or the reason (no)."""
+    """"能否补缴" in words, with the condition (conditional) or the reason (no); no gap: 无需补缴."""
+    if answer.no_gap:
+        return NO_GAP
     text = VERDICT_TEXT[answer.can_backpay]
     return text + (f"（{answer.condition}）" if answer.condition else "")
 
@@ -117,8 +120,8 @@ def continuity_text(value: bool | None) -> str:
 
 
 def gap_text(answer: Answer) -> str | None:
-    """"断缴5个月" (with days when the rule counts days), or None when the gap is unknown."""
-    if answer.gap_months is None:
+    """"断缴5个月" (with days when the rule counts days), or None when the gap is unknown (or none)."""
+    if answer.gap_months is None or answer.no_gap:
         return None
     text = f"{answer.gap_months}个月"
     if answer.gap_days is not None:
@@ -144,7 +147,14 @@ def late_fee_text(fee: LateFee) -> str | None:
     return text
 
 
+def source_name(source: SourceRef) -> str:
+    """A source's name: 社保网《…》 when its site is known, else its title."""
+    return f"{source.site}《{source.title}》" if source.site else source.title
+
+
 def source_line(source: SourceRef) -> str:
-    """A source as the answer lists it; an unchecked title is said to be a description."""
+    """A source as the answer lists it: a general article says so (its title may name another city);
+    an unchecked title is said to be a description."""
     checked = "" if source.verified else "；标题未经核实，为内容概述"
-    return f"{source.title}（{CONFIDENCE_LABEL[source.confidence]}{checked}）"
+    general = "综述，" if source.general else ""
+    return f"{source_name(source)}（{general}{CONFIDENCE_LABEL[source.confidence]}{checked}）"

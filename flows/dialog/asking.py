@@ -8,7 +8,7 @@ from flows import texts
 from flows.dialog import keyboards
 from flows.dialog.context import Ctx
 from flows.messages import OutMessage
-from flows.slots import ASKABLE_EXTRAS, CORE_ORDER, SLOT_SPECS
+from flows.slots import ASKABLE_EXTRAS, CORE_ORDER, SLOT_SPECS, new_gap
 from flows.state import Step
 from flows.turn import Turn
 from policies.model import Answer, InsuranceType, Region
@@ -88,13 +88,10 @@ def reask(ctx: Ctx, note: str | None) -> Turn | None:
 
 
 def merge(slots: dict[str, Any], updates: dict[str, Any]) -> None:
-    """Merge newly read slots; a new gap in months replaces an older start month and vice versa."""
-    if "gap_months" in updates and "gap_since" not in updates:
-        slots.pop("gap_since", None)
-    if "gap_months" in updates and "gap_range" not in updates:
-        slots.pop("gap_range", None)
-    new_gap = "gap_months" in updates
-    skipped = [s for s in slots.get("skipped", []) if s not in updates and not (new_gap and s == "gap_edge")]
+    """Merge newly read slots; a new gap in months replaces the old gap's details (`GAP_DETAILS`)."""
+    new_gap(slots, updates)
+    fresh_gap = "gap_months" in updates
+    skipped = [s for s in slots.get("skipped", []) if s not in updates and not (fresh_gap and s == "gap_edge")]
     slots.update(updates)
     if skipped:
         slots["skipped"] = skipped

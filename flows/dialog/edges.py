@@ -15,6 +15,7 @@ from flows.dialog import keyboards
 from flows.dialog.context import Ctx
 from flows.messages import OutMessage
 from flows.render import heading, topic_parts
+from flows.slots import days_label
 from flows.state import ANSWERED, Step
 from flows.turn import Turn
 from policies.model import Answer, BackpayVerdict
@@ -55,7 +56,9 @@ def gap_edge(ctx: Ctx) -> tuple[int, int] | None:
 
 def loose_label(slots: dict[str, Any]) -> str | None:
     """The heading's gap when the user gave a range: "约3–4个月（按3个月计算）", never the low value
-    alone as if it were the fact."""
+    alone as if it were the fact; a gap said in days, as the days ("90天")."""
+    if slots.get("gap_days") is not None:
+        return days_label(slots)
     loose = slots.get("gap_range")
     if not (isinstance(loose, list) and len(loose) == 2) or "gap_months" not in slots:
         return None

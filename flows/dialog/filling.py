@@ -8,7 +8,16 @@ from typing import Any
 from flows import texts
 from flows.dialog import answering, asking, edges
 from flows.dialog.context import Ctx
-from flows.slots import BY_LETTER, PERSONAL_SLOTS, SLOT_SPECS, SLOTS, describe, parse_bare_reply
+from flows.slots import (
+    BY_LETTER,
+    GAP_DETAILS,
+    PERSONAL_SLOTS,
+    SLOT_SPECS,
+    SLOTS,
+    describe,
+    new_gap,
+    parse_bare_reply,
+)
 from flows.turn import Turn
 from flows.understand import Understanding
 from policies.model import Region
@@ -27,6 +36,8 @@ def slot_updates(heard: Understanding) -> dict[str, Any]:
         updates["gap_since"] = heard.gap_since.strftime("%Y-%m")
     if "gap_months" in updates and heard.gap_range is not None:
         updates["gap_range"] = list(heard.gap_range)
+    if "gap_months" in updates and heard.gap_days is not None:
+        updates["gap_days"] = heard.gap_days
     return updates
 
 
@@ -98,10 +109,9 @@ def _describe(ctx: Ctx, values: dict[str, Any]) -> str:
 
 def _changed_line(ctx: Ctx, changed: tuple[str, ...], answering: bool = True) -> str:
     """"已改为：…，结果如下" before a new answer; "已改为：…。" when a question comes next."""
-    shown = {k: ctx.state.slots.get(k) for k in changed if k != "gap_since"}
-    if "gap_since" in changed:
-        shown["gap_months"] = ctx.state.slots.get("gap_months")
-        shown["gap_since"] = ctx.state.slots.get("gap_since")
+    shown = {k: ctx.state.slots.get(k) for k in changed if k not in GAP_DETAILS}
+    if any(k in changed for k in GAP_DETAILS):  # a gap's detail is shown with its months
+        shown.update({k: ctx.state.slots.get(k) for k in ("gap_months", *GAP_DETAILS)})
     summary = _describe(ctx, shown)
     earlier = ctx.state.history[-1] if ctx.state.history else {}
     if summary and all(earlier.get(k) is None for k in changed):  # only new facts: "已记下", not "已改为"
@@ -162,9 +172,7 @@ def fill_from_button(ctx: Ctx) -> Turn | None:
     state.push_history()
     before = state.slots.get(spec.name)
     state.slots[spec.name] = value
-    if spec.name == "gap_months":
-        state.slots.pop("gap_since", None)
-        state.slots.pop("gap_range", None)
+    new_gap(state.slots, {spec.name: value})
     state.pending.pop("region", None)
     if state.answered and before != value:
         return advance(ctx, prefix=_changed_line(ctx, (spec.name,)), changed=(spec.name,))

@@ -38,7 +38,8 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
         ),
         InsuranceType.RESIDENT,
     ),
-    (re.compile(r"失业金|失业保险金|领失业|失业(?!保险)"), InsuranceType.UNEMPLOYED),
+    # On unemployment benefit (the fund pays). "失业了" alone is a job loss: see JOB_CHANGE.
+    (re.compile(r"失业金|失业保险金|失业补助金|领(?:取|着)?失业|失业待遇|失业保险待遇"), InsuranceType.UNEMPLOYED),
     (
         re.compile(r"职工医保|(?:单位|公司|企业|老板)(?:给我?)?(?:交|缴|买)的?(?:医保|社保)?|在职职工"),
         InsuranceType.EMPLOYEE,
@@ -78,6 +79,8 @@ JOB_CHANGE = re.compile(
     r"换(?:了个?|个)?工作|换了?(?:公司|单位)|跳槽|离职|辞职|辞工|被辞退|被裁|裁员"
     r"|新(?:公司|单位|工作)[^,。!?;]{0,6}?(?:还没|没有?|未|还未|参保前|入职前)|两份工作(?:之间|中间)|工作(?:空档|间隙)"
     r"|(?:失业|离职|辞职|待业)[^,。!?;]{0,3}?(?:重新|再)(?:就业|上班|找到工作|入职)|解除劳动(?:合同|关系)"
+    # A lost job, like 离职 (most people who lose a job do not draw benefit: "领失业金" is a type).
+    r"|(?<![领取着])失业(?!金|保险|待遇|补助|登记)|没(?:有)?工作了|丢了?工作|工作(?:丢了|没了)|被开除"
 )
 NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
 

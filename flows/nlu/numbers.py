@@ -10,8 +10,8 @@ Conventions for vague durations (documented because the policy answer depends on
 * "N多" forms (两年多, 三个多月, 十多个月) and ranges (三四个月, 6-7个月, 一两年) take the lower
   bound and are flagged approximate.
 * 几个月 / 好几年 are unknown: no number is guessed.
-* Days only next to a gap verb ("断了90天" 3 months, "断了100天" 3..4, "100多天没交"); "三个月零几天"
-  is 3..4.
+* Days only next to a gap verb ("断了90天" 3 months, "100多天没交" 3..4); "三个月零几天" is 3..4. Days also keep their count (`Duration.days`: 90; "180多天" 181, the least it can mean), which
+  the engine takes as days where a rule counts days (宜昌 60/61, 180/181).
 * Each approximate duration also says the most it can mean (`Duration.high`): 三个多月 3..4,
   两年多 24..35, 大半年 7..11, 小半年 4..6, 半年多 6..7; "快/将近/接近/差不多/不到 N个月" is N-1..N
   (read in `flows.understand`). The dialog asks when the answer changes inside that range.
@@ -74,6 +74,7 @@ class Duration:
     approximate: bool
     unit: str  # "month" | "year" (as written: years_paid takes only years)
     high: float | None = None  # approximate: the most it can mean ("三个多月" 3..4, "快4个月" 3..4)
+    days: int | None = None  # said in days: "断了90天" 90, "180多天" 181 (the least it can mean)
 
 
 _GAP_VERB = r"(?:断了|断缴|停了|停缴|欠了|欠缴|漏了|漏缴|没交|没缴)"
@@ -151,7 +152,12 @@ def durations(text: str) -> list[Duration]:
             approx = ranged or bool(m.group("y_more1") or m.group("y_more2"))
             high = _upper(m.group("y_n"), m.group("y_hi"), n, 1) * 12 - (0 if ranged else 1) if approx else None
         elif m.group("d_n") or m.group("d2_n"):
-            months, approx, high = _from_days(m.group("d_n") or m.group("d2_n"), m.group("d_more") or m.group("d2_more"))
+            token, many = m.group("d_n") or m.group("d2_n"), m.group("d_more") or m.group("d2_more")
+            months, approx, high = _from_days(token, many)
+            n = to_number(token)
+            if months is not None and n is not None and n == int(n):
+                out.append(Duration(m.start(), m.end(), months, approx, unit, high, int(n) + (1 if many else 0)))
+                continue
         else:
             months = to_number(m.group("bm_n"))
             start = m.start("bm_n")
@@ -162,14 +168,14 @@ def durations(text: str) -> list[Duration]:
 
 
 def _from_days(token: str, more: str | None) -> tuple[float | None, bool, float | None]:
-    """Days as (months, approximate, high): 60 or 61 days is 2 months, 100 days 3–4; any part of a
-    month left unpaid counts, so never less than 1. (The engine takes months, not days: where a rule
-    counts days, the answer says how many days it counted.)"""
+    """Days as (months, approximate, high): 60 or 61 days is 2 months, 100 days 3, "100多天" 3–4; never
+    less than 1. The days themselves go to the engine (`Duration.days`), which counts months from
+    exact days itself; only "N多天" stays a loose range of months."""
     days = to_number(token)
     if days is None or days <= 0:
         return None, True, None
     exact = days / _DAYS_PER_MONTH
-    if not more and abs(exact - round(exact)) <= 0.1:  # 60 or 61 days: 2 months
+    if not more:  # exact days: the engine counts the months from the days; this is the echo's
         return float(max(1, round(exact))), False, None
     low, top = max(1, math.floor(exact)), max(1, math.ceil(exact + (0.5 if more else 0)))
     return float(low), top != low, float(top) if top != low else None

@@ -283,24 +283,26 @@ def test_an_acknowledgement_is_not_an_unanswerable_question(dialog: GapDialog, a
 
 
 @pytest.mark.parametrize(
-    ("text", "months", "loose"),
+    ("text", "months", "loose", "days"),
     [
-        ("断了90天", 3, None),
-        ("宜昌 断了61天", 2, None),
-        ("断了100天", 3, (3, 4)),
-        ("100多天没交", 3, (3, 4)),
-        ("三个月零几天", 3, (3, 4)),
-        ("断了仨月", 3, None),
-        ("断了十来个月", 10, (10, 11)),
-        ("三个来月", 3, (3, 4)),
-        ("补缴需30日内完成", None, None),  # a deadline, not a gap
+        ("断了90天", 3, None, 90),
+        ("宜昌 断了61天", 2, None, 61),
+        ("断了100天", 3, None, 100),  # exact days: the engine counts the months from them
+        ("100多天没交", 3, (3, 4), 101),  # the least "100多天" means
+        ("三个月零几天", 3, (3, 4), None),
+        ("断了仨月", 3, None, None),
+        ("断了十来个月", 10, (10, 11), None),
+        ("三个来月", 3, (3, 4), None),
+        ("快90天没交", 3, (2, 3), None),  # just under 90 days: loose months, no day count
+        ("补缴需30日内完成", None, None, None),  # a deadline, not a gap
     ],
 )
 def test_days_and_spoken_durations(dialog: GapDialog, text: str, months: int | None,
-                                   loose: tuple[int, int] | None) -> None:
+                                   loose: tuple[int, int] | None, days: int | None) -> None:
     heard = understand(text, TODAY, dialog.regions)
     assert heard.gap_months == months
     assert heard.gap_range == loose
+    assert heard.gap_days == days
 
 
 def test_both_outcomes_cite_sources_once_and_offer_the_base_they_ask_for(dialog: GapDialog) -> None:
@@ -322,3 +324,49 @@ def test_employer_what_if_after_a_resident_answer_is_explained_not_switched(dial
     assert chat.state.slots["insurance_type"] == "resident"
     chat.send("是单位交的职工医保")
     assert chat.state.slots["insurance_type"] == "employee"
+
+
+@pytest.mark.parametrize(
+    ("said", "verdict", "wait"),
+    [("60天", "可以补缴", "不设等待期"), ("61天", "可以补缴", "等待期3个月"),
+     ("180天", "可以补缴", "等待期3个月"), ("181天", "不能补缴", None), ("180多天", "不能补缴", None)],
+)
+def test_a_gap_in_days_reaches_the_engine_as_days(dialog: GapDialog, said: str, verdict: str,
+                                                  wait: str | None) -> None:
+    # 宜昌 counts days (60/61, 180/181): the dialog must not round the days to months on the way.
+    chat = Chat(dialog)
+    card = chat.send(f"宜昌 灵活就业 断了{said}")[0].text
+    assert f"断缴{said}" in card and verdict in card
+    assert wait is None or wait in card
+    assert chat.state.slots["gap_days"] == int(said.rstrip("多天")) + ("多" in said)
+
+
+def test_a_gap_in_months_after_days_drops_the_days(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("宜昌 灵活就业 断了181天")
+    card = chat.send("说错了，断了2个月")[0].text
+    assert "gap_days" not in chat.state.slots and "可以补缴" in card and "181天" not in card
+
+
+def test_no_gap_this_month_says_nothing_to_pay_back(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    card = chat.send("北京 灵活就业 这个月没交")[0].text
+    assert "无需补缴" in card
+    assert not any(w in card for w in ("可以补缴", "不能补缴", "重新参保", "0元", "断缴0个月"))
+
+
+def test_a_lost_job_is_not_unemployment_benefit(dialog: GapDialog) -> None:
+    lost = Chat(dialog).send("北京 失业了 医保断了3个月")[0].text
+    assert "领取失业金" not in lost and "单位职工医保" in lost and "离职" in lost
+    benefit = Chat(dialog).send("北京 领取失业保险金 医保断了3个月")[0].text
+    assert "领取失业金期间" in benefit and "失业保险基金" in benefit
+
+
+def test_where_after_a_conditional_lists_each_channel_once(dialog: GapDialog) -> None:
+    # review: 乌鲁木齐 灵活就业 断了4个月 → 去哪办 listed a channel twice beside the local one
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐 灵活就业 断了4个月")
+    where = chat.send("去哪办")[0].text
+    lines = [line for line in where.splitlines() if line.startswith(("线上：", "线下："))]
+    assert lines and len(lines) == len(set(lines))
+    assert "区（县）医保分中心窗口" in where and "仅适用于" in where

@@ -186,8 +186,12 @@ def test_start_month_and_duration_disagreeing(regions: RegionIndex) -> None:
         ("新农合", R),
         ("农村合作医疗", R),
         ("孩子的学生医保没交", R),
-        ("失业了", U),
+        ("失业了", E),  # a lost job (like 离职): the employee insurance it came with, not benefit
+        ("没工作了，医保断了", E),
         ("领失业金期间", U),
+        ("在领取失业保险金", U),
+        ("领取失业保险期间断了2个月", U),
+        ("失业保险金停了", U),
         ("退休", T),
         ("快退休了，年限不够", T),
         ("临近退休缴费年限不够", T),
@@ -489,11 +493,15 @@ def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[st
         ("离职以后医保断了", "job_change"),
         ("辞职了三个月没交", "job_change"),
         ("新单位还没交", "job_change"),
+        ("失业了，医保断了3个月", "job_change"),  # a job loss, not unemployment benefit
+        ("我失业3个月了", "job_change"),
+        ("没工作了", "job_change"),
+        ("领失业金期间断了两个月", None),  # on benefit: a type, no cause said
         ("自己忘了交", "personal"),
         ("我自己换工作断的", "personal"),
     ],
 )
-def test_everyday_cause_wording(regions: RegionIndex, text: str, cause: str) -> None:
+def test_everyday_cause_wording(regions: RegionIndex, text: str, cause: str | None) -> None:
     assert read(text, regions).cause == cause
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -62,6 +63,8 @@ def test_explain_prints_file_line_level_and_source(capsys: pytest.CaptureFixture
         (["answer", "--region", "北京", "--type", "employee", "--gap-since", "2030-01", "--on", "2025-01-01"],
          "晚于"),
         (["answer", "--region", "北京", "--type", "employee", "--gap-months", "-1"], "负数"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-days", "-1"], "负数"),
+        (["answer", "--region", "北京", "--type", "employee", "--gap-days", "9", "--gap-months", "1"], "not allowed"),
         (["answer", "--region", "北京", "--type", "employee", "--gap-months", "2", "--gap-since", "2025-01"],
          "not allowed"),
     ],
@@ -97,3 +100,24 @@ def test_the_questions_date_has_one_meaning_under_both_names(capsys: pytest.Capt
         assert main([*ARGS[:-2], flag, "2025-06-10", "--json"]) == 0
         answers.append(json.loads(capsys.readouterr().out))
     assert answers[0] == answers[1] and answers[0]["benefits_resume"] == "2025-12-01"
+
+
+def test_gap_days_flag_reaches_days_counted_bands(capsys: pytest.CaptureFixture[str]) -> None:
+    for days, wait in ((60, 0), (61, 3)):
+        argv = ["answer", "--region", "宜昌", "--type", "flexible", "--gap-days", str(days), "--on", "2025-06-10", "--json"]
+        assert main(argv) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert (data["gap_days"], data["waiting_months"]) == (days, wait)
+
+
+def test_answer_piped_into_a_closed_reader_exits_quietly() -> None:
+    # `python -m policies answer … | head`: the reader is gone before the answer is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "policies", *ARGS], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
