@@ -119,7 +119,8 @@ def test_window_closing_dates(dialog: GapDialog, deadline: date, today: date, ex
 
 
 def test_waiting_period_ends_on_the_day_benefits_resume(dialog: GapDialog) -> None:
-    slots = {"region": "120000", "insurance_type": "flexible", "gap_months": 4}
+    # 乌鲁木齐 states its own wait (6 months past 3 months' gap); the national 1–6 months is no date.
+    slots = {"region": "650100", "insurance_type": "employee", "gap_months": 4, "cause": "personal"}
     today = date(2026, 11, 30)
     answer = _answer(dialog, slots, today)
     assert answer.benefits_resume and answer.benefits_resume > today
