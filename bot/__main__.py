@@ -1,4 +1,4 @@
-"""Process entry points: `python -m bot chat | telegram`."""
+"""Process entry points: `python -m bot chat | telegram | web | wechat | reminders send-due|list`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from bot.logs import configure_logging
 
@@ -27,7 +27,30 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
     tg = sub.add_parser("telegram", help="run on Telegram (settings from the environment / .env)")
     tg.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    page = sub.add_parser("web", help="the web chat page and its JSON API (aiohttp)")
+    page.add_argument("--listen", default=None, metavar="HOST:PORT", help="default: WEB_LISTEN, else 127.0.0.1:8080")
+    page.add_argument("--today", type=_date, default=None, help="pretend today is YYYY-MM-DD")
+    wx = sub.add_parser("wechat", help="WeChat official-account message push (settings from the environment / .env)")
+    wx.add_argument("--listen", default=None, metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8081)")
+    rm = sub.add_parser("reminders", help="send due reminders once, or list what is waiting")
+    rm_sub = rm.add_subparsers(dest="action", required=True)
+    send = rm_sub.add_parser("send-due", help="one pass: send what is due (safe alongside workers)")
+    send.add_argument("--framework", choices=("aiogram", "ptb"), default="aiogram")
+    send.add_argument("--now", type=_moment, default=None, help="act as if it were this time (ISO 8601)")
+    listing = rm_sub.add_parser("list", help="how many are due, and the next few times (no personal data)")
+    listing.add_argument("--due-before", type=_moment, default=None, help="count those due before (ISO 8601)")
     return parser
+
+
+def _moment(value: str) -> datetime:
+    """An ISO 8601 time; without an offset it is China time."""
+    from flows.reminders_time import CHINA
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"时间格式应为 ISO 8601，例如 2027-01-05T09:30:00+08:00，收到：{value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +79,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "web":
+        from bot.web.server import main_web
+
+        logging.getLogger("bot").setLevel(logging.INFO)
+        return main_web(args.listen, args.today)
+    if args.command == "wechat":
+        return _wechat(args.listen)
+    if args.command == "reminders":
+        from bot.reminders.cli import list_due, send_due
+
+        if args.action == "send-due":
+            print(asyncio.run(send_due(args.framework, args.now)))
+        else:
+            print(asyncio.run(list_due(args.due_before)))
+        return 0
     return 2
+
+
+def _wechat(listen: str | None) -> int:
+    from bot.wechat.runner import DEFAULT_LISTEN, parse_listen, run_wechat
+    from bot.wechat.settings import load_wechat_settings_or_exit
+
+    try:
+        host, port = parse_listen(listen or DEFAULT_LISTEN)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    settings = load_wechat_settings_or_exit()
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(run_wechat(settings, host, port))
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.outbound import OutboundLimits
+from bot.reminders.config import DispatchConfig
 from flows.deeplink import DEFAULT_KEY
 
 _TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{30,60}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+S = TypeVar("S")
 
 # Field name -> message when it is missing.
 _MISSING = {
@@ -57,6 +61,14 @@ class TelegramSettings(BaseSettings):
     outbound_chat_per_second: float = Field(default=1.0, gt=0)
     outbound_chat_burst: int = Field(default=3, ge=1)
     outbound_group_per_minute: int = Field(default=20, ge=1)
+    # Reminders: each worker runs a dispatcher pass every REMINDERS_EVERY seconds unless REMINDERS=off.
+    reminders: str = Field(default="on", pattern="^(on|off)$")
+    reminders_every: float = Field(default=30.0, gt=0, le=3600)
+    reminders_lease: float = Field(default=60.0, ge=1, le=3600)  # a dead dispatcher's claims return after this
+
+    def dispatch_config(self) -> DispatchConfig:
+        """The reminder dispatcher's settings."""
+        return DispatchConfig(lease=timedelta(seconds=self.reminders_lease))
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -78,9 +90,7 @@ class TelegramSettings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis(cls, value: str | None) -> str | None:
-        if value and urlparse(value).scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(f"REDIS_URL 格式不对：应以 redis://、rediss:// 或 unix:// 开头，收到 {value!r}")
-        return value or None
+        return check_redis_url(value)
 
     @field_validator("webhook_listen")
     @classmethod
@@ -223,8 +233,20 @@ def load_settings(**overrides: Any) -> TelegramSettings:
 
 def load_settings_or_exit(**overrides: Any) -> TelegramSettings:
     """Like `load_settings`, but print each problem on its own line to stderr and exit 2."""
+    return or_exit(load_settings, **overrides)
+
+
+def check_redis_url(value: str | None) -> str | None:
+    """REDIS_URL must be redis://, rediss:// or unix:// (empty means the embedded server)."""
+    if value and urlparse(value).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"REDIS_URL 格式不对：应以 redis://、rediss:// 或 unix:// 开头，收到 {value!r}")
+    return value or None
+
+
+def or_exit(load: Callable[..., S], **overrides: Any) -> S:
+    """Run a settings loader; on SettingsError print each problem on its own line to stderr and exit 2."""
     try:
-        return load_settings(**overrides)
+        return load(**overrides)
     except SettingsError as exc:
         exit_with(exc)
 

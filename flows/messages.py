@@ -40,6 +40,8 @@ class InEvent:
     addressed: bool = True
     user_name: str | None = None  # display name, for addressing someone in a group
     bot_username: str | None = None  # for building deep links back to a private chat
+    # Whether the platform can message this chat later, unprompted (reminders). A web page cannot.
+    can_push: bool = True
 
     @property
     def conversation_id(self) -> str:

@@ -1,185 +1,183 @@
-"""Reminder storage: what to remind which conversation of, and when.
+"""Reminder storage: a due index per Redis Cluster slot, claimed with a lease, sent once.
 
-Per conversation one STRING `<prefix>:{<cid>}:rm` (same hash tag as the conversation)
-holds one line per reminder kind, "<kind>\\t<YYYY-MM-DD>\\t<text>\\n"; a new reminder
-replaces the old one of its kind. A STRING because a HASH whose values exceed 64 bytes
-(reminder texts do) leaves Redis's compact encoding and costs several times more.
-A global ZSET `<prefix>:reminders:due` indexes "<kind> <cid>" by due day so a sender can
-find what is due without scanning. The index is written by a separate command (it lives
-in another hash slot) and is treated as a hint: `due` checks every hit against the
-conversation's record and drops stale entries. Delivering reminders is a later job;
-this module only stores them.
+Layout. For every hash slot S (16384) and channel C ("telegram:<bot id>"):
 
-A reminder record lives until its due day plus the conversation TTL (at least the TTL
-from now), so a reminder due in two months survives a quiet month; the store's commit
-script only ever extends it.
+    <prefix>:{<tag S>}:rq:<C>   ZSET  member "<chat>|<kind>|<due minute>|<arg>" -> score
+    <prefix>:{<tag S>}:rc:<C>   HASH  member -> claim token (only while a dispatcher holds it)
+    <prefix>:reminders:channels SET   channels that ever had a reminder (for the CLI)
+    <prefix>:reminders:next:<C> ZSET  slot -> earliest time to look there (flows.reminders_store)
+
+`<tag S>` is a short string whose CRC16 falls in slot S (see `slot_tags`), and a
+conversation's reminders go to the slot of its own hash tag `{<conversation id>}`. So
+a reminder lives in the same cluster slot as its conversation, every script touches
+keys of one slot only (Cluster-safe), and the index is sharded by slot rather than one
+global key. The member is the whole reminder: at a million reminders a slot holds about
+61, which Redis keeps as a compact listpack (about 60 bytes a reminder, index included;
+`benchmarks/reminders.py`). A separate record per conversation would cost ~170 bytes
+before any index (measured there too).
+
+Score: when the reminder may next be taken - its release time (due, or 09:00 after quiet
+hours) while it waits, the lease's end while a dispatcher holds it. A dispatcher that
+dies therefore loses its claims at the lease's end and another takes them.
+
+Sending one reminder: `claim` (batch: score := lease end, token noted) -> `begin` right
+before the Bot API call (still ours? then extend the lease) -> send -> `finish` (remove
+it - the sent marker - and, for a monthly reminder, add the next month's). The only
+window where a reminder can go out twice is between `begin` and `finish` (README).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from functools import cache
 
-from redis.asyncio import Redis
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 from flows.pii import redact
-from flows.store.keys import KeySpace
-from flows.store.lua import LuaScript
-from flows.turn import ScheduleReminder
-
-_EPOCH = date(1970, 1, 1)
-
-# Shared Lua: the record's lines without the one of kind ARGV[1].
-_OTHERS = """
-local others = {}
-local rec = redis.call('GET', KEYS[1])
-if rec then
-  for line in string.gmatch(rec, '[^\\n]+') do
-    if string.sub(line, 1, #ARGV[1] + 1) ~= ARGV[1] .. '\\t' then others[#others + 1] = line end
-  end
-end
-"""
-
-# KEYS: rm. ARGV: kind, line, expire-at ms, now ms. Sets one reminder; never shortens the TTL.
-_SET = LuaScript(
-    _OTHERS
-    + """
-others[#others + 1] = ARGV[2]
-local value = table.concat(others, '\\n') .. '\\n'
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl >= 0 and tonumber(ARGV[4]) + pttl >= tonumber(ARGV[3]) then
-  redis.call('SET', KEYS[1], value, 'KEEPTTL')
-else
-  redis.call('SET', KEYS[1], value, 'PXAT', ARGV[3])
-end
-return #others
-"""
+from flows.reminders_time import (
+    CHINA,
+    add_months,
+    epoch_seconds,
+    release_at,
 )
 
-# KEYS: rm. ARGV: kind. Removes one reminder; the record goes when it is empty.
-_REMOVE = LuaScript(
-    _OTHERS
-    + """
-if #others == 0 then return redis.call('DEL', KEYS[1]) end
-redis.call('SET', KEYS[1], table.concat(others, '\\n') .. '\\n', 'KEEPTTL')
-return 1
-"""
-)
+MAX_PER_CHAT = 12  # a person's reminders, all kinds; more are refused with a polite line
+MAX_ARG = 36  # bytes of a reminder's argument (an own reminder's topic is cut to fit)
+_SEP = "|"
+
+
+class Kind(StrEnum):
+    """Why a reminder was set. One letter: it is part of every stored member."""
+
+    WINDOW = "w"  # the back-pay window closes (arg: the deadline, ISO date)
+    WAITING = "e"  # the waiting period ends (arg: the day benefits resume)
+    MONTHLY = "m"  # a self-payer's monthly payment (arg: day of month); repeats
+    DECLARATION = "d"  # the monthly declaration window opens (arg: day of month); repeats
+    ENROLMENT = "r"  # resident-insurance enrolment deadline (arg: the deadline)
+    OWN = "o"  # a date the person chose (arg: their words, e.g. "交医保")
+
+    @property
+    def repeats(self) -> bool:
+        return self in (Kind.MONTHLY, Kind.DECLARATION)
+
+    @property
+    def unique(self) -> bool:
+        """One per person: a new one replaces the old (own reminders may be many)."""
+        return self is not Kind.OWN
 
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
-    """A stored reminder of one conversation."""
+    """One reminder of one private conversation."""
 
-    conversation_id: str
-    kind: str
-    due: date
-    text: str
+    channel: str  # "<platform>:<bot id>"
+    chat: str  # the private chat (= the user) the reminder is sent to
+    kind: Kind
+    due: datetime  # aware; minute precision
+    arg: str = ""
 
+    @property
+    def conversation_id(self) -> str:
+        return f"{self.channel}:{self.chat}:-:{self.chat}"
 
-class ReminderStore:
-    """Schedules, cancels and looks up reminders."""
+    @property
+    def member(self) -> str:
+        return _SEP.join((self.chat, self.kind.value, str(epoch_seconds(self.due) // 60), self.arg))
 
-    def __init__(self, redis: Redis, keys: KeySpace | None = None, ttl: timedelta = timedelta(days=30)):
-        self.redis = redis
-        self.keys = keys or KeySpace()
-        self.ttl = ttl
+    @property
+    def ref(self) -> str:
+        """A short, stable name for buttons (callback data is limited to 64 bytes)."""
+        return hashlib.sha1(self.member.encode()).hexdigest()[:10]
 
-    async def schedule(self, cid: str, reminder: ScheduleReminder) -> None:
-        """Store `reminder` for conversation `cid`, replacing one of the same kind."""
-        kind = _clean(reminder.kind).replace(" ", "_")
-        line = f"{kind}\t{reminder.due.isoformat()}\t{_clean(redact(reminder.text))}"
-        midnight = datetime.combine(reminder.due, datetime.min.time(), tzinfo=UTC)
-        now_ms = _now_ms()
-        ttl_ms = int(self.ttl.total_seconds() * 1000)
-        # Kept until the due day plus the conversation TTL, and never less than the TTL.
-        expire_at_ms = max(int(midnight.timestamp() * 1000), now_ms) + ttl_ms
-        await _SET(self.redis, (self.keys.reminders(cid),), (kind, line, expire_at_ms, now_ms))
-        await self.redis.zadd(self.keys.reminders_due, {_member(kind, cid): _day(reminder.due)})
+    @property
+    def release(self) -> datetime:
+        return release_at(self.due)
 
-    async def cancel_all(self, cid: str) -> int:
-        """Forget every reminder of `cid`; returns how many there were."""
-        key = self.keys.reminders(cid)
-        found = _parse(cid, await self.redis.get(key))
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.delete(key)
-        if found:
-            pipe.zrem(self.keys.reminders_due, *(_member(r.kind, cid) for r in found))
-        await pipe.execute()
-        return len(found)
+    def following(self) -> Reminder | None:
+        """The next occurrence of a repeating reminder (same day next month, clipped)."""
+        if not self.kind.repeats:
+            return None
+        local = self.due.astimezone(CHINA)
+        day_of_month = int(self.arg) if self.arg.isdigit() else local.day
+        nxt = add_months(local.date(), 1, day_of_month)
+        return replace(self, due=datetime.combine(nxt, local.timetz()))
 
-    async def of(self, cid: str) -> list[Reminder]:
-        """The reminders of one conversation, soonest first."""
-        found = _parse(cid, await self.redis.get(self.keys.reminders(cid)))
-        return sorted(found, key=lambda r: (r.due, r.kind))
-
-    async def due(self, today: date, limit: int = 500) -> list[Reminder]:
-        """Reminders due on or before `today`, oldest first. Stale index entries are dropped."""
-        members = await self.redis.zrangebyscore(
-            self.keys.reminders_due, "-inf", _day(today), start=0, num=limit
-        )
-        pairs = [_split(_str(m)) for m in members]
-        pipe = self.redis.pipeline(transaction=False)
-        for _, cid in pairs:
-            pipe.get(self.keys.reminders(cid))
-        records = await pipe.execute() if pairs else []
-        result: list[Reminder] = []
-        stale: list[str] = []
-        for (kind, cid), raw in zip(pairs, records, strict=True):
-            reminder = next((r for r in _parse(cid, raw) if r.kind == kind), None)
-            if reminder is None:
-                stale.append(_member(kind, cid))
-            elif reminder.due <= today:
-                result.append(reminder)
-        if stale:
-            await self.redis.zrem(self.keys.reminders_due, *stale)
-        return result
-
-    async def remove(self, reminder: Reminder) -> None:
-        """Forget one reminder (after it was sent)."""
-        cid = reminder.conversation_id
-        await _REMOVE(self.redis, (self.keys.reminders(cid),), (reminder.kind,))
-        await self.redis.zrem(self.keys.reminders_due, _member(reminder.kind, cid))
+    def snoozed(self, at: datetime) -> Reminder:
+        """The same reminder again at `at` (a repeating one comes back once, as an own reminder)."""
+        if not self.kind.repeats:
+            return replace(self, due=at)
+        return replace(self, kind=Kind.OWN, due=at, arg=_snooze_topic(self.kind))
 
 
-def _parse(cid: str, raw: bytes | str | None) -> list[Reminder]:
-    """The reminders in a stored record; unreadable lines are skipped."""
-    if not raw:
-        return []
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    found: list[Reminder] = []
-    for line in text.splitlines():
-        kind, _, rest = line.partition("\t")
-        day, _, message = rest.partition("\t")
-        try:
-            found.append(Reminder(cid, kind, date.fromisoformat(day), message))
-        except ValueError:
-            continue
+def _snooze_topic(kind: Kind) -> str:
+    return "缴费" if kind is Kind.MONTHLY else "申报缴费"
+
+
+def parse_member(channel: str, member: bytes | str) -> Reminder | None:
+    """The reminder a stored member describes; None for anything unreadable."""
+    text = member.decode("utf-8", "replace") if isinstance(member, bytes) else member
+    parts = text.split(_SEP, 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return None
+    try:
+        kind = Kind(parts[1])
+    except ValueError:
+        return None
+    due = datetime.fromtimestamp(int(parts[2]) * 60, CHINA)
+    return Reminder(channel, parts[0], kind, due, parts[3])
+
+
+def split_conversation(cid: str) -> tuple[str, str] | None:
+    """(channel, chat) of a private conversation id; None for group or topic conversations."""
+    parts = cid.split(":")
+    if len(parts) != 5 or parts[3] != "-" or parts[2] != parts[4] or not parts[2]:
+        return None
+    return f"{parts[0]}:{parts[1]}", parts[2]
+
+
+def clean_arg(text: str) -> str:
+    """A reminder argument: one line, no separators, personal numbers hidden, at most MAX_ARG bytes."""
+    text = " ".join(redact(text).replace(_SEP, " ").split())
+    raw = text.encode()[:MAX_ARG]
+    return raw.decode("utf-8", "ignore")
+
+
+@cache
+def slot_tags() -> tuple[str, ...]:
+    """For every cluster slot, the shortest hash tag (base-36 counter) that falls in it."""
+    tags: list[str | None] = [None] * REDIS_CLUSTER_HASH_SLOTS
+    missing = REDIS_CLUSTER_HASH_SLOTS
+    n = 0
+    while missing:
+        tag = _base36(n)
+        slot = key_slot(tag.encode())
+        if tags[slot] is None:
+            tags[slot] = tag
+            missing -= 1
+        n += 1
+    return tuple(t for t in tags if t is not None)
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = digits[n % 36]
+    while n >= 36:
+        n //= 36
+        out = digits[n % 36] + out
+    return out
+
+
+def due_day(reminder: Reminder) -> date:
+    """The China-time day a reminder is due."""
+    return reminder.due.astimezone(CHINA).date()
+
+
+def private_parts(cid: str) -> tuple[str, str]:
+    """(channel, chat) of a private conversation; ValueError for any other."""
+    found = split_conversation(cid)
+    if found is None:
+        raise ValueError("reminders are kept for private conversations only")
     return found
-
-
-def _clean(text: str) -> str:
-    """One line without tabs: the record's separators."""
-    return " ".join(text.split())
-
-
-def _split(member: str) -> tuple[str, str]:
-    kind, _, cid = member.partition(" ")
-    return kind, cid
-
-
-def _member(kind: str, cid: str) -> str:
-    return f"{kind} {cid}"
-
-
-def _day(day: date) -> int:
-    return (day - _EPOCH).days
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _str(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

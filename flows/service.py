@@ -40,7 +40,9 @@ from typing import Protocol
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
 from flows.referrals import Referrals, person_of
-from flows.reminders import ReminderStore
+from flows.reminders_actions import ReminderActions
+from flows.reminders_store import ReminderStore
+from flows.reminders_time import Clock, real_clock
 from flows.state import ConversationState
 from flows.store import (
     KEEP,
@@ -114,6 +116,7 @@ class ConversationService:
         sink: Sink,
         clock: Callable[[], date] = date.today,
         reminders: ReminderStore | None = None,
+        reminder_clock: Clock = real_clock,
     ):
         self.store = store
         self.dialog = dialog
@@ -128,6 +131,7 @@ class ConversationService:
         # checked again when that lease runs out (see `_watch`).
         self._watched: dict[str, asyncio.TimerHandle] = {}
         self._watching: set[asyncio.Task[None]] = set()
+        self.reminder_actions = ReminderActions(self.reminders, reminder_clock)
 
     async def submit(self, event: InEvent) -> SubmitResult:
         """Queue `event` and, if this caller gets the conversation's lease, drain it.
@@ -257,6 +261,8 @@ class ConversationService:
                 break
             update_id = lease.item.update_id
             event, turn, state = self._step(lease, own)
+            if event is not None and turn.effects:  # reminders: done before the reply confirms them
+                turn = await self.reminder_actions.resolve(event, turn)
             # Deliver while still holding the lease: no other worker can answer a later
             # update of this conversation before this reply has gone out.
             if event is not None and turn.messages:

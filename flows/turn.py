@@ -12,6 +12,7 @@ from datetime import date
 from typing import Protocol
 
 from flows.messages import InEvent, OutMessage
+from flows.reminders_ops import ReminderOp
 from flows.state import ConversationState
 
 
@@ -36,7 +37,7 @@ class CancelReminders:
     """Forget every reminder of this conversation (/cancel)."""
 
 
-Effect = CountReferral | ScheduleReminder | CancelReminders
+Effect = CountReferral | ScheduleReminder | CancelReminders | ReminderOp
 
 
 @dataclass(slots=True)

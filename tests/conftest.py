@@ -48,6 +48,8 @@ CLUSTER_SUITES = frozenset({
     "tests/bot/test_adapters.py",
     "tests/flows/test_concurrency.py",
     "tests/flows/test_store_faults.py",
+    "tests/flows/test_reminders_store.py",
+    "tests/bot/test_reminders_dispatch.py",
 })
 # Tests of those modules that start the whole bot as a process (slow) run on one server only.
 SINGLE_ONLY = frozenset({"test_python_m_bot_telegram"})

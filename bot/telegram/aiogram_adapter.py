@@ -38,7 +38,7 @@ from aiogram.methods import (
 from aiogram.types import BotCommand, InlineKeyboardMarkup, Update
 
 from bot.outbound import RetryLater
-from bot.telegram.api import UPDATE_TYPES, ApiError
+from bot.telegram.api import UPDATE_TYPES, ApiError, Blocked
 from bot.telegram.translate import BotIdentity, Outgoing
 
 Handle = Callable[[dict[str, Any]], Awaitable[None]]
@@ -61,7 +61,9 @@ async def _mapped() -> AsyncIterator[None]:
         yield
     except TelegramRetryAfter as exc:
         raise RetryLater(float(exc.retry_after)) from exc
-    except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound, TelegramMigrateToChat) as exc:
+    except TelegramForbiddenError as exc:
+        raise Blocked(str(exc)) from exc
+    except (TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat) as exc:
         raise ApiError(str(exc)) from exc
 
 

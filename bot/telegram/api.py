@@ -18,6 +18,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "使用帮助"),
     ("cancel", "取消并清除本次对话"),
     ("restart", "重新开始"),
+    ("reminders", "查看或取消我的提醒"),
+    ("stop", "停止我的全部提醒"),
 )
 
 UPDATE_TYPES = ["message", "callback_query"]
@@ -25,6 +27,10 @@ UPDATE_TYPES = ["message", "callback_query"]
 
 class ApiError(Exception):
     """A Bot API call failed for a reason other than rate limiting (e.g. the user blocked the bot)."""
+
+
+class Blocked(ApiError):
+    """403: the person blocked the bot (or never started it); nothing more can be sent to them."""
 
 
 class BotApi(Protocol):

@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.outbound import RetryLater
-from bot.telegram.api import UPDATE_TYPES, ApiError
+from bot.telegram.api import UPDATE_TYPES, ApiError, Blocked
 from bot.telegram.translate import BotIdentity, Outgoing
 
 Handle = Callable[[dict[str, Any]], Awaitable[None]]
@@ -48,7 +48,9 @@ async def _mapped() -> AsyncIterator[None]:
         yield
     except RetryAfter as exc:
         raise RetryLater(_seconds(exc)) from exc
-    except (BadRequest, Forbidden, ChatMigrated) as exc:
+    except Forbidden as exc:
+        raise Blocked(str(exc)) from exc
+    except (BadRequest, ChatMigrated) as exc:
         raise ApiError(str(exc)) from exc
 
 

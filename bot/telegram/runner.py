@@ -70,6 +70,7 @@ class RunningBot:
     processor: UpdateProcessor
     reloader: RuleReloader
     webhook_port: int | None = None
+    reminders: Any = None  # the reminder dispatcher (bot.reminders), None with REMINDERS=off
 
 
 def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
@@ -84,13 +85,15 @@ def make_adapter(framework: str, settings: TelegramSettings) -> Adapter:
 @contextlib.asynccontextmanager
 async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redis,
                       make_service: MakeService, key_prefix: str = "ob",
-                      recover_every: float = 0.5, grace: float = 3.0) -> AsyncIterator[RunningBot]:
+                      recover_every: float = 0.5, grace: float = 3.0,
+                      reminder_clock: Any = None) -> AsyncIterator[RunningBot]:
     """Start the bot (polling, or the webhook front when WEBHOOK_LISTEN is set); stop it on exit.
 
     `key_prefix` prefixes the outbound limiter's Redis keys. Every `recover_every` seconds
     the service's `recover()` drains conversations a dead worker left waiting (cheap: one
     range query when nothing waits). On exit it stops taking updates first, then lets
-    the service finish or give back the turn in progress within `grace` seconds.
+    the service finish or give back the turn in progress within `grace` seconds. Unless
+    REMINDERS=off a reminder dispatcher runs too (`reminder_clock`: a clock tests control).
     """
     adapter = make_adapter(framework, settings)
     stop = asyncio.Event()
@@ -99,6 +102,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
     sink: TelegramSink | None = None
     poller: asyncio.Task[None] | None = None
     recovering: asyncio.Task[None] | None = None
+    reminding: asyncio.Task[None] | None = None
     service: Submitter | None = None
     processor: UpdateProcessor | None = None
     try:
@@ -119,6 +123,18 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         bot = RunningBot(me, adapter, processor, reloader)
         if hasattr(inner, "recover"):
             recovering = asyncio.create_task(_recover_loop(service.recover, recover_every))
+        reminders = getattr(inner, "reminders", None)
+        if reminders is not None and settings.reminders != "off":  # REMINDERS=off: this worker sends none
+            from bot.reminders.config import background_limits
+            from bot.reminders.dispatcher import ReminderDispatcher  # it imports bot.telegram (a cycle)
+
+            quiet = OutboundLimiter(redis, background_limits(settings.outbound_limits()), str(me.id),
+                                    prefix=key_prefix)
+            dispatcher = ReminderDispatcher(reminders, adapter.api, quiet, str(me.id),
+                                            config=settings.dispatch_config(), **(
+                                                {"clock": reminder_clock} if reminder_clock else {}))
+            bot.reminders = dispatcher
+            reminding = asyncio.create_task(dispatcher.run_forever(stop, settings.reminders_every))
         if settings.webhook_mode:
             host, port = settings.listen
             app = make_webhook_app(settings.webhook_path, settings.secret, adapter.feed,
@@ -139,6 +155,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             processor.close()
         if recovering is not None:
             recovering.cancel()
+        if reminding is not None:
+            await reminding  # a pass in progress finishes its sends (each is short) and stops
         if runner is not None:
             for site in list(runner.sites):
                 await site.stop()  # no new updates; the ones in flight finish below

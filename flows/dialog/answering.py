@@ -1,4 +1,4 @@
-"""Answering: the first card, follow-ups on its parts, "what if", reminders and off-topic questions."""
+"""Answering: the first card, follow-ups on its parts, "what if" and off-topic questions (reminders: flows.reminders_dialog)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flows import texts
 from flows.dialog import asking, edges, keyboards
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
-from flows.reminder_plan import plan_reminders
 from flows.render import render_card, render_topic
 from flows.slots import SLOT_SPECS
 from flows.state import ANSWERED
@@ -29,7 +28,8 @@ QUESTION_TOPICS = {
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
     suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
     return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
@@ -54,14 +54,16 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
         # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
         if not ask:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                                       ctx.can_remind)
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
     message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx))
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
+                               ctx.can_remind)
     return ctx.turn(keyboards.with_rows(message, rows))
 
 
@@ -118,27 +120,6 @@ def what_if(ctx: Ctx) -> Turn | None:
     return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip()))
 
 
-def offer_reminders(ctx: Ctx) -> Turn:
-    """The reminders this answer implies (until the reminders engine lands: the existing plan)."""
-    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    if answer is None:
-        missing = asking.next_core_slot(ctx.state.slots) or "region"
-        return asking.ask(ctx, missing, texts.REMIND_NEEDS_ANSWER)
-    if ctx.group:
-        return ctx.turn(
-            OutMessage(
-                texts.REMIND_PRIVATE_ONLY,
-                private_payload=ctx.dialog.handoff_payload(ctx.state),
-                link_label=texts.PRIVATE_LINK_LABEL,
-            )
-        )
-    reminders = plan_reminders(answer, ctx.state.slots, ctx.today)
-    if not reminders:
-        return ctx.turn(OutMessage(texts.NO_REMINDER_NEEDED))
-    lines = [texts.REMINDERS_SET] + [f"• {r.due.isoformat()}：{r.text}" for r in reminders]
-    return ctx.turn(OutMessage("\n".join(lines)), effects=list(reminders))
-
-
 def off_topic(ctx: Ctx) -> Turn | None:
     """A question outside gaps (医保卡挂失, 异地就医备案…): one honest line, no slot questions."""
     if _about_a_gap(ctx):
@@ -160,7 +141,8 @@ def _about_a_gap(ctx: Ctx) -> bool:
 def cannot_answer(ctx: Ctx) -> Turn:
     """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
     return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=rows))
 
 
@@ -177,7 +159,8 @@ def acknowledged(ctx: Ctx) -> Turn | None:
             return None  # the edge question is repeated by its own route
         return asking.ask(ctx, asked)
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
+                               ctx.can_remind)
     return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=rows))
 
 

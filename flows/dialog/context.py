@@ -37,6 +37,11 @@ class Ctx:
     def group(self) -> bool:
         return self.event.chat_kind is ChatKind.GROUP
 
+    @property
+    def can_remind(self) -> bool:
+        """Reminders are set in private chats of platforms that can send them later."""
+        return not self.group and self.event.can_push
+
     def turn(self, *messages: Any, effects: list[Any] | None = None) -> Turn:
         """A turn that keeps the state and sends these messages."""
         return Turn(state=self.state, messages=list(messages), effects=list(effects or ()))

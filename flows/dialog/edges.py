@@ -130,7 +130,7 @@ def both_outcomes(ctx: Ctx, edge: tuple[int, int]) -> Turn | None:
         return None
     ctx.state.step = ANSWERED
     ctx.state.answered = True
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False)
+    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False, ctx.can_remind)
     return ctx.turn(keyboards.with_rows(both, rows))
 
 

@@ -43,15 +43,16 @@ def gap_edge_rows(low: int, edge: int) -> Rows:
     )
 
 
-def card_rows(verdict_no: bool, group: bool, offer_base: bool) -> Rows:
-    """Buttons under an answer card: its parts, a reminder (private chats), a base, other region, restart."""
+def card_rows(verdict_no: bool, group: bool, offer_base: bool, remind: bool) -> Rows:
+    """Buttons under an answer card: its parts, a reminder (private chats that can be sent one),
+    a base, other region, restart."""
     parts = NO_CARD_BUTTONS if verdict_no else CARD_BUTTONS
     rows: list[tuple[Button, ...]] = [
         tuple(Button(label, payload) for label, payload in parts[i : i + 2]) for i in range(0, len(parts), 2)
     ]
     if offer_base and not group:
         rows.append((Button(texts.BTN_BASE, "a:base"),))
-    if not group:
+    if not group and remind:
         rows.append((Button(texts.BTN_REMIND, "a:remind"),))
     rows.append((Button(texts.BTN_OTHER_REGION, "a:region"), Button(texts.BTN_RESTART, "a:restart")))
     return tuple(rows)

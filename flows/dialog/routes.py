@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flows import reminders_dialog as reminders
 from flows.dialog import answering, commands, edges, filling
 from flows.dialog.context import Handler
 from flows.slots import BY_LETTER
@@ -23,6 +24,8 @@ COMMANDS: Mapping[str, Handler] = {
     "cancel": commands.cancel,
     "restart": commands.restart,
     "back": commands.back,
+    "reminders": reminders.route_list,
+    "stop": reminders.route_stop,
 }
 
 # Whole payloads of action buttons.
@@ -32,7 +35,7 @@ BUTTONS: Mapping[str, Handler] = {
     "a:help": commands.show_help,
     "a:region": filling.other_region,
     "a:base": filling.ask_base,
-    "a:remind": answering.offer_reminders,
+    "a:remind": reminders.route_offer,
     "a:cost": answering.topic("cost"),
     "a:where": answering.topic("where"),
     "a:when": answering.topic("when"),
@@ -45,10 +48,12 @@ BUTTONS: Mapping[str, Handler] = {
 BUTTON_KINDS: Mapping[str, Handler] = {
     **{letter: filling.fill_from_button for letter in BY_LETTER},
     "skip": filling.skip,
+    **{kind: reminders.route_button for kind in reminders.PAYLOAD_KINDS},
 }
 
 # Intents that win over whatever else the message says.
 TEXT_FIRST: tuple[tuple[str, Handler], ...] = (
+    ("own_reminder", reminders.route_own_day),  # "下个月10号提醒我交医保" (None without a day)
     ("cancel", commands.cancel),
     ("restart", commands.restart),
     ("back", commands.back),
@@ -62,6 +67,6 @@ TEXT_ALONE: tuple[tuple[str, Handler], ...] = (
     ("thanks", answering.thanks),
     ("ack", answering.acknowledged),
     ("human", answering.human),
-    ("reminder", answering.offer_reminders),
+    ("reminder", reminders.route_intent),
     *((intent, answering.questions) for intent in answering.QUESTION_TOPICS),
 )

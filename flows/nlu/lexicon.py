@@ -167,6 +167,7 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "reminder",
         re.compile(r"(?:帮我|给我|请|能不能|可以|到时候?|记得)提醒|提醒我一下|设个?提醒|设置提醒|^提醒我"),
     ),
+    ("own_reminder", re.compile(r"提醒(?:我|一下)")),  # a day of one's own is read in flows.reminders_when
     ("human", re.compile(r"人工|客服|电话|热线|真人|12393")),
     (
         "question_backpay",

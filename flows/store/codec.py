@@ -37,7 +37,7 @@ def normalise_update_id(update_id: str) -> str:
 
 
 def encode_event(event: InEvent) -> bytes:
-    """Compact JSON; None fields and the default `addressed=True` are left out."""
+    """Compact JSON; None fields and the defaults `addressed=True`, `can_push=True` are left out."""
     doc: dict[str, Any] = {}
     for short, name in _FIELDS:
         value = getattr(event, name)
@@ -45,6 +45,8 @@ def encode_event(event: InEvent) -> bytes:
             doc[short] = str(value)
     if not event.addressed:
         doc["a"] = 0
+    if not event.can_push:
+        doc["q"] = 0
     try:
         return orjson.dumps(doc)
     except TypeError:
@@ -65,4 +67,5 @@ def decode_event(raw: bytes | str) -> InEvent:
     values: dict[str, Any] = {name: doc.get(short) for short, name in _FIELDS}
     values["chat_kind"] = ChatKind(values["chat_kind"])
     values["addressed"] = doc.get("a", 1) != 0
+    values["can_push"] = doc.get("q", 1) != 0
     return InEvent(**values)

@@ -96,6 +96,7 @@ class FakeBotApi:
     _holds: list[tuple[str, float]] = field(default_factory=list)
     _polls_released: bool = False
     on_call: Callable[[Call], None] | None = None  # benchmarks: told of every successful call
+    blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot: sendMessage -> 403
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _push_task: asyncio.Task[None] | None = None
@@ -303,6 +304,8 @@ class FakeBotApi:
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
         message: dict[str, Any] = {
             "message_id": next(self._message_ids), "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},

@@ -68,7 +68,7 @@ async def test_private_conversation_with_buttons(
         assert "employee" in answer["text"] and "4" in answer["text"]
         assert "怎么补缴" in follow_up["text"]
     commands = bot_api.calls_of("setMyCommands")[0].params["commands"]
-    assert [c["command"] for c in commands] == ["start", "help", "cancel", "restart"]
+    assert [c["command"] for c in commands] == ["start", "help", "cancel", "restart", "reminders", "stop"]
     assert all(c["description"] for c in commands)
     if mode == "webhook":
         hook = bot_api.calls_of("setWebhook")[0].params

@@ -14,9 +14,10 @@ import pytest
 
 from flows.dialog import GapDialog
 from flows.messages import ChatKind, InEvent, OutMessage
+from flows.reminders_ops import SetReminders
 from flows.render import VERDICT_LABELS
 from flows.state import ANSWERED, START, ConversationState, Step
-from flows.turn import CancelReminders, CountReferral, ScheduleReminder, Turn
+from flows.turn import CancelReminders, CountReferral, Turn
 
 TODAY = date(2026, 11, 22)
 
@@ -274,9 +275,12 @@ def test_reminders_in_private(dialog: GapDialog) -> None:
     chat = Chat(dialog)
     chat.send("乌鲁木齐灵活就业断了4个月")
     chat.send(payload="a:remind")
-    effects = chat.turns[-1].effects
-    assert effects and all(isinstance(e, ScheduleReminder) for e in effects)
-    assert all(e.due > TODAY for e in effects if isinstance(e, ScheduleReminder))
+    assert not chat.turns[-1].effects  # offered, not set: nothing is set before the user presses
+    assert "rp:*" in chat.payloads()
+    chat.send(payload="rp:*")
+    [op] = chat.turns[-1].effects
+    assert isinstance(op, SetReminders) and op.specs
+    assert all(s.due.date() > TODAY for s in op.specs)
 
 
 def test_group_ignores_unaddressed_talk(dialog: GapDialog) -> None:
@@ -330,13 +334,17 @@ def test_reminder_before_the_backpay_window_closes(dialog: GapDialog) -> None:
     chat.send("乌鲁木齐单位职工医保，上个月开始没交，是我自己换工作断的")
     assert chat.state.answered
     chat.send(payload="a:remind")
-    kinds = {e.kind: e for e in chat.turns[-1].effects if isinstance(e, ScheduleReminder)}
+    assert "rp:w" in chat.payloads()
+    chat.send(payload="rp:w")
+    [op] = chat.turns[-1].effects
+    assert isinstance(op, SetReminders)
+    [spec] = op.specs
     answer = dialog.advisor.answer(chat.state.slots, TODAY)
     assert answer is not None
     deadline = answer.backpay_deadline
     assert deadline is not None
-    assert kinds["window_closing"].due < deadline
-    assert deadline.isoformat() in kinds["window_closing"].text
+    assert spec.kind == "w" and spec.due.date() < deadline
+    assert spec.arg == deadline.isoformat()
 
 
 # ----------------------------------------------------------------------- follow-up questions

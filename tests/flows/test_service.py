@@ -11,7 +11,9 @@ import pytest
 from redis.asyncio import Redis
 
 from flows.messages import InEvent, OutMessage
-from flows.reminders import ReminderStore
+from flows.reminders import Kind
+from flows.reminders_store import ReminderStore
+from flows.reminders_time import morning_of
 from flows.service import (
     APOLOGY,
     FLOOD_NOTICE,
@@ -158,8 +160,7 @@ async def test_cancel_forgets_the_conversation_and_its_reminders(redis: Redis, k
     assert _texts(sink)[-1] == "bye"
     assert (await service.store.read(CID)).state is None
     assert (await redis.get(keyspace.state(CID)) or b"").endswith(b"\n")  # nothing after the header
-    assert not await redis.exists(keyspace.reminders(CID))
-    assert await redis.zcard(keyspace.reminders_due) == 0
+    assert await service.reminders.of(CID) == []
     await service.submit(make_event(3, "again"))
     assert await _seen(service) == ["again"]
 
@@ -183,18 +184,12 @@ async def test_effects_count_referrals_and_store_reminders(redis: Redis, keyspac
     await service.submit(make_event(2))
     assert await redis.hget(keyspace.referrals, "community-7") == b"1"  # one person, counted once
     reminders = ReminderStore(redis, keyspace)
-    [reminder] = await reminders.of(CID)
-    assert (reminder.kind, reminder.due, reminder.text) == (
-        "waiting_ends",
-        TODAY + timedelta(days=90),
-        "等待期结束",
+    [reminder] = await reminders.of(CID)  # the same reminder twice is stored once
+    assert (reminder.kind, reminder.due, reminder.arg) == (
+        Kind.WAITING, morning_of(TODAY + timedelta(days=90)), "等待期结束"
     )
-    # It outlives the conversation TTL: kept until the due day + TTL (at least TTL from now).
-    assert await redis.pttl(keyspace.reminders(CID)) >= 30 * 86_400_000 - 60_000
-    assert await reminders.due(TODAY + timedelta(days=89)) == []
-    assert await reminders.due(TODAY + timedelta(days=90)) == [reminder]
-    await reminders.remove(reminder)
-    assert await reminders.due(TODAY + timedelta(days=90)) == []
+    assert await reminders.remove([reminder]) == 1
+    assert await reminders.of(CID) == []
 
 
 async def test_handle_returns_the_replies_to_its_own_update(redis: Redis, keyspace: KeySpace) -> None:

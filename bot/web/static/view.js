@@ -1,0 +1,112 @@
+/* Draws an answer's structured view (flows.views.AnswerView): the verdict strip, the card's text,
+ * the cost table, a timeline picture (inline SVG) and the sources. Every string goes in as text. */
+(function () {
+  "use strict";
+
+  var VERDICTS = {
+    yes: { mark: "✅", label: "可以补缴" },
+    conditional: { mark: "⚠️", label: "有条件补缴" },
+    no: { mark: "❌", label: "不能补缴" }
+  };
+  // Timeline points in the order they happen; `phase` colours the stretch that starts there.
+  var POINTS = [
+    { key: "gap_start", label: "断缴开始", phase: "gap" },
+    { key: "paid_on", label: "补缴/续缴", phase: "wait" },
+    { key: "waiting_ends", label: "等待期满", phase: "ok" },
+    { key: "benefits_resume", label: "恢复报销", phase: "ok" }
+  ];
+  var PHASE_NAMES = { gap: "断缴期", wait: "等待期", ok: "可以报销" };
+
+  function strip(view, el) {
+    var verdict = VERDICTS[view.verdict] || { mark: "ℹ️", label: "" };
+    var box = el("div", "strip verdict-" + (VERDICTS[view.verdict] ? view.verdict : "unknown"));
+    box.appendChild(el("span", "verdict", verdict.mark + " " + verdict.label));
+    box.appendChild(el("span", "tag " + (view.local_rule ? "local" : "national"),
+      view.local_rule ? "本地规定" : "全国一般做法"));
+    if (view.confidence) box.appendChild(el("span", "tag confidence", "可信度：" + view.confidence));
+    if (view.changed && view.changed.length) box.appendChild(el("span", "tag changed", "已更新"));
+    return box;
+  }
+
+  function costTable(rows, el) {
+    var table = el("table", "cost");
+    table.appendChild(el("caption", null, "费用明细（估算）"));
+    var body = el("tbody");
+    rows.forEach(function (row) {
+      var tr = el("tr", /^(合计|个人需交)/.test(row[0]) ? "total" : null);
+      var th = el("th", null, row[0]);
+      th.scope = "row";
+      tr.appendChild(th);
+      tr.appendChild(el("td", null, row[1]));
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    var wrap = el("div", "table-wrap");
+    wrap.appendChild(table);
+    return wrap;
+  }
+
+  function timeline(dates, el, svg) {
+    // The day benefits resume ends the waiting period; its last day is drawn only when no resume day is known.
+    var keys = POINTS.filter(function (p) {
+      return typeof dates[p.key] === "string" && !(p.key === "waiting_ends" && dates.benefits_resume);
+    });
+    var points = keys.map(function (p) { return { key: p.key, label: p.label, phase: p.phase, date: dates[p.key] }; });
+    if (points.length < 2) return null;
+    var last = points[points.length - 1];
+    var W = 340, H = 80, left = 38, y = 28;
+    var right = last.phase === "ok" ? W - 96 : W - 38; // room for the "可以报销" stretch after the last point
+    var step = (right - left) / (points.length - 1);
+    var words = points.map(function (p) { return p.label + " " + p.date; }).join("，");
+    var picture = svg("svg", { viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
+      "aria-label": "时间线：" + words, "class": "timeline", preserveAspectRatio: "xMinYMid meet" });
+    picture.appendChild(svg("title", {}, "时间线：" + words));
+    points.forEach(function (p, i) {
+      var x = left + i * step;
+      var end = i + 1 < points.length ? left + (i + 1) * step : (p.phase === "ok" ? W - 6 : x);
+      if (end === x) return;
+      picture.appendChild(svg("line", { x1: x, y1: y, x2: end, y2: y, "class": "seg " + p.phase }));
+      // No payment day (a "no"): from the gap straight to the resume day, via a new enrolment's wait.
+      var after = points[i + 1];
+      var name = p.key === "gap_start" && after && after.key !== "paid_on" ? "断缴 · 重新参保后等待" : PHASE_NAMES[p.phase];
+      picture.appendChild(svg("text", { x: (x + end) / 2, y: y - 10, "class": "phase",
+        "text-anchor": "middle" }, name));
+    });
+    points.forEach(function (p, i) {
+      var x = left + i * step;
+      picture.appendChild(svg("circle", { cx: x, cy: y, r: 6, "class": "dot " + p.phase }));
+      picture.appendChild(svg("text", { x: x, y: y + 24, "text-anchor": "middle", "class": "label" }, p.label));
+      picture.appendChild(svg("text", { x: x, y: y + 40, "text-anchor": "middle", "class": "date" }, p.date));
+    });
+    var figure = el("figure", "timeline-box");
+    figure.appendChild(picture);
+    return figure;
+  }
+
+  function sources(list, el) {
+    var box = el("details", "sources");
+    box.appendChild(el("summary", null, "依据（" + list.length + " 条）"));
+    var items = el("ol");
+    list.forEach(function (source) {
+      var li = el("li");
+      li.appendChild(el("span", "source-title", source[0]));
+      if (source[1]) li.appendChild(el("span", "source-confidence", source[1]));
+      items.appendChild(li);
+    });
+    box.appendChild(items);
+    return box;
+  }
+
+  function draw(view, text, el, svg) {
+    var card = el("section", "card");
+    card.appendChild(strip(view, el));
+    card.appendChild(el("p", "text", text));
+    if (view.cost_rows && view.cost_rows.length) card.appendChild(costTable(view.cost_rows, el));
+    var picture = timeline(view.timeline || {}, el, svg);
+    if (picture) card.appendChild(picture);
+    if (view.sources && view.sources.length) card.appendChild(sources(view.sources, el));
+    return card;
+  }
+
+  window.YBView = { draw: draw };
+})();

@@ -1,0 +1,1 @@
+"""WeChat official-account adapter: the message push (XML callback) over the shared conversation core."""
