@@ -19,6 +19,7 @@ from benchmarks.script import REMIND, e2e_script
 from bot.runtime import open_runtime
 from flows.deeplink import DEFAULT_KEY
 from flows.messages import ChatKind, InEvent
+from flows.reminders_dialog import is_reminder_payload
 from flows.service import CollectingSink
 
 PREFIX = "mem"
@@ -33,7 +34,7 @@ class Memory:
 
 def _event(n: int, step: str) -> InEvent:
     text, payload, start = step, None, None
-    if step == REMIND:
+    if step == REMIND or is_reminder_payload(step):
         text, payload = None, step
     elif step.startswith("/start "):
         text, start = "/start", step.split()[1]
@@ -44,9 +45,16 @@ def _event(n: int, step: str) -> InEvent:
 async def _model_conversation(url: str) -> str:
     """Run the script through the real service; returns the conversation id (one reminder kept)."""
     async with open_runtime(url, key_prefix=PREFIX) as rt:
-        service = rt.make_service(CollectingSink(), clock=lambda: date(2026, 11, 22))
-        for n, step in enumerate(e2e_script(DEFAULT_KEY)):
+        sink = CollectingSink()
+        service = rt.make_service(sink, clock=lambda: date(2026, 11, 22))
+        steps = e2e_script(DEFAULT_KEY)
+        for n, step in enumerate(steps):
             await service.submit(_event(n, step))
+        # "remind me" offers reminders (flows.reminders_dialog): press the first one offered
+        offered = [b.payload for _, messages in sink.delivered for m in messages for b in m.all_buttons()
+                   if is_reminder_payload(b.payload) and b.payload.startswith("rp:")]
+        if offered:
+            await service.submit(_event(len(steps), offered[0]))
         cid = _event(0, "").conversation_id
         for extra in (await service.reminders.of(cid))[1:]:
             await service.reminders.remove(extra)

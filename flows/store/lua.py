@@ -67,9 +67,10 @@ local function seen(uid, floor, ids)
   end
   return false
 end
-local function next_item()
+-- the first waiting update and its payload; `known` is an id whose payload the caller has
+local function next_item(known)
   local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not first then return nil end
+  if not first or first == known then return first end
   return first, (redis.call('HGET', KEYS[3], first) or false)
 end
 """
@@ -111,7 +112,7 @@ redis.call('PEXPIRE', KEYS[2], TTL_MS)
 redis.call('PEXPIRE', KEYS[3], TTL_MS)
 if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end  -- trimmed by `recover`
 if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'PX', LEASE_MS) then return {1, redis.call('PTTL', KEYS[4])} end
-local nid, npayload = next_item()
+local nid, npayload = next_item(uid)
 if nid == uid then return {2, v, body, nid} end
 return {2, v, body, nid, npayload}
 """
@@ -196,15 +197,21 @@ redis.call('SET', KEYS[1], table.concat(header, ' ') .. '\\n' .. body, 'PX', ttl
 -- reminders may be due later than the conversation's TTL: only ever extend them
 local rttl = redis.call('PTTL', KEYS[6])
 if rttl >= 0 and rttl < ttl then redis.call('PEXPIRE', KEYS[6], ttl) end
-redis.call('ZREM', KEYS[2], uid)
-redis.call('HDEL', KEYS[3], uid)
-local nid, npayload = next_item()
+local two = redis.call('ZRANGE', KEYS[2], 0, 1)
+local nid = nil
+if two[1] ~= uid or two[2] then
+  redis.call('ZREM', KEYS[2], uid)
+  redis.call('HDEL', KEYS[3], uid)
+  -- a command that jumped the queue may now stand before this update
+  if two[1] == uid then nid = two[2] else nid = two[1] end
+end
 if nid then
   redis.call('SET', KEYS[4], ARGV[1], 'PX', LEASE_MS)
-  return {1, v, nid, npayload}
+  return {1, v, nid, redis.call('HGET', KEYS[3], nid) or false}
 end
-redis.call('DEL', KEYS[4])
--- nothing waits any more: drop the pending hint (single server only, see above)
+-- nothing waits any more (the usual case): one call drops the inbox and the lease
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+-- and the pending hint (single server only, see above)
 if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[6]) end
 return {0, v}
 """

@@ -6,9 +6,13 @@ import asyncio
 import time
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.crc import key_slot
 
 from bot.outbound import OutboundLimiter, OutboundLimits, RetryLater
+from flows.redis_embed import connect
+from tests.conftest import delete_prefixed
+from tests.redis_servers import RedisClusterServers
 
 
 async def test_private_chat_bursts_then_one_per_second(redis: Redis, key_prefix: str) -> None:
@@ -113,3 +117,30 @@ async def test_keyboard_edits_respect_a_chats_429_but_not_its_rate(redis: Redis,
     await limiter.penalize("12", 2)
     assert await limiter.reserve("12", group=False, per_chat=False) == pytest.approx(2, abs=0.05)
     assert await limiter.reserve("13", group=False, per_chat=False) < 0.05
+
+
+_TIGHT = OutboundLimits(chat_per_second=1, chat_burst=1, global_per_second=2, global_burst=1)
+
+
+async def _check_both_limits(limiter: OutboundLimiter) -> None:
+    own = [await limiter.reserve("21", group=False) for _ in range(2)]
+    other = await limiter.reserve("22", group=False)
+    assert own == pytest.approx([0, 1.0], abs=0.05)  # the chat's rate
+    assert other == pytest.approx(1.5, abs=0.05)  # the global bucket, after the chat's slot
+
+
+async def test_reserve_in_one_script_on_one_server(redis: Redis, key_prefix: str) -> None:
+    await _check_both_limits(OutboundLimiter(redis, _TIGHT, bot_id="3", prefix=key_prefix))
+
+
+async def test_reserve_keeps_both_limits_on_a_cluster(redis_cluster: RedisClusterServers, key_prefix: str) -> None:
+    # The chat and global buckets lie in different slots: a Cluster reserves them one by one.
+    client = await connect(redis_cluster.url)
+    assert isinstance(client, RedisCluster)
+    try:
+        limiter = OutboundLimiter(client, _TIGHT, bot_id="3", prefix=key_prefix)
+        assert key_slot(limiter.chat_keys("21")[0].encode()) != key_slot(limiter.global_key.encode())
+        await _check_both_limits(limiter)
+    finally:
+        await delete_prefixed(client, key_prefix)
+        await client.aclose()
