@@ -37,6 +37,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.slots import SLOT_SPECS
+
 DEFAULT_KEY = "yibao-gap-bot/deeplink/v1"
 MAX_PAYLOAD = 64
 _MAC_LEN = 8  # base64url characters of a 6-byte truncated HMAC
@@ -46,17 +48,28 @@ _DIGITS = re.compile(r"^[0-9]{1,9}$")
 _REGION = re.compile(r"^[0-9]{2,12}$")
 _YEAR_MONTH = re.compile(r"^([0-9]{4})-?([0-9]{2})$")
 
-# Slot name -> (key letter, kind). Kinds: "int", "str", "ym" (YYYY-MM). The order here is
-# the order of importance: when a payload would be too long, slots are dropped from the end.
-_SLOTS: dict[str, tuple[str, str]] = {
-    "insurance_type": ("t", "str"),
-    "gap_months": ("g", "int"),
-    "gap_since": ("m", "ym"),
-    "cause": ("c", "str"),
-    "monthly_base": ("b", "int"),
-    "years_paid": ("y", "int"),
-    "gender": ("x", "str"),
-}
+# Slots a payload carries, most important first: when a payload would be too long, slots are
+# dropped from the end. Each is keyed by its letter in the slot table (`flows.slots`); kinds here:
+# "int", "str", "ym" (YYYY-MM). The gap's first month travels with it under "m" (not a slot).
+_CARRIED = ("insurance_type", "gap_months", "gap_since", "cause", "monthly_base", "years_paid", "gender")
+_GAP_SINCE = ("m", "ym")
+
+
+def _letter(name: str) -> str:
+    letter = SLOT_SPECS[name].letter
+    if letter is None:
+        raise ValueError(f"slot {name} has no letter to carry it by")
+    return letter
+
+
+def _carried(name: str) -> tuple[str, str]:
+    if name == "gap_since":
+        return _GAP_SINCE
+    return _letter(name), "str" if SLOT_SPECS[name].kind == "choice" else "int"
+
+
+_SLOTS: dict[str, tuple[str, str]] = {name: _carried(name) for name in _CARRIED}
+_REGION_KEY = _letter("region")
 _BY_KEY = {key: (name, kind) for name, (key, kind) in _SLOTS.items()}
 
 
@@ -109,7 +122,7 @@ def _body(ctx: StartContext, slot_names: list[str]) -> str:
     if ctx.region_code is not None:
         if not _REGION.match(ctx.region_code):
             raise ValueError(f"region_code must be 2-12 digits, got {ctx.region_code!r}")
-        fields.append("r" + ctx.region_code)
+        fields.append(_REGION_KEY + ctx.region_code)
     if ctx.source is not None:
         fields.append(_encode_value("s", "str", ctx.source))
     for name in slot_names:
@@ -158,7 +171,7 @@ def _decode_fields(body: str) -> StartContext | None:
             value = raw
         else:
             return None
-        if lower == "r" and letter == "r" and _REGION.match(raw) and region is None:
+        if letter == _REGION_KEY and _REGION.match(raw) and region is None:
             region = raw
         elif lower == "s" and source is None:
             source = value

@@ -42,6 +42,8 @@ class InEvent:
     bot_username: str | None = None  # for building deep links back to a private chat
     # Whether the platform can message this chat later, unprompted (reminders). A web page cannot.
     can_push: bool = True
+    # The message a pressed button is under, for platforms that edit it once the turn is known.
+    pressed_message_id: str | None = None
 
     @property
     def conversation_id(self) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from policies.dates import parse_month
 from policies.engine import RegionLookup, RuleBook
 from policies.errors import RuleError
+from policies.limits import MAX_GAP_MONTHS
 from policies.model import Cause, Gender, InsuranceType, Query
 from policies.readers import Ctx, a_date, choice, fields, integer, number, seq, text
 from policies.render import render_text
@@ -118,7 +119,7 @@ def _query(ctx: Ctx, q: dict[str, YNode], regions: RegionLookup) -> Query:
         region_code=code,
         insurance_type=InsuranceType(choice(ctx, q["type"], "type", tuple(t.value for t in InsuranceType))),
         on=a_date(ctx, q["on"], "on"),
-        gap_months=integer(ctx, q["gap_months"], "gap_months", 0, 600) if "gap_months" in q else None,
+        gap_months=integer(ctx, q["gap_months"], "gap_months", 0, MAX_GAP_MONTHS) if "gap_months" in q else None,
         gap_since=gap_since,
         gap_days=integer(ctx, q["gap_days"], "gap_days", 0, 18300) if "gap_days" in q else None,
         cause=Cause(choice(ctx, q["cause"], "cause", ("employer", "personal", "unknown"))) if "cause" in q

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from policies.limits import MAX_GAP_MONTHS
 from policies.model import BackpayVerdict, Cause, InsuranceType, LateFeePayer, Scheme
 from policies.readers import Ctx, a_date, boolean, choice, fields, integer, number, seq, text
 from policies.schema import (
@@ -54,7 +55,7 @@ def parse_filter(ctx: Ctx, f: dict[str, YNode]) -> Filter:
     if "causes" in f:
         causes = frozenset(Cause(choice(ctx, n, "causes item", ("employer", "personal")))
                            for n in seq(ctx, f["causes"], "causes"))
-    lo, hi = _bounds(ctx, f, "months", 600)
+    lo, hi = _bounds(ctx, f, "months", MAX_GAP_MONTHS)
     lo_d, hi_d = _bounds(ctx, f, "days", 20_000)
     if (lo_d is not None or hi_d is not None) and (lo is not None or hi is not None):
         raise ctx.fail(f["min_days" if "min_days" in f else "max_days"].line,
@@ -104,7 +105,7 @@ def p_payer_map(ctx: Ctx, node: YNode) -> Payers:
     opts = tuple(p.value for p in LateFeePayer)
     limit = f.pop("personal_max_months", None)
     return Payers({Cause(k): LateFeePayer(choice(ctx, v, f"payer for {k}", opts)) for k, v in f.items()},
-                  integer(ctx, limit, "personal_max_months", 1, 600) if limit is not None else None)
+                  integer(ctx, limit, "personal_max_months", 1, MAX_GAP_MONTHS) if limit is not None else None)
 
 
 def p_ratio_range(ctx: Ctx, node: YNode) -> Range:

@@ -28,7 +28,6 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteWebhook,
     EditMessageReplyMarkup,
-    EditMessageText,
     GetMe,
     Response,
     SendMessage,
@@ -49,7 +48,7 @@ Handle = Callable[[dict[str, Any]], Awaitable[None]]
 # quarter of a turn's CPU on this machine). Holding them keeps the cache warm.
 _RESPONSE_TYPES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (SendMessage, AnswerCallbackQuery, EditMessageText, EditMessageReplyMarkup, GetMe,
+    for method in (SendMessage, AnswerCallbackQuery, EditMessageReplyMarkup, GetMe,
                    SetMyCommands, SetWebhook, DeleteWebhook)
 )
 
@@ -86,10 +85,6 @@ class AiogramApi:
     async def answer_callback(self, query_id: str) -> None:
         async with _mapped():
             await self.bot.answer_callback_query(query_id)
-
-    async def edit_text(self, chat_id: int, message_id: int, text: str) -> None:
-        async with _mapped():
-            await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
 
     async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
         async with _mapped():

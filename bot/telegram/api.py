@@ -42,11 +42,9 @@ class BotApi(Protocol):
 
     async def answer_callback(self, query_id: str) -> None: ...
 
-    async def edit_text(self, chat_id: int, message_id: int, text: str) -> None:
-        """Replace the text and drop the inline keyboard."""
+    async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        """Remove a sent message's inline keyboard (its text stays)."""
         ...
-
-    async def drop_keyboard(self, chat_id: int, message_id: int) -> None: ...
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None: ...
 

@@ -24,10 +24,9 @@ from redis.exceptions import BusyLoadingError, ClusterDownError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.outbound import OutboundLimiter, RetryLater
-from bot.telegram.api import ApiError, BotApi
-from bot.telegram.translate import BotIdentity, Incoming, KeyboardClose, Outgoing, translate_update
-from flows.messages import ChatKind, InEvent
+from bot.telegram.api import BotApi
+from bot.telegram.translate import BotIdentity, Incoming, Outgoing, translate_update
+from flows.messages import InEvent
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,7 @@ BUSY_NOTICE = "系统繁忙，稍后回复您"
 # What Redis being away (stopped, restarting, unreachable, a cluster mid-failover) looks like.
 REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ClusterDownError, TryAgainError)
 _NOTICE_TIMEOUT = 3.0  # seconds for the busy notice: it must not hold the webhook answer long
+_ACK_TIMEOUT = 5.0  # seconds for answering a press; Telegram drops the spinner itself soon after
 _POLLING_RETRY = (0.25, 2.0)  # first and longest pause between submits of a kept update (polling)
 _NOTIFIED_MAX = 10_000  # conversations remembered as told during one outage (oldest forgotten)
 
@@ -77,12 +77,15 @@ class Sequencer:
 
 
 class UpdateProcessor:
-    """Translate an update, close a pressed keyboard, submit the event to the service."""
+    """Translate an update, acknowledge a button press at once, submit the event to the service.
 
-    def __init__(self, api: BotApi, limiter: OutboundLimiter, service: Submitter, me: BotIdentity,
+    The press is answered (with no text: it stops Telegram's spinner) before the turn runs, so a
+    slow turn or a queue of earlier updates does not leave the user waiting on a spinner. What
+    happens to the pressed message is the turn's decision, carried out by the sink."""
+
+    def __init__(self, api: BotApi, service: Submitter, me: BotIdentity,
                  *, sequencer: Sequencer | None = None) -> None:
         self._api = api
-        self._limiter = limiter
         self._service = service
         self.me = me
         self._sequencer = sequencer
@@ -90,6 +93,7 @@ class UpdateProcessor:
         # Process memory on purpose: Redis is what is missing.
         self._notified: OrderedDict[str, None] = OrderedDict()
         self._closing = False
+        self._acks: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
         """Shutting down: a kept update (polling, Redis away) is tried once more, then given up."""
@@ -100,14 +104,34 @@ class UpdateProcessor:
         incoming = translate_update(update, self.me)
         if incoming is None:
             return
+        ack = None
+        if incoming.query_id is not None:
+            ack = asyncio.create_task(self._acknowledge(incoming.query_id))
+            self._acks.add(ack)
+            ack.add_done_callback(self._acks.discard)
         if self._sequencer is None:
-            await self._process(incoming)
+            try:
+                await self._process(incoming)
+            finally:
+                if ack is not None:
+                    await ack  # the webhook request ends with its press answered
         else:
             self._sequencer.schedule(incoming.event.conversation_id, lambda: self._process(incoming))
 
+    async def drain(self) -> None:
+        """Wait for press acknowledgements still in flight (shutdown)."""
+        while self._acks:
+            await asyncio.gather(*list(self._acks), return_exceptions=True)
+
+    async def _acknowledge(self, query_id: str) -> None:
+        """Answer a press with no text; a failure (an old query, the API slow) only logs."""
+        try:
+            async with asyncio.timeout(_ACK_TIMEOUT):
+                await self._api.answer_callback(query_id)
+        except Exception as exc:
+            log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
     async def _process(self, incoming: Incoming) -> None:
-        if incoming.close is not None:
-            await self._close_keyboard(incoming.close, incoming.event)
         if self._sequencer is None:
             await self._submit(incoming.event)  # webhook: an error means 500 and a redelivery
             return
@@ -145,21 +169,3 @@ class UpdateProcessor:
                 await self._api.send_message(Outgoing(int(event.chat_id), BUSY_NOTICE, thread))
         except Exception as exc:  # the Bot API may be slow or away too; the update is kept anyway
             log.info("busy notice to %s failed: %s", event.chat_id, type(exc).__name__)
-
-    async def _close_keyboard(self, close: KeyboardClose, event: InEvent) -> None:
-        """Answer the press (stops the spinner) and edit the keyboard away so it cannot be pressed twice."""
-        try:
-            await self._api.answer_callback(close.query_id)
-        except (ApiError, RetryLater) as exc:
-            log.info("answerCallbackQuery failed: %s", exc)  # an old query; the press still counts
-
-        async def edit() -> None:
-            if close.text is not None:
-                await self._api.edit_text(close.chat_id, close.message_id, close.text)
-            else:
-                await self._api.drop_keyboard(close.chat_id, close.message_id)
-
-        try:
-            await self._limiter.send(event.chat_id, event.chat_kind is ChatKind.GROUP, edit, per_chat=False)
-        except ApiError as exc:
-            log.info("closing keyboard %s/%s failed: %s", close.chat_id, close.message_id, exc)

@@ -75,10 +75,6 @@ class PtbApi:
         async with _mapped():
             await self.app.bot.answer_callback_query(query_id)
 
-    async def edit_text(self, chat_id: int, message_id: int, text: str) -> None:
-        async with _mapped():
-            await self.app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-
     async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
         async with _mapped():
             await self.app.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)

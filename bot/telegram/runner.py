@@ -113,7 +113,7 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
         inner = make_service(MeteredSink(sink))
         service = MeteredService(inner, f"telegram-{framework}")
         sequencer = None if settings.webhook_mode else Sequencer()
-        processor = UpdateProcessor(adapter.api, limiter, service, me, sequencer=sequencer)
+        processor = UpdateProcessor(adapter.api, service, me, sequencer=sequencer)
         reloader = RuleReloader(settings.rules_dir)
         if hasattr(getattr(inner, "dialog", None), "advisor"):
             reloader.add(inner)
@@ -171,6 +171,8 @@ async def running_bot(framework: str, settings: TelegramSettings, *, redis: Redi
             await runner.cleanup()
         if sequencer is not None:
             await sequencer.drain()
+        if processor is not None:
+            await processor.drain()
         if sink is not None:
             await sink.drain()
         await adapter.close()

@@ -9,6 +9,11 @@ reserves the slots of all of a turn's messages at once (reservations are strictl
 ordered per chat, which fixes the order of sending), sends inline when the wait is
 short, and otherwise finishes sending in a background task so the lease is not held
 past its expiry. `drain()` waits for those tasks at shutdown.
+
+A button press: the dialog says on the turn's first message whether it accepted the press
+(`flows.dialog.PRESS_META`). Once the reply is sent, an accepted press closes the pressed
+message's keyboard (it cannot be pressed twice); a stale one leaves that message as it is,
+and the reply says why. The sink only carries this out; it decides nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Sequence
 from bot.outbound import OutboundLimiter, RetryLater
 from bot.telegram.api import ApiError, BotApi
 from bot.telegram.translate import PLATFORM, Outgoing, render
+from flows.dialog import PRESS_ACCEPTED, PRESS_META
 from flows.messages import ChatKind, InEvent, OutMessage
 
 log = logging.getLogger(__name__)
@@ -42,14 +48,29 @@ class TelegramSink:
         outs = [out for message in messages for out in render(event, message)]
         delays = [await self._limiter.reserve(event.chat_id, group) for _ in outs]
         if max(delays) <= self._inline_wait:
-            await self._send_all(event.chat_id, group, outs, delays)
+            await self._reply(event, messages[0], outs, delays)
             return
         log.info("chat %s is rate-limited for %.1fs; sending in the background", event.chat_id, max(delays))
-        task = asyncio.create_task(self._send_all(event.chat_id, group, outs, delays))
+        task = asyncio.create_task(self._reply(event, messages[0], outs, delays))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _send_all(self, chat_id: str, group: bool, outs: list[Outgoing], delays: list[float]) -> None:
+    async def _reply(self, event: InEvent, first: OutMessage, outs: list[Outgoing], delays: list[float]) -> None:
+        """Send the turn's messages, then close the pressed keyboard if the dialog accepted the press."""
+        group = event.chat_kind is ChatKind.GROUP
+        sent = await self._send_all(event.chat_id, group, outs, delays)
+        if sent and event.pressed_message_id and first.meta.get(PRESS_META) == PRESS_ACCEPTED:
+            await self._close_keyboard(event.chat_id, group, int(event.pressed_message_id))
+
+    async def _close_keyboard(self, chat_id: str, group: bool, message_id: int) -> None:
+        try:
+            await self._limiter.send(chat_id, group, lambda: self._api.drop_keyboard(int(chat_id), message_id),
+                                     per_chat=False)
+        except (ApiError, RetryLater) as exc:  # e.g. already closed by a double press: nothing to undo
+            log.info("closing keyboard %s/%s failed: %s", chat_id, message_id, exc)
+
+    async def _send_all(self, chat_id: str, group: bool, outs: list[Outgoing], delays: list[float]) -> bool:
+        """Send in order at the reserved slots; False when the rest of the turn could not be sent."""
         loop = asyncio.get_running_loop()
         start = loop.time()
         for out, delay in zip(outs, delays, strict=True):
@@ -60,10 +81,11 @@ class TelegramSink:
             except ApiError as exc:
                 # e.g. the user blocked the bot: the rest of this turn cannot arrive either
                 log.warning("sendMessage to %s failed: %s", chat_id, exc)
-                return
+                return False
             except RetryLater:
                 log.error("chat %s stayed rate-limited; a reply was dropped", chat_id)
-                return
+                return False
+        return True
 
     async def drain(self) -> None:
         """Wait for replies still being sent in the background."""

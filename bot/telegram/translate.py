@@ -29,21 +29,14 @@ class BotIdentity:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyboardClose:
-    """Answer a button press and close the pressed keyboard so it cannot be pressed twice."""
-
-    query_id: str
-    chat_id: int
-    message_id: int
-    text: str | None  # the message text with the chosen option appended; None: only drop the keyboard
-
-
-@dataclass(frozen=True, slots=True)
 class Incoming:
-    """A translated update: the event for the core, and the keyboard to close first, if any."""
+    """A translated update: the event for the core, and the button press to acknowledge, if any.
+
+    What becomes of the pressed message (keyboard closed, or left alone when the press is
+    stale) is the turn's to say; the sink carries it out after sending the reply."""
 
     event: InEvent
-    close: KeyboardClose | None = None
+    query_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,32 +145,19 @@ def _from_message(update_id: str, message: Mapping[str, Any], me: BotIdentity) -
     return Incoming(event)
 
 
-def _pressed_label(message: Mapping[str, Any], payload: str) -> str | None:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or ()
-    for row in rows:
-        for button in row:
-            if button.get("callback_data") == payload:
-                return str(button.get("text"))
-    return None
-
-
 def _from_callback(update_id: str, query: Mapping[str, Any], me: BotIdentity) -> Incoming | None:
     message, user = query.get("message") or {}, query.get("from") or {}
     chat = message.get("chat") or {}
     kind = _chat_kind(chat)
     if kind is None or not user or query.get("data") is None:
         return None
-    payload = str(query["data"])
-    label = _pressed_label(message, payload)
-    old_text = message.get("text")
-    new_text = f"{old_text}\n\n✅ {label}" if old_text and label else None
-    close = KeyboardClose(str(query["id"]), int(chat["id"]), int(message["message_id"]), new_text)
     event = InEvent(
         platform=PLATFORM, bot_id=str(me.id), chat_id=str(chat["id"]), user_id=str(user["id"]),
-        chat_kind=kind, update_id=update_id, payload=payload, thread_id=_thread(message),
+        chat_kind=kind, update_id=update_id, payload=str(query["data"]), thread_id=_thread(message),
         addressed=True, user_name=_user_name(user), bot_username=me.username,
+        pressed_message_id=str(message["message_id"]),
     )
-    return Incoming(event, close)
+    return Incoming(event, str(query["id"]))
 
 
 def translate_update(update: Mapping[str, Any], me: BotIdentity) -> Incoming | None:

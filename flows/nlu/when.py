@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flows.nlu.numbers import NUM, to_number
+from policies.limits import MAX_GAP_MONTHS
 
 _REL_YEAR = {"今年": 0, "去年": -1, "前年": -2, "大前年": -3}
 _EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12}
@@ -59,7 +60,7 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
             month = _shift(today, 0)
         elif m.group("ago"):
             n = to_number(m.group("ago_n"))
-            if n is not None and n == int(n) and 0 < n <= 600:
+            if n is not None and n == int(n) and 0 < n <= MAX_GAP_MONTHS:
                 month = _shift(today, -int(n))
         elif m.group("ry"):
             year = today.year + _REL_YEAR[m.group("ry")]

@@ -22,6 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("i", "update_id"),
     ("x", "text"),
     ("y", "payload"),
+    ("o", "pressed_message_id"),
     ("s", "start_payload"),
     ("t", "thread_id"),
     ("n", "user_name"),

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from flows.deeplink import StartContext, decode_start, encode_start
+from flows.dialog import PRESS_ACCEPTED, PRESS_META, PRESS_STALE
 from flows.messages import Button, ChatKind, InEvent, OutMessage
 from flows.state import ConversationState, Step
 from flows.turn import CountReferral, Turn
@@ -45,10 +46,12 @@ class ToyDialog:
         if event.chat_kind is ChatKind.GROUP and "我" in text:
             payload = encode_start(StartContext(region_code="650100", slots={"gap_months": 4}))
             return Turn(state, [OutMessage(f"{event.user_name}，个人情况请私聊", private_payload=payload)])
-        if event.payload and event.payload.startswith("t:"):
+        if event.payload and event.payload.startswith("t:") and state.step == Step.ask("insurance_type"):
             state.slots["insurance_type"] = event.payload[2:]
             state.step = Step.ask("gap_months")
-            return Turn(state, [OutMessage("断缴几个月？")])
+            return Turn(state, [OutMessage("断缴几个月？", meta={PRESS_META: PRESS_ACCEPTED})])
+        if event.payload:  # like the real dialog: a press it cannot use is stale, and it says so
+            return Turn(state, [OutMessage("这个按钮已经失效了", meta={PRESS_META: PRESS_STALE})])
         if state.step == Step.ask("gap_months") and text.isdigit():
             state.slots["gap_months"] = int(text)
             return Turn(state, [OutMessage(f"{state.slots['insurance_type']} 断缴 {text} 个月：答复"),

@@ -59,12 +59,21 @@ async def test_private_conversation_with_buttons(
         await bot_api.press(ALICE, welcome, "t:employee")
         [question] = await bot_api.replies(chat.id, 1, after=1)
         assert question["text"] == "断缴几个月？"
-        assert bot_api.calls_of("answerCallbackQuery")
-        closed = bot_api.sent(chat.id)[0]
-        assert "reply_markup" not in closed and closed["text"].endswith("✅ 职工")
+        closed = await bot_api.wait_for(lambda: bot_api.calls_of("editMessageReplyMarkup"))
+        assert "reply_markup" not in bot_api.sent(chat.id)[0]  # accepted: it cannot be pressed again
+        assert bot_api.sent(chat.id)[0]["text"] == welcome["text"]
+        replied_at, closed_at = _order(bot_api, "sendMessage", "editMessageReplyMarkup")
+        assert replied_at < closed_at  # after the turn said the press was accepted
+        assert len(closed) == 1 and closed[0].params["message_id"] == welcome["message_id"]
 
+        await bot_api.press(ALICE, welcome, "t:resident")  # a second tap before the keyboard went away
+        [stale] = await bot_api.replies(chat.id, 1, after=2)
+        assert "失效" in stale["text"] and "resident" not in stale["text"]
+        assert len(bot_api.calls_of("answerCallbackQuery")) == 2  # answered too, no spinner left
+        assert len(bot_api.calls_of("editMessageReplyMarkup")) == 1  # the old message is left alone
         await bot_api.say(ALICE, chat, "4")
-        answer, follow_up = await bot_api.replies(chat.id, 2, after=2)
+        answer, follow_up = await bot_api.replies(chat.id, 2, after=3)
+
         assert "employee" in answer["text"] and "4" in answer["text"]
         assert "怎么补缴" in follow_up["text"]
     commands = bot_api.calls_of("setMyCommands")[0].params["commands"]
@@ -73,6 +82,47 @@ async def test_private_conversation_with_buttons(
     if mode == "webhook":
         hook = bot_api.calls_of("setWebhook")[0].params
         assert hook["secret_token"] == SECRET and hook["url"].endswith(WEBHOOK_PATH)
+
+
+def _order(api: FakeBotApi, *methods: str) -> list[int]:
+    """Where in the call log the last successful call of each method stands."""
+    return [max(i for i, c in enumerate(api.calls) if c.method == m and c.status == 200) for m in methods]
+
+
+class _SlowService(ConversationService):
+    """The real service, with button presses held until the test lets them through (a slow turn)."""
+
+    def __init__(self, gate: asyncio.Event, *args: Any) -> None:
+        super().__init__(*args)
+        self._gate = gate
+
+    async def submit(self, event: Any) -> Any:
+        if event.payload is not None:
+            await self._gate.wait()
+        return await super().submit(event)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_press_is_acknowledged_while_its_turn_is_slow(
+    framework: str, mode: str, bot_api: FakeBotApi, redis: Redis, key_prefix: str
+) -> None:
+    gate = asyncio.Event()
+    store = ConversationStore(redis, KeySpace(key_prefix))
+    chat = Chat(ALICE.id)
+    async with start_bot(bot_api, framework, mode, redis, lambda sink: _SlowService(gate, store, ToyDialog(), sink),
+                         key_prefix=key_prefix):
+        await bot_api.say(ALICE, chat, "/start")
+        [welcome] = await bot_api.replies(chat.id, 1)
+        await bot_api.press(ALICE, welcome, "t:employee")
+        try:
+            await bot_api.wait_for(lambda: bot_api.calls_of("answerCallbackQuery"))
+            assert len(bot_api.sent(chat.id)) == 1 and "reply_markup" in bot_api.sent(chat.id)[0]
+        finally:
+            gate.set()
+        [question] = await bot_api.replies(chat.id, 1, after=1)
+        assert question["text"] == "断缴几个月？"
+        await bot_api.wait_for(lambda: "reply_markup" not in bot_api.sent(chat.id)[0])
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -8,6 +8,7 @@ and mode (the first run records it, the others compare), plus structural checks.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import random
 import subprocess
@@ -74,10 +75,16 @@ class Harness:
         return self.api.sent(chat.id)[before:]
 
     async def press(self, user: User, chat: Chat, payload: str) -> list[dict[str, Any]]:
+        """Press `payload` on the latest message that shows it."""
         shown = next(m for m in reversed(self.api.sent(chat.id)) if payload in _payloads(m))
-        before = len(self.api.sent(chat.id))
-        await self.answered(await self.api.press(user, shown, payload))
-        return self.api.sent(chat.id)[before:]
+        return await self.press_on(user, shown, payload)
+
+    async def press_on(self, user: User, shown: dict[str, Any], payload: str) -> list[dict[str, Any]]:
+        """Press `payload` under `shown` (as the user's screen shows it, perhaps out of date)."""
+        chat_id = shown["chat"]["id"]
+        before = len(self.api.sent(chat_id))
+        await self.answered(await self.api.press(user, copy.deepcopy(shown), payload))
+        return self.api.sent(chat_id)[before:]
 
 
 def _payloads(message: dict[str, Any]) -> list[str]:
@@ -122,14 +129,53 @@ async def test_private_conversation_by_buttons(framework: str, mode: str, harnes
     chat = Chat(ALICE.id)
     async with launch(harness, framework, mode):
         assert await harness.say(ALICE, chat, "/start")
+        pressed = []
         for payload in ("r:650100", "t:flexible", "g:5"):
+            pressed.append(next(m for m in reversed(harness.api.sent(chat.id)) if payload in _payloads(m)))
             assert await harness.press(ALICE, chat, payload)
     sent = harness.api.sent(chat.id)
-    pressed = [m for m in sent if m["text"].count("✅")]
-    assert len(pressed) == 3 and all("reply_markup" not in m for m in pressed)  # cannot be pressed twice
+    closed = [c.params["message_id"] for c in harness.api.calls_of("editMessageReplyMarkup")]
+    assert closed == [m["message_id"] for m in pressed]  # accepted presses: cannot be pressed twice
+    assert all("reply_markup" not in m for m in sent if m["message_id"] in closed)
     assert len(harness.api.calls_of("answerCallbackQuery")) == 3
     assert "乌鲁木齐" in sent[-1]["text"] or "乌鲁木齐" in sent[-2]["text"]  # the answer names the region
     same_everywhere("buttons", transcript(harness.api, chat.id))
+
+
+EDGE_QUESTION = "我在乌鲁木齐，灵活就业，断了三个多月"  # 3 or 4 months: the answer changes there
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_button_pressed_twice_is_stale_the_second_time(framework: str, mode: str,
+                                                               harness: Harness) -> None:
+    chat = Chat(ALICE.id)
+    async with launch(harness, framework, mode):
+        question = (await harness.say(ALICE, chat, EDGE_QUESTION))[-1]
+        assert "a:both" in _payloads(question)
+        card = await harness.press_on(ALICE, question, "a:both")  # accepted: both outcomes
+        assert "a:cost" in _payloads(card[0])
+        assert "reply_markup" not in harness.api.sent(chat.id)[-2]  # the question's keyboard went
+        [stale] = await harness.press_on(ALICE, question, "a:both")  # a second tap on the old screen
+    assert "失效" in stale["text"]
+    assert len(harness.api.calls_of("answerCallbackQuery")) == 2  # both presses answered
+    assert len(harness.api.calls_of("editMessageReplyMarkup")) == 1  # the stale one touched nothing
+    same_everywhere("pressed twice", transcript(harness.api, chat.id))
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_an_old_question_button_after_a_typed_correction_is_stale(framework: str,
+                                                                        harness: Harness) -> None:
+    chat = Chat(ALICE.id)
+    async with launch(harness, framework, "webhook"):
+        question = (await harness.say(ALICE, chat, EDGE_QUESTION))[-1]
+        assert "结论" in (await harness.say(ALICE, chat, "超过3个月了"))[-1]["text"]
+        [stale] = await harness.press_on(ALICE, question, "a:both")
+    assert "失效" in stale["text"]
+    old = next(m for m in harness.api.sent(chat.id) if m["message_id"] == question["message_id"])
+    assert old == question  # left as it was: text and buttons
+    assert harness.api.calls_of("answerCallbackQuery") and not harness.api.calls_of("editMessageReplyMarkup")
+    same_everywhere("old question after a correction", transcript(harness.api, chat.id))
 
 
 @pytest.mark.parametrize("mode", MODES)

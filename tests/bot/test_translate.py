@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.telegram.translate import BotIdentity, render, translate_update
 from flows.messages import Button, ChatKind, InEvent, OutMessage
+from flows.store.codec import decode_event, encode_event
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 
 ME = BotIdentity(42, "Yibao_Bot")
@@ -74,16 +75,17 @@ def test_forum_topic_becomes_thread_but_reply_chains_do_not() -> None:
     assert event_of(update).thread_id is None
 
 
-def test_button_press_closes_the_keyboard_with_the_chosen_label() -> None:
+def test_button_press_carries_the_pressed_message_and_the_query_to_answer() -> None:
     shown = {"message_id": 77, "date": 0, "chat": GROUP.as_dict(), "text": "参保类型？",
              "from": {"id": ME.id, "is_bot": True}, "message_thread_id": 5, "is_topic_message": True,
              "reply_markup": {"inline_keyboard": [[{"text": "职工", "callback_data": "t:e"}]]}}
-    update = {"update_id": 11, **FakeBotApi().press_update(ALICE, shown, "t:e")}
-    incoming = translate_update(update, ME)
-    assert incoming is not None and incoming.close is not None
-    assert incoming.event.payload == "t:e" and incoming.event.addressed and incoming.event.thread_id == "5"
-    assert (incoming.close.chat_id, incoming.close.message_id) == (GROUP.id, 77)
-    assert incoming.close.text == "参保类型？\n\n✅ 职工"
+    press = FakeBotApi().press_update(ALICE, shown, "t:e")
+    incoming = translate_update({"update_id": 11, **press}, ME)
+    assert incoming is not None and incoming.query_id == press["callback_query"]["id"]
+    event = incoming.event
+    assert event.payload == "t:e" and event.addressed and event.thread_id == "5"
+    assert (event.chat_id, event.pressed_message_id) == (str(GROUP.id), "77")
+    assert decode_event(encode_event(event)) == event  # it survives the conversation's queue
 
 
 def test_non_talk_updates_are_skipped() -> None:
