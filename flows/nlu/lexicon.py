@@ -111,6 +111,8 @@ YEARS_PAID_BEFORE = re.compile(
 )
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
+# "没给我交了3个月": the same words negated name the gap, not time paid.
+UNPAID_BEFORE = re.compile(r"(?:没有?|未|不)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
 # A gap verb in the same clause makes a stretch of time (or a month) the gap.
 GAP_VERB = re.compile(
     r"断|停|没有?(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)|未(?:交|缴)|欠|漏|不交|不缴|中断|空了|空档"

@@ -76,6 +76,8 @@ def test_traditional_characters(regions: RegionIndex) -> None:
         ("断了四个月", 4, False),
         ("断了两个月", 2, False),
         ("十二个月没交了", 12, False),
+        ("公司没给我交了3个月", 3, False),  # "交了" negated: the gap, not time paid
+        ("单位未缴了两个月", 2, False),
         ("断了3个月", 3, False),
         ("断了３个月", 3, False),  # full-width digit
         ("断了 4 个月", 4, False),
