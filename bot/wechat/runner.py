@@ -110,9 +110,9 @@ async def _recover_loop(service: MeteredService, every: float) -> None:
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """"HOST:PORT" -> (host, port); ValueError with a one-line reason."""
+    """"HOST:PORT" -> (host, port), port 0 meaning any free port; ValueError with a one-line reason."""
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"--listen 格式不对：应为 HOST:PORT，例如 127.0.0.1:8081，收到 {value!r}")
     return host.strip("[]"), int(port)
 
