@@ -78,7 +78,8 @@ async def start_worker(fake: FakeWeChat, port: int, redis_url: str, prefix: str,
                        ) -> asyncio.subprocess.Process:
     env = {**os.environ, "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APP_ID, "WECHAT_APPSECRET": APP_SECRET,
            "WECHAT_API_BASE": fake.base, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
-           "WECHAT_AES_KEY": AES_KEY if safe else ""}
+           "WECHAT_AES_KEY": AES_KEY if safe else "",
+           "DEEPLINK_KEY": os.environ.get("DEEPLINK_KEY") or "wechat-benchmark-deeplink-key"}  # default refused
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "wechat", "--listen", f"127.0.0.1:{port}", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE)

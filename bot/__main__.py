@@ -107,8 +107,19 @@ def _wechat(listen: str | None) -> int:
         print(exc, file=sys.stderr)
         return 2
     settings = load_wechat_settings_or_exit()
+    from bot.settings import SettingsError, deeplink_key_for, exit_with
+    from policies import RuleError
+
+    try:
+        deeplink_key_for("wechat", settings.deeplink_key.get_secret_value())
+    except SettingsError as exc:  # the public default would let anyone forge a community's scene
+        exit_with(exc)
     logging.getLogger().setLevel(logging.INFO)
-    asyncio.run(run_wechat(settings, host, port))
+    try:
+        asyncio.run(run_wechat(settings, host, port))
+    except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
+        print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -24,7 +24,9 @@ from typing import Any
 
 from bot.metrics import RULE_RELOADS, RULES_LOADED_AT
 from flows.advisor import Advisor
+from flows.dialog import GapDialog
 from policies import load_rulebook
+from policies.regions import RegionIndex
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,16 @@ class RuleReloader:
             await requested.wait()
             requested.clear()
             await self.reload()
+
+
+def load_dialog(rules_dir: Path | None, deeplink_key: str) -> GapDialog:
+    """The dialog on the rule files in `rules_dir` (default: the packaged ones), signing with `deeplink_key`.
+
+    Blocking (file I/O): run it in a thread. Raises RuleError for a broken rule file.
+    """
+    regions = RegionIndex.load()
+    dialog = GapDialog.create(load_rulebook(rules_dir, regions=regions), regions)
+    return dataclasses.replace(dialog, deeplink_key=deeplink_key)
 
 
 def sighup_event() -> asyncio.Event:

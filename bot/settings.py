@@ -128,9 +128,7 @@ class TelegramSettings(BaseSettings):
     @field_validator("rules_dir")
     @classmethod
     def _rules_dir(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError(f"RULES_DIR 不是一个目录：{value}")
-        return value
+        return check_rules_dir(value)
 
     @field_validator("webhook_url")
     @classmethod
@@ -241,6 +239,13 @@ def check_redis_url(value: str | None) -> str | None:
     if value and urlparse(value).scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"REDIS_URL 格式不对：应以 redis://、rediss:// 或 unix:// 开头，收到 {value!r}")
     return value or None
+
+
+def check_rules_dir(value: Path | None) -> Path | None:
+    """RULES_DIR, when set, must be a directory."""
+    if value is not None and not value.is_dir():
+        raise ValueError(f"RULES_DIR 不是一个目录：{value}")
+    return value
 
 
 def or_exit(load: Callable[..., S], **overrides: Any) -> S:

@@ -2,7 +2,8 @@
 
 GET  `path`: server verification - `echostr` back when `signature` matches, else 403.
 POST `path`: a pushed message. Order of checks, each failing before anything is stored:
-signature (403), body size and XML (400; defusedxml, no DTD or entities), in safe mode
+signature (403), a `timestamp` within 5 minutes of now (403: a recorded request
+replayed later; WeChat's own retries come within seconds), body size and XML (400; defusedxml, no DTD or entities), in safe mode
 `msg_signature` and decryption (403 / 400), required fields (400). Then the user's
 48-hour window is noted, the retry record decides whether this delivery is new
 (bot.wechat.retries), and the event goes to the conversation service.
@@ -48,11 +49,20 @@ from flows.messages import InEvent, OutMessage
 log = logging.getLogger(__name__)
 
 SUCCESS = "success"
+MAX_SKEW_SECONDS = 300  # a signed push older (or newer) than this is a replay, not WeChat retrying
 
 
 def _refuse(status: int, text: str, reason: str) -> web.Response:
     DROPPED_UPDATES.labels(reason).inc()
     return web.Response(status=status, text=text)
+
+
+def fresh(timestamp: str, now: float) -> bool:
+    """Whether a push's signed `timestamp` (Unix seconds) is within MAX_SKEW_SECONDS of `now`."""
+    try:
+        return abs(now - int(timestamp)) <= MAX_SKEW_SECONDS
+    except ValueError:  # signed, but not a number: not a request WeChat sent
+        return False
 
 
 class Handler(Protocol):
@@ -100,6 +110,8 @@ class WeChatReceiver:
         started = time.monotonic()
         if not self._signed(request):
             return _refuse(403, "bad signature", "wechat_signature")
+        if not fresh(request.query.get("timestamp", ""), time.time()):
+            return _refuse(403, "stale timestamp", "wechat_stale")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:

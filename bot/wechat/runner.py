@@ -1,4 +1,4 @@
-"""Start the WeChat adapter: `python -m bot wechat [--listen HOST:PORT]`.
+"""Start the WeChat adapter: `python -m bot wechat [--listen HOST:PORT]`; SIGHUP reloads the rule files.
 
 `wechat_worker` wires one worker (HTTP client, token sharing, outbox, conversation
 service, the push endpoint) around a store and a dialog, and serves it; tests run
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,8 @@ from aiohttp import web
 
 from bot.metered import MeteredService, MeteredSink
 from bot.ops_http import readiness
+from bot.reload import RuleReloader, load_dialog, sighup_event
+from bot.settings import deeplink_key_for
 from bot.wechat.api import WeChatApi
 from bot.wechat.app import WeChatEndpoint, WeChatReceiver, make_app
 from bot.wechat.crypto import MessageCrypto
@@ -45,6 +46,7 @@ class RunningWeChat:
     service: MeteredService  # the ConversationService, counted (bot.metered)
     reminders: WeChatReminders
     port: int
+    core: ConversationService  # the service itself: the rule reloader swaps its dialog
 
 
 def endpoint_for(settings: WeChatSettings) -> WeChatEndpoint:
@@ -62,13 +64,16 @@ async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dial
                         recover_every: float = 30.0) -> AsyncIterator[RunningWeChat]:
     """Serve the push endpoint on host:port (0: a free port) until the block ends.
 
-    The worker also delivers due reminders (a pass every REMINDERS_EVERY seconds) unless REMINDERS=off."""
+    The worker also delivers due reminders (a pass every REMINDERS_EVERY seconds) unless REMINDERS=off.
+    Raises SettingsError when DEEPLINK_KEY is the public default or too short (links to the
+    web page are signed with it); `dialog` should sign scene strings with the same key."""
+    link_key = deeplink_key_for("wechat", settings.deeplink_key.get_secret_value())
     async with aiohttp.ClientSession() as session:
         api = WeChatApi(session, store.redis, settings.wechat_appid,
                         settings.wechat_appsecret.get_secret_value(), api_base=settings.wechat_api_base,
                         key_prefix=store.keys.prefix)
         outbox = WeChatOutbox(api, store, web_base=settings.wechat_web_base,
-                              link_key=settings.deeplink_key.get_secret_value())
+                              link_key=link_key)
         core = ConversationService(store, dialog, MeteredSink(outbox), clock=clock, reminder_clock=reminder_clock)
         service = MeteredService(core, "wechat")
         reminders = WeChatReminders(core.reminders, outbox, settings.wechat_appid, clock=reminder_clock)
@@ -85,7 +90,7 @@ async def wechat_worker(settings: WeChatSettings, store: ConversationStore, dial
         if settings.reminders != "off":
             reminding = asyncio.create_task(reminders.run_forever(stop, settings.reminders_every))
         try:
-            yield RunningWeChat(receiver, outbox, service, reminders, bound)
+            yield RunningWeChat(receiver, outbox, service, reminders, bound, core)
         finally:
             stop.set()
             recovering.cancel()
@@ -105,31 +110,35 @@ async def _recover_loop(service: MeteredService, every: float) -> None:
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """"HOST:PORT" -> (host, port); ValueError with a one-line reason."""
+    """"HOST:PORT" -> (host, port), port 0 meaning any free port; ValueError with a one-line reason."""
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"--listen 格式不对：应为 HOST:PORT，例如 127.0.0.1:8081，收到 {value!r}")
     return host.strip("[]"), int(port)
 
 
 async def run_wechat(settings: WeChatSettings, host: str, port: int) -> None:
-    """Run until SIGINT/SIGTERM."""
-    from bot.runtime import open_runtime
-    from flows.deeplink import DEFAULT_KEY
-    from flows.dialog import GapDialog
+    """Run until SIGINT/SIGTERM; SIGHUP reloads the rule files (RULES_DIR, else the packaged ones).
 
+    Raises SettingsError for the public default DEEPLINK_KEY and RuleError for a broken rule file.
+    """
+    from bot.runtime import open_runtime
+
+    key = deeplink_key_for("wechat", settings.deeplink_key.get_secret_value())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    key = settings.deeplink_key.get_secret_value()
-    dialog = None
-    if key != DEFAULT_KEY:  # scene strings and menu keys are signed with this key
-        dialog = dataclasses.replace(await asyncio.to_thread(GapDialog.create), deeplink_key=key)
+    reload_requested = sighup_event()  # before the slow start-up, so no SIGHUP is lost
+    dialog = await asyncio.to_thread(load_dialog, settings.rules_dir, key)  # scene strings are signed with it
     async with open_runtime(settings.redis_url, dialog=dialog) as rt, wechat_worker(
         settings, rt.store, rt.dialog, host=host, port=port,
     ) as running:
+        reloader = RuleReloader(settings.rules_dir)
+        reloader.add(running.core)
+        reloading = asyncio.create_task(reloader.serve(reload_requested))
         mode = "安全模式" if settings.aes_key else "明文模式"
         print(f"微信公众号消息接口已启动（{mode}）：http://{host}:{running.port}{settings.wechat_path}", flush=True)
         await stop.wait()
+        reloading.cancel()

@@ -7,13 +7,14 @@ Chinese, like the Telegram settings), and the process exits with status 2.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.settings import SettingsError, _line, check_redis_url, or_exit
+from bot.settings import SettingsError, _line, check_redis_url, check_rules_dir, or_exit
 from bot.wechat.api import OFFICIAL_API_BASE
 from bot.wechat.crypto import valid_aes_key
 from flows.deeplink import DEFAULT_KEY
@@ -44,7 +45,8 @@ class WeChatSettings(BaseSettings):
     wechat_web_base: str | None = None  # the web chat page, for "details" links
     wechat_reply_seconds: float = Field(default=4.5, ge=0, lt=5)
     redis_url: str | None = None
-    deeplink_key: SecretStr = SecretStr(DEFAULT_KEY)
+    deeplink_key: SecretStr = SecretStr(DEFAULT_KEY)  # refused at start (bot.settings.deeplink_key_for)
+    rules_dir: Path | None = None  # rule files to load (and reload on SIGHUP); default: the packaged ones
     # Reminders: each worker runs a pass every REMINDERS_EVERY seconds unless REMINDERS=off (as on Telegram).
     reminders: str = Field(default="on", pattern="^(on|off)$")
     reminders_every: float = Field(default=30.0, gt=0, le=3600)
@@ -100,6 +102,11 @@ class WeChatSettings(BaseSettings):
     @classmethod
     def _redis(cls, value: str | None) -> str | None:
         return check_redis_url(value)
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _rules_dir(cls, value: Path | None) -> Path | None:
+        return check_rules_dir(value)
 
     @property
     def token(self) -> str:

@@ -1,10 +1,12 @@
 """deploy/: no Docker daemon or cluster here, so every file is parsed and checked instead.
 
 The compose file and the Kubernetes manifests are valid YAML of the expected shape
-(Redis with AOF, N webhook workers behind a proxy, the web chat, the dispatcher;
-probes on every Deployment), the Dockerfile runs as non-root with a health check and
-the rules inside, and every `python -m ...` command any of them names is accepted by
-that module's own argument parser (deploy.commands).
+(Redis with AOF, N webhook workers behind a proxy, the web chat, the WeChat push
+endpoint, the dispatcher; probes on every Deployment), the Dockerfile runs as non-root
+with a health check and the rules inside, every long-running worker of `python -m bot`
+is deployed by each of compose, Kubernetes and systemd, and every `python -m ...`
+command any of them names is accepted by that module's own argument parser
+(deploy.commands).
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from deploy.commands import command_exists, find_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-# `python -m bot <sub>` commands that other branches add; until they are merged here a
-# missing subcommand is tolerated, a present one must accept the words exactly.
-LANDING_ELSEWHERE = {"web", "reminders", "wechat"}
+# The long-running listeners of `python -m bot`: each one is deployed by every layout.
+WORKERS = {"telegram", "web", "wechat"}
 
 
 def _commands(argv: list[str]) -> list[list[str]]:
@@ -48,9 +49,6 @@ def _check(argv: list[str], where: str) -> None:
     commands = _commands(argv)
     assert commands, f"{where}: no python -m command in {argv}"
     for command in commands:
-        module = command[0]
-        if module == "bot" and command[1] in LANDING_ELSEWHERE and command[1] not in _bot_subcommands():
-            continue
         assert command_exists(command), f"{where}: `python -m {' '.join(command)}` is not a command of the project"
 
 
@@ -72,9 +70,25 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return list(spec["template"]["spec"]["containers"])
 
 
+def _workers(argvs: list[list[str]]) -> set[str]:
+    """The `python -m bot` listeners these command lines start."""
+    return {command[1] for argv in argvs for command in _commands(argv) if command[0] == "bot"} & WORKERS
+
+
+def test_every_worker_of_the_bot_is_deployed_everywhere() -> None:
+    assert WORKERS <= _bot_subcommands()  # the list above names real subcommands
+    compose = [service["command"] for service in _compose()["services"].values() if "command" in service]
+    k8s = [c["command"] for doc in _manifests() if doc["kind"] in ("Deployment", "CronJob")
+           for c in _containers(doc)]
+    units = [shlex.split(re.findall(r"^ExecStart=(.+)$", path.read_text(), re.M)[0])
+             for path in (DEPLOY / "systemd").glob("*.service")]
+    for layout, argvs in (("compose", compose), ("k8s", k8s), ("systemd", units)):
+        assert _workers(argvs) == WORKERS, layout
+
+
 def test_compose_has_the_layout() -> None:
     services = _compose()["services"]
-    assert {"redis", "webhook", "web", "dispatcher", "proxy"} <= set(services)
+    assert {"redis", "webhook", "web", "wechat", "dispatcher", "proxy"} <= set(services)
     redis = " ".join(services["redis"]["command"])
     assert "--appendonly yes" in redis and services["redis"]["volumes"]
     assert "replicas" in services["webhook"]["deploy"]
@@ -82,7 +96,11 @@ def test_compose_has_the_layout() -> None:
     nginx = (DEPLOY / "nginx.conf").read_text()
     assert services["webhook"]["environment"]["WEBHOOK_PATH"] in nginx and "webhook:8080" in nginx
     assert "web:8081" in nginx and services["web"]["environment"]["WEB_LISTEN"].endswith(":8081")
-    for name in ("webhook", "web", "dispatcher"):
+    wechat = services["wechat"]
+    assert f"location = {wechat['environment']['WECHAT_PATH']} " in nginx
+    assert "http://wechat:8082;" in nginx and wechat["command"][-1].endswith(":8082")
+    assert wechat["environment"]["HEALTH_PORT"] == "8082" and "REMINDERS" not in wechat["environment"]
+    for name in ("webhook", "web", "wechat", "dispatcher"):
         service = services[name]
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -93,6 +111,7 @@ def test_kubernetes_manifests_have_probes_and_real_commands() -> None:
     docs = _manifests()
     kinds = [(d["kind"], d["metadata"]["name"]) for d in docs]
     assert ("Deployment", "yibao-webhook") in kinds and ("Deployment", "yibao-web") in kinds
+    assert ("Deployment", "yibao-wechat") in kinds and ("Service", "yibao-wechat") in kinds
     assert ("CronJob", "yibao-reminders") in kinds and ("StatefulSet", "redis-cluster") in kinds
     for doc in docs:
         if doc["kind"] in ("Deployment", "CronJob"):
@@ -107,6 +126,9 @@ def test_kubernetes_manifests_have_probes_and_real_commands() -> None:
     assert "cluster-enabled yes" in config["data"]["redis.conf"] and "appendonly yes" in config["data"]["redis.conf"]
     bot_config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "yibao-bot")
     assert bot_config["data"]["REDIS_CLUSTER"] == "1"
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    routes = {p["path"]: p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert routes["/wechat"] == "yibao-wechat" and routes["/telegram/webhook"] == "yibao-webhook"
 
 
 def test_dockerfile_runs_as_non_root_with_rules_and_a_health_check() -> None:
@@ -127,6 +149,8 @@ def test_systemd_units_name_real_commands(unit: str) -> None:
     [exec_start] = re.findall(r"^ExecStart=(.+)$", text, re.M)
     _check(shlex.split(exec_start), f"systemd:{unit}")
     assert re.search(r"^User=(?!root)\S+", text, re.M)
+    if _workers([shlex.split(exec_start)]):  # a listener reloads its rule files on `systemctl reload`
+        assert "ExecReload=/bin/kill -HUP $MAINPID" in text
 
 
 def test_local_layout_and_env_example_name_real_commands() -> None:

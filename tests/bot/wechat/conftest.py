@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
@@ -20,11 +21,12 @@ from flows.turn import Dialog
 from tests.bot.wechat.fake_wechat import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChat
 
 TODAY = date(2026, 11, 30)
+LINK_KEY = "wechat-test-deeplink-key-0123456789"  # a worker refuses the public default
 
 
 @pytest.fixture(scope="session")
 def gap_dialog() -> GapDialog:
-    return GapDialog.create()
+    return dataclasses.replace(GapDialog.create(), deeplink_key=LINK_KEY)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ async def wechat_safe() -> AsyncIterator[FakeWeChat]:
 
 def wechat_settings(fake: FakeWeChat, **overrides: Any) -> WeChatSettings:
     values: dict[str, Any] = {"wechat_token": TOKEN, "wechat_appid": APP_ID, "wechat_appsecret": APP_SECRET,
-                              "wechat_api_base": fake.base}
+                              "wechat_api_base": fake.base, "deeplink_key": LINK_KEY}
     if fake.aes_key:
         values["wechat_aes_key"] = fake.aes_key
     values.update(overrides)

@@ -166,20 +166,22 @@ class FakeWeChat:
         return {"ToUserName": ACCOUNT, "FromUserName": openid, "CreateTime": int(time.time()),
                 "MsgType": msg_type, **extra, "MsgId": next(self._msg_ids)}
 
-    def signed_query(self, encrypt: str | None = None, openid: str = "") -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
+    def signed_query(self, encrypt: str | None = None, openid: str = "", at: float | None = None
+                     ) -> dict[str, str]:
+        """A signed query, stamped now (like WeChat, each attempt anew) or at `at` (Unix seconds)."""
+        timestamp, nonce = str(int(time.time() if at is None else at)), str(secrets.randbelow(10**9))
         query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
         if encrypt is not None:
             query.update(encrypt_type="aes", msg_signature=sign(self.token, timestamp, nonce, encrypt),
                          openid=openid)
         return query
 
-    def sealed_body(self, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """The POST body and query for `fields`, encrypted in safe mode."""
+    def sealed_body(self, fields: dict[str, Any], at: float | None = None) -> tuple[bytes, dict[str, str]]:
+        """The POST body and query for `fields`, encrypted in safe mode, stamped now or at `at`."""
         plain = message_xml(fields)
         if self.crypto is None:
-            return plain.encode(), self.signed_query()
-        timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
+            return plain.encode(), self.signed_query(at=at)
+        timestamp, nonce = str(int(time.time() if at is None else at)), str(secrets.randbelow(10**9))
         envelope = ET.fromstring(self.crypto.encrypt_message(plain, nonce, timestamp))
         encrypt = envelope.findtext("Encrypt") or ""
         body = message_xml({"ToUserName": ACCOUNT, "Encrypt": encrypt})

@@ -17,6 +17,7 @@ from bot.wechat.settings import load_wechat_settings
 from bot.wechat.translate import NotAMessage, Pushed, to_event
 from bot.wechat.xmlmsg import BadXml, parse_fields, text_reply
 from flows.choices import choice_lines, resolve_choice
+from flows.deeplink import DEFAULT_KEY
 from flows.messages import Button, OutMessage
 from flows.slots import SLOT_SPECS
 
@@ -146,3 +147,15 @@ def test_cli_stops_with_one_line_per_missing_setting(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "bot", "wechat", "--listen", "nope"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("--listen")
+
+
+def test_cli_refuses_the_public_default_deeplink_key(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "WECHAT_TOKEN": "QDG6eK",
+           "WECHAT_APPID": "wx5823bf96d3bd56c7", "WECHAT_APPSECRET": "0123456789abcdef0123456789abcdef"}
+    for key in (None, DEFAULT_KEY, "short"):
+        done = subprocess.run([sys.executable, "-m", "bot", "wechat", "--listen", "127.0.0.1:18100"], cwd=tmp_path,
+                              env=env if key is None else {**env, "DEEPLINK_KEY": key},
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert (done.returncode, done.stdout) == (2, "")
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("DEEPLINK_KEY")
