@@ -39,7 +39,12 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         verdict, condition = BackpayVerdict.NO, "当地不允许退休人员补缴医保年限"
     elif shortfall is None:
         verdict = BackpayVerdict.CONDITIONAL
-        condition = "缴费年限不足当地规定的，可以缴费至规定年限；需先确认当地规定年限和您已缴年限"
+        # ask only for what is not known: the years paid may have been given, the local years not
+        unknown = "当地规定年限" if q.years_paid is not None else (
+            "您已缴年限" if required is not None else "当地规定年限和您已缴年限")
+        condition = f"缴费年限不足当地规定的，可以缴费至规定年限；需先确认{unknown}"
+        if q.years_paid is not None:
+            condition += f"（您已缴{q.years_paid:g}年）"
     else:
         verdict, condition = BackpayVerdict.YES, f"可一次性补缴差额{shortfall:g}年至规定年限"
         if allowed is not None and allowed.immediate:
