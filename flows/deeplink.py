@@ -42,11 +42,11 @@ from flows.slots import SLOT_SPECS
 DEFAULT_KEY = "yibao-gap-bot/deeplink/v1"
 MAX_PAYLOAD = 64
 _MAC_LEN = 8  # base64url characters of a 6-byte truncated HMAC
-_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
-_PLAIN = re.compile(r"^[A-Za-z0-9_]+$")
-_DIGITS = re.compile(r"^[0-9]{1,9}$")
-_REGION = re.compile(r"^[0-9]{2,12}$")
-_YEAR_MONTH = re.compile(r"^([0-9]{4})-?([0-9]{2})$")
+_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_PLAIN = re.compile(r"^[A-Za-z0-9_]+\Z")
+_DIGITS = re.compile(r"^[0-9]{1,9}\Z")
+_REGION = re.compile(r"^[0-9]{2,12}\Z")
+_YEAR_MONTH = re.compile(r"^([0-9]{4})-?([0-9]{2})\Z")
 
 # Slots a payload carries, most important first: when a payload would be too long, slots are
 # dropped from the end. Each is keyed by its letter in the slot table (`flows.slots`); kinds here:

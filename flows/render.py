@@ -377,8 +377,9 @@ def topic_parts(answer: Answer, on: date, topics: Topics) -> list[str]:
     facts = facts_of(answer, on)
     parts: list[str | None] = []
     for topic in TOPICS:
-        if topic in topics:
-            parts.extend(_PARTS[topic](answer, facts))
+        if topic in topics:  # nothing to pay back: no when, cost or where of a back-payment
+            nothing_due = answer.no_gap and topic != "why"
+            parts.extend([_verdict_line(answer), _hotlines(answer)] if nothing_due else _PARTS[topic](answer, facts))
     if not any(p and p.startswith("📚") for p in parts):  # a part may cite its own (after a "no")
         parts.append(_sources_line(answer, topics))
     return list(dict.fromkeys(p for p in parts if p))

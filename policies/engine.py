@@ -96,8 +96,8 @@ class RuleBook:
         missing: list[str] = []
         no_gap = gap == 0 and query.insurance_type is not InsuranceType.RETIREE
         # No gap, nothing to pay back: said plainly, no verdict, cost or re-enrolment from any band.
-        core = Core(BackpayVerdict.NO, NO_GAP, Level.NATIONAL, False) if no_gap \
-            else _core(r, query, gap, gap_since, missing)
+        core = _no_gap(r) if no_gap else _core(r, query, gap, gap_since, missing)
+        no_gap = no_gap or core.nothing_due  # a retiree with the years: nothing to pay back either
         if gap is None and query.insurance_type is not InsuranceType.RETIREE:
             missing.insert(0, "gap_months")
         possible = core.verdict is not BackpayVerdict.NO
@@ -113,7 +113,11 @@ class RuleBook:
         duty = employer_duty(r) if employee_scheme and cause is Cause.EMPLOYER else None
         if not no_gap:
             r.free_notes(possible)
+        # Nothing to pay back: the sources and date are those of what was said, not of the hotlines.
+        supporting = (dict(r.sources), r.as_of)
         hotlines = r.hotlines()
+        if no_gap:
+            r.sources, r.as_of = supporting
         notes = list(r.notes)
         if core.cost is not None or (core.retiree is not None and core.retiree.lump_sum is not None):
             notes.append(NOTE_ESTIMATE)
@@ -154,6 +158,12 @@ class RuleBook:
             missing_inputs=tuple(dict.fromkeys(missing)),
             no_gap=no_gap,
         )
+
+
+def _no_gap(r: Reader) -> Core:
+    """No gap: what to do instead of paying back (monthly or yearly as the scheme pays), with its source."""
+    text: str | None = r.value("no_gap")
+    return Core(BackpayVerdict.NO, text or NO_GAP, Level.NATIONAL, False)
 
 
 def _core(r: Reader, q: Query, gap: int | None, gap_since: date | None, missing: list[str]) -> Core:

@@ -248,6 +248,11 @@ def p_note(ctx: Ctx, node: YNode) -> ListItem:
     return ListItem(text(ctx, f["text"], "text"), parse_filter(ctx, f), node.line, about)
 
 
+def p_text(ctx: Ctx, node: YNode) -> str:
+    """A sentence shown as it is (e.g. `no_gap`: what someone without a gap reads)."""
+    return text(ctx, node, "value")
+
+
 def p_hotlines(ctx: Ctx, node: YNode) -> tuple[str, ...]:
     return tuple(text(ctx, n, "hotline") for n in seq(ctx, node, "hotlines value"))
 
@@ -313,4 +318,5 @@ VALUE_PARSERS: dict[str, tuple[Parser, tuple[Scheme, ...]]] = {
     "employer_duty": (p_employer_duty, _E),
     "resident_waiting": (p_resident_waiting, _R),
     "enrollment_deadline": (p_date, _R),
+    "no_gap": (p_text, _BOTH),
 }

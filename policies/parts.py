@@ -30,3 +30,4 @@ class Core:
     deadline: date | None = None
     gap_days: int | None = None
     waiting_range: tuple[int, int] | None = None
+    nothing_due: bool = False  # nothing to pay back (a retiree with the years): answered like no gap

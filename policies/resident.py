@@ -28,9 +28,10 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
                     retroactive=False)
     rw: ResidentWaiting = rw_entry.value
     local = rw_entry.level is not Level.NATIONAL
-    if gap is None:
+    if gap is None and not rw_entry.note:  # the entry's own note says the same in full
         r.note(f"固定等待期{rw.fixed_months}个月；断保每多1年增加{rw.extra_per_break_year}个月，"
                f"断保{rw.long_break_years}年及以上修复后不少于{rw.long_break_min_months}个月")
+    if gap is None:
         return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
                     retroactive=False)
     years = math.ceil(gap / 12) if gap > 0 else 0
@@ -39,7 +40,8 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
         floor = rw.long_break_min_months if years >= rw.long_break_years else rw.fixed_months
         best = max(floor, waiting - rw.repair_per_year * max(0, years - 1))
         if waiting > rw.fixed_months:
-            r.note(f"断保约{years}年：等待期{waiting}个月；每补缴1年可减少{rw.repair_per_year}个月变动等待期，"
+            # a started year counts as a year of break: say so rather than "约2年" for 14 months
+            r.note(f"断保{gap}个月，按{years}年计：等待期{waiting}个月；每补缴1年可减少{rw.repair_per_year}个月变动等待期，"
                    f"补缴后最短{best}个月")
     resume = add_months(q.on, waiting) if waiting else first_of_month(q.on, 1)
     return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,

@@ -6,7 +6,7 @@ from policies.cost import monthly_base, rate_text
 from policies.model import BackpayVerdict, Gender, InsuranceType, Level, Query, RetireeShortfall
 from policies.parts import Core
 from policies.reader import Reader
-from policies.schema import CostReference, EmployeeRate, RequiredYears, RetireeBackpay
+from policies.schema import CostReference, EmployeeRate, Entry, RequiredYears, RetireeBackpay
 from policies.wording import money
 
 
@@ -25,24 +25,26 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         missing.append("years_paid")
     if q.gender is None and required is None:
         missing.append("gender")
+    shortfall = None if required is None or q.years_paid is None else max(0.0, required - q.years_paid)
+    if shortfall == 0 and req_entry is not None and q.years_paid is not None:
+        return _enough(req_entry, q.years_paid, required)
     allowed_entry = r.entry("retiree_backpay", "can_backpay")
     allowed: RetireeBackpay | None = allowed_entry.value if allowed_entry is not None else None
-    shortfall = None if required is None or q.years_paid is None else max(0.0, required - q.years_paid)
     lump, formula = None, ""
     if shortfall:
         lump, formula = _lump_sum(r, q, shortfall, missing)
     elif shortfall is None:
         r.value("retiree_cost_reference", "retiree.cost_reference")  # a published example is worth showing
-    if shortfall == 0:
-        verdict, condition = BackpayVerdict.NO, "缴费年限已达到当地规定，退休后不再缴费即可享受职工医保待遇，无需补缴"
-        local_min = req_entry.value.local_min if req_entry is not None else None
-        if local_min:  # the local years are not asked: say the rule instead of assuming it is met
-            condition += f"；当地另要求其中在本地实际缴费满{local_min:g}年，未满的请向医保经办机构确认"
-    elif allowed is not None and not allowed.allowed:
+    if allowed is not None and not allowed.allowed:
         verdict, condition = BackpayVerdict.NO, "当地不允许退休人员补缴医保年限"
     elif shortfall is None:
         verdict = BackpayVerdict.CONDITIONAL
-        condition = "缴费年限不足当地规定的，可以缴费至规定年限；需先确认当地规定年限和您已缴年限"
+        # ask only for what is not known: the years paid may have been given, the local years not
+        unknown = "当地规定年限" if q.years_paid is not None else (
+            "您已缴年限" if required is not None else "当地规定年限和您已缴年限")
+        condition = f"缴费年限不足当地规定的，可以缴费至规定年限；需先确认{unknown}"
+        if q.years_paid is not None:
+            condition += f"（您已缴{q.years_paid:g}年）"
     else:
         verdict, condition = BackpayVerdict.YES, f"可一次性补缴差额{shortfall:g}年至规定年限"
         if allowed is not None and allowed.immediate:
@@ -54,6 +56,18 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         applies_if="缴费年限确实不足当地规定的" if verdict is BackpayVerdict.CONDITIONAL else None,
         retiree=RetireeShortfall(required, q.years_paid, shortfall, lump, formula),
     )
+
+
+def _enough(req_entry: Entry, years_paid: float, required: float | None) -> Core:
+    """The years are there: nothing to pay back (answered like no gap: no cost, channel or
+    re-enrolment), with the local years and only their rule read."""
+    condition = (f"您已缴{years_paid:g}年，已达到当地规定的{required:g}年，无需补缴；"
+                 "退休后不再缴费即可享受职工医保待遇")
+    local_min = req_entry.value.local_min
+    if local_min:  # the local years are not asked: say the rule instead of assuming it is met
+        condition += f"（当地另要求其中在本地实际缴费满{local_min:g}年，未满的请向医保经办机构确认）"
+    return Core(BackpayVerdict.NO, condition, req_entry.level, req_entry.level is not Level.NATIONAL,
+                retiree=RetireeShortfall(required, years_paid, 0.0, None, ""), nothing_due=True)
 
 
 def _lump_sum(r: Reader, q: Query, shortfall: float, missing: list[str]) -> tuple[float | None, str]:

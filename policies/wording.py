@@ -54,7 +54,7 @@ NATIONAL_ONLY = "未找到本地规定，以下按全国通行做法回答（请
 DISAGREE_PREFIX = "来源说法不一："
 LOCAL_LATE_FEE = "部分地区对个人按日万分之五加收滞纳金，以当地为准"
 NOTE_CONTENT_SITE = "部分内容来自非官方网站（见来源），仅供参考，具体以当地医保经办机构的规定为准"
-NO_GAP = "没有断缴，无需补缴；按时缴纳当月费用即可"
+NO_GAP = "没有断缴，无需补缴"  # the rules add what to pay instead (key `no_gap`)
 NOTE_ESTIMATE = "费用为按公式的估算，实际金额以当地医保/税务部门核定为准"
 
 
@@ -88,9 +88,10 @@ def headline(answer: Answer) -> str | None:
 
 
 def verdict_text(answer: Answer) -> str:
-    """"能否补缴" in words, with the condition (conditional) or the reason (no); no gap: 无需补缴."""
+    """"能否补缴" in words, with the condition (conditional) or the reason (no); nothing to pay back
+    (no gap, or a retiree with the years): the reason alone, "…无需补缴…", never "不能补缴"."""
     if answer.no_gap:
-        return NO_GAP
+        return answer.condition or NO_GAP
     text = VERDICT_TEXT[answer.can_backpay]
     return text + (f"（{answer.condition}）" if answer.condition else "")
 

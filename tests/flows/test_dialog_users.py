@@ -355,6 +355,19 @@ def test_no_gap_this_month_says_nothing_to_pay_back(dialog: GapDialog) -> None:
     assert not any(w in card for w in ("可以补缴", "不能补缴", "重新参保", "0元", "断缴0个月"))
 
 
+@pytest.mark.parametrize("first", ["珠海 退休 交了26年", "北京 灵活就业 这个月没交"])
+def test_nothing_to_pay_back_reads_so_in_every_follow_up(dialog: GapDialog, first: str) -> None:
+    # review: a retiree with the years read "不能补缴（…无需补缴）"; 什么时候能用 after no gap read
+    # "这段断缴一般补不上，重新参保后…"
+    chat = Chat(dialog)
+    card = chat.send(first)[0].text
+    assert "无需补缴" in card and "不能补缴" not in card
+    for ask in ("现在怎么办", "什么时候能用", "要交多少钱", "去哪办"):
+        text = "\n".join(m.text for m in chat.send(ask))
+        assert "无需补缴" in text, (ask, text)
+        assert not any(w in text for w in ("不能补缴", "补不上", "重新参保", "补缴费用", "等待期")), (ask, text)
+
+
 def test_a_lost_job_is_not_unemployment_benefit(dialog: GapDialog) -> None:
     lost = Chat(dialog).send("北京 失业了 医保断了3个月")[0].text
     assert "领取失业金" not in lost and "单位职工医保" in lost and "离职" in lost
