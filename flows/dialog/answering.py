@@ -140,10 +140,7 @@ def _about_a_gap(ctx: Ctx) -> bool:
 
 def cannot_answer(ctx: Ctx) -> Turn:
     """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
-    answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
-                               ctx.can_remind)
-    return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=rows))
+    return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=_current_card_rows(ctx)))
 
 
 def thanks(ctx: Ctx) -> Turn:
@@ -158,10 +155,14 @@ def acknowledged(ctx: Ctx) -> Turn | None:
         if asked is None or edges.pending_edge(ctx) is not None:
             return None  # the edge question is repeated by its own route
         return asking.ask(ctx, asked)
+    return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=_current_card_rows(ctx)))
+
+
+def _current_card_rows(ctx: Ctx) -> keyboards.Rows:
+    """The card's buttons for the answer the conversation's facts give now."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    rows = keyboards.card_rows(answer is not None and answer.can_backpay is BackpayVerdict.NO, ctx.group, False,
-                               ctx.can_remind)
-    return ctx.turn(OutMessage(texts.ANYTHING_ELSE, buttons=rows))
+    refused = answer is not None and answer.can_backpay is BackpayVerdict.NO
+    return keyboards.card_rows(refused, ctx.group, False, ctx.can_remind)
 
 
 def human(ctx: Ctx) -> Turn:

@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 from flows import texts
 from flows.messages import Button, OutMessage
+from flows.slots import Rows
 from flows.state import ConversationState
 from policies.model import Region
-
-Rows = tuple[tuple[Button, ...], ...]
 
 # The answer card's buttons: (label, payload); each payload is routed to one follow-up topic.
 CARD_BUTTONS: tuple[tuple[str, str], ...] = (
