@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import cpu_seconds, free_port  # noqa: E402
 from tests.bot.wechat.fake_wechat import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChat  # noqa: E402
 
 SCRIPT = ("你好", "乌鲁木齐", "灵活就业", "断了4个月", "要交多少钱")
@@ -61,17 +61,6 @@ class Result:
         rate = len(lat) / self.seconds
         cpu = f"{self.cpu / len(lat) * 1000:9.2f}" if self.cpu else "        -"
         return f"{self.name:6} {rate:9.1f} {p50:9.2f} {p99:9.2f} {cpu} {self.driver_cpu / len(lat) * 1000:9.2f}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def start_worker(fake: FakeWeChat, port: int, redis_url: str, prefix: str, safe: bool
