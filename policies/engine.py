@@ -35,7 +35,7 @@ from policies.parts import Core
 from policies.reader import Reader
 from policies.resident import resident
 from policies.retiree import retiree
-from policies.schema import RuleFile
+from policies.schema import Entry, RuleFile
 from policies.unemployed import unemployed
 from policies.wording import NO_GAP, NOTE_CONTENT_SITE, NOTE_ESTIMATE
 
@@ -94,11 +94,16 @@ class RuleBook:
         cause = Cause.PERSONAL if query.cause is Cause.UNKNOWN else query.cause
         r = Reader(rules_in_force(files, scheme, query.on), query.insurance_type, cause, gap, gap_days)
         missing: list[str] = []
-        no_gap = gap == 0 and query.insurance_type is not InsuranceType.RETIREE
+        fund = _fund_pays(r, query)
+        no_gap = gap == 0 and query.insurance_type is not InsuranceType.RETIREE and fund is None
         # No gap, nothing to pay back: said plainly, no verdict, cost or re-enrolment from any band.
-        core = _no_gap(r) if no_gap else _core(r, query, gap, gap_since, missing)
-        no_gap = no_gap or core.nothing_due  # a retiree with the years: nothing to pay back either
-        if gap is None and query.insurance_type is not InsuranceType.RETIREE:
+        if fund is not None:  # on unemployment benefit: the fund pays, whatever the gap
+            core = unemployed(r, fund)
+        else:
+            core = _no_gap(r) if no_gap else _core(r, query, gap, gap_since, missing)
+        # a retiree with the years, someone on benefit: nothing to pay back either
+        no_gap = no_gap or core.nothing_due
+        if gap is None and query.insurance_type is not InsuranceType.RETIREE and not no_gap:
             missing.insert(0, "gap_months")
         possible = core.verdict is not BackpayVerdict.NO
         channels = tuple(Channel(i.kind, _with_when(i.text, i.when.gap_text(), gap)) for i in r.items("channels")) \
@@ -172,11 +177,15 @@ def _core(r: Reader, q: Query, gap: int | None, gap_since: date | None, missing:
         return resident(r, q, gap)
     if q.insurance_type is InsuranceType.RETIREE:
         return retiree(r, q, missing)
-    if q.insurance_type is InsuranceType.UNEMPLOYED:
-        fund = r.now.first("unemployed_fund_pays")
-        if fund is not None and fund.value:
-            return unemployed(r, fund)
     return employee(r, q, gap, gap_since, missing)
+
+
+def _fund_pays(r: Reader, q: Query) -> Entry | None:
+    """The rule that the unemployment fund pays for someone on benefit, if one is in force."""
+    if q.insurance_type is not InsuranceType.UNEMPLOYED:
+        return None
+    fund = r.now.first("unemployed_fund_pays")
+    return fund if fund is not None and fund.value else None
 
 
 def _gap(query: Query) -> tuple[int | None, date | None]:

@@ -218,7 +218,9 @@ class Answer:
     materials: tuple[str, ...]
     waiting_months: int | None  # None: unknown (or counted in days: see waiting_days)
     waiting_days: int | None  # set when the source counts the wait in days
-    waiting_range: tuple[int, int] | None  # wait unknown, a source gives a range in months (e.g. 1–6)
+    # wait not known exactly, a source gives a range in months (e.g. 1–6); high None: at least low
+    # (居民医保, gap unknown: the fixed 3 months of 国办发〔2024〕38号, more for a longer break)
+    waiting_range: tuple[int, int | None] | None
     benefits_resume: date | None  # if paid on the date of the question; None when not known
     retroactive: bool | None  # gap-period costs can still be claimed; None: unknown
     continuity_reset: bool | None  # continuous years start again; None: unknown

@@ -310,6 +310,7 @@ VALUE_PARSERS: dict[str, tuple[Parser, tuple[Scheme, ...]]] = {
     "serious_illness": (p_serious, _E),
     "unemployed_fund_pays": (p_bool, _E),
     "unemployed_base_ratio": (p_ratio, _E),
+    "unemployed_after_benefit": (p_text, _E),
     "retiree_required_years": (p_required_years, _E),
     "retiree_backpay": (p_retiree_backpay, _E),
     "retiree_cost_reference": (p_cost_reference, _E),

@@ -29,5 +29,5 @@ class Core:
     retiree: RetireeShortfall | None = None
     deadline: date | None = None
     gap_days: int | None = None
-    waiting_range: tuple[int, int] | None = None
+    waiting_range: tuple[int, int | None] | None = None  # high None: no upper bound ("至少3个月")
     nothing_due: bool = False  # nothing to pay back (a retiree with the years): answered like no gap

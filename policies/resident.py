@@ -31,9 +31,9 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
     if gap is None and not rw_entry.note:  # the entry's own note says the same in full
         r.note(f"固定等待期{rw.fixed_months}个月；断保每多1年增加{rw.extra_per_break_year}个月，"
                f"断保{rw.long_break_years}年及以上修复后不少于{rw.long_break_min_months}个月")
-    if gap is None:
+    if gap is None:  # any break: the fixed wait, and continuity starts again; more needs the gap
         return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
-                    retroactive=False)
+                    retroactive=False, continuity_reset=True, waiting_range=(rw.fixed_months, None))
     years = math.ceil(gap / 12) if gap > 0 else 0
     waiting = 0 if years == 0 else rw.fixed_months + rw.extra_per_break_year * max(0, years - 1)
     if years:

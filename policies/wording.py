@@ -55,6 +55,8 @@ DISAGREE_PREFIX = "来源说法不一："
 LOCAL_LATE_FEE = "部分地区对个人按日万分之五加收滞纳金，以当地为准"
 NOTE_CONTENT_SITE = "部分内容来自非官方网站（见来源），仅供参考，具体以当地医保经办机构的规定为准"
 NO_GAP = "没有断缴，无需补缴"  # the rules add what to pay instead (key `no_gap`)
+# Someone who chose "on unemployment benefit" but no longer draws it: the fund no longer pays.
+NOT_ON_BENEFIT = "停领失业金后断缴的，请按灵活就业人员查询能否补缴"
 NOTE_ESTIMATE = "费用为按公式的估算，实际金额以当地医保/税务部门核定为准"
 
 
@@ -103,6 +105,8 @@ def wait_text(answer: Answer) -> str:
     if answer.waiting_months is None:
         if answer.waiting_range:
             low, high = answer.waiting_range
+            if high is None:  # a known floor, no known ceiling (居民医保 with the gap unknown)
+                return f"至少{low}个月（断保越久等待期越长，见说明）"
             return f"{low}–{high}个月（各地不同，以当地规定为准）"
         return f"未知（{UNKNOWN}）"
     return f"{answer.waiting_months}个月" if answer.waiting_months else "无等待期"

@@ -184,7 +184,8 @@ def test_every_answer_is_complete_and_consistent(
     if answer.can_backpay is not BackpayVerdict.YES:
         assert answer.condition
     if gap is None and itype is not InsuranceType.RETIREE:
-        assert "gap_months" in answer.missing_inputs
+        # nothing to pay back whatever the gap (the unemployment fund pays): the gap is not asked
+        assert ("gap_months" in answer.missing_inputs) is not answer.no_gap
     assert set(answer.missing_inputs) <= {"gap_months", "cause", "monthly_base", "years_paid", "gender"}
     if answer.cost is not None:
         assert answer.cost.total >= answer.cost.principal >= 0

@@ -1,7 +1,7 @@
 """Consistency as properties, over the whole product: every rule region plus three without rules ×
-every type × both causes × gaps 1–60 months × three question dates (2015, 2024, 2025).
+every type × both causes × gaps unknown, 0 and 1–60 months × three question dates (2015, 2024, 2025).
 
-43,200 answers (and their Chinese text): a few seconds on this machine, so the full product runs,
+44,640 answers (and their Chinese text): a few seconds on this machine, so the full product runs,
 not a sample.
 """
 
@@ -21,7 +21,10 @@ from policies.wording import NATIONAL_ONLY
 WITHOUT_RULES = ["510100", "610100", "410100"]  # 成都, 西安, 郑州: no file on their chain but national
 RULE_REGIONS = sorted(rf.region_code for rf in load_rule_files(RULES_DIR) if rf.region_code != "000000")
 DATES = [date(2015, 6, 15), date(2024, 6, 10), date(2025, 6, 10)]
-GAPS = range(1, 61)
+GAPS: list[int | None] = [None, 0, *range(1, 61)]
+# What an answer with nothing to pay back (no gap, a retiree with the years, someone on benefit whose
+# insurance the unemployment fund pays) never says: a verdict on back-pay, how to do it, a gap, a wait.
+NOTHING_DUE_NEVER = ("不能补缴", "可以补缴", "办理渠道", "所需材料", "断缴时长", "待遇等待期", "费用估算", "如今天缴费")
 
 
 def _problems(book: RuleBook, q: Query) -> list[str]:
@@ -50,11 +53,27 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
     for i, note in enumerate(a.notes):
         if (a.condition and note in a.condition) or any(note in other for other in a.notes[i + 1:]):
             out.append(f"{where}: the note {note!r} repeats the condition or another note")
-    first = render_text(a).split("\n", 1)[0]
-    if not a.local_rule and first != NATIONAL_ONLY:
+    text = render_text(a)
+    first = text.split("\n", 1)[0]
+    # nothing to pay back is not a verdict of national practice (it is the law: 第六十条, 第四十八条)
+    if not a.local_rule and not a.no_gap and first != NATIONAL_ONLY:
         out.append(f"{where}: local_rule is false but the first line is {first!r}")
-    if a.local_rule and first == NATIONAL_ONLY:
-        out.append(f"{where}: a local verdict is announced as national practice")
+    if (a.local_rule or a.no_gap) and first == NATIONAL_ONLY:
+        out.append(f"{where}: a local verdict (or nothing to pay) is announced as national practice")
+    if a.no_gap:
+        if a.cost is not None or a.channels or a.materials or a.re_enrol or a.employer_duty or a.waiting_range:
+            out.append(f"{where}: nothing to pay back, yet back-pay steps, a cost or a wait are given")
+        if "无需" not in (a.condition or "") or "gap_months" in a.missing_inputs:
+            out.append(f"{where}: nothing to pay back is not said plainly, or the gap is still asked")
+        out += [f"{where}: nothing to pay back, yet the text says {w!r}" for w in NOTHING_DUE_NEVER if w in text]
+    if q.insurance_type is InsuranceType.UNEMPLOYED:  # 《社会保险法》第四十八条 in every region
+        if not a.no_gap or "失业保险基金" not in (a.condition or "") or a.late_fee.payer is not LateFeePayer.FUND:
+            out.append(f"{where}: someone on benefit is not told the fund pays and nothing is theirs to pay back")
+    if "待遇等待期：未知" in text and any("固定待遇等待期" in n for n in a.notes):
+        out.append(f"{where}: the wait is 'unknown' beside a note giving its fixed part")
+    if q.insurance_type is InsuranceType.RESIDENT and q.on.year >= 2025 and q.gap_months != 0:
+        if a.waiting_months is None and (a.waiting_range is None or a.waiting_range[0] < 3):
+            out.append(f"{where}: a resident's wait from 2025 is at least 3 months (国办发〔2024〕38号)")
     return out
 
 
