@@ -51,6 +51,9 @@ MISSING_TEXT = {
 }
 UNKNOWN = "资料未说明，请向当地医保经办机构确认"
 NATIONAL_ONLY = "未找到本地规定，以下按全国通行做法回答（请拨打12393向当地核实）"
+# The verdict is national practice but the answer also states local rules (天津's window, 聊城's
+# enrolment period): "未找到本地规定" alone would contradict them.
+NATIONAL_VERDICT = "未找到本地规定说明能否补缴，以下判断按全国通行做法，本地的其他规定见下文（请拨打12393向当地核实）"
 DISAGREE_PREFIX = "来源说法不一："
 LOCAL_LATE_FEE = "部分地区对个人按日万分之五加收滞纳金，以当地为准"
 NOTE_CONTENT_SITE = "部分内容来自非官方网站（见来源），仅供参考，具体以当地医保经办机构的规定为准"
@@ -83,9 +86,11 @@ def as_of_text(day: date) -> str:
 
 
 def headline(answer: Answer) -> str | None:
-    """The line an answer must start with, if any: no local rule found -> national practice."""
+    """The line an answer must start with, if any: no local rule found -> national practice (and,
+    when the answer also uses local rules, that only the verdict is national practice)."""
     if not answer.local_rule and answer.region.level is not Level.NATIONAL and not answer.no_gap:
-        return NATIONAL_ONLY
+        local = any(t.level is not Level.NATIONAL and t.field != "hotlines" for t in answer.trace)
+        return NATIONAL_VERDICT if local else NATIONAL_ONLY
     return None
 
 
