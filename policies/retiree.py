@@ -39,12 +39,7 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         verdict, condition = BackpayVerdict.NO, "当地不允许退休人员补缴医保年限"
     elif shortfall is None:
         verdict = BackpayVerdict.CONDITIONAL
-        # ask only for what is not known: the years paid may have been given, the local years not
-        unknown = "当地规定年限" if q.years_paid is not None else (
-            "您已缴年限" if required is not None else "当地规定年限和您已缴年限")
-        condition = f"缴费年限不足当地规定的，可以缴费至规定年限；需先确认{unknown}"
-        if q.years_paid is not None:
-            condition += f"（您已缴{q.years_paid:g}年）"
+        condition = "缴费年限不足当地规定的，可以缴费至规定年限；需先确认" + _unknowns(req_entry, required, q)
     else:
         verdict, condition = BackpayVerdict.YES, f"可一次性补缴差额{shortfall:g}年至规定年限"
         if allowed is not None and allowed.immediate:
@@ -56,6 +51,21 @@ def retiree(r: Reader, q: Query, missing: list[str]) -> Core:
         applies_if="缴费年限确实不足当地规定的" if verdict is BackpayVerdict.CONDITIONAL else None,
         retiree=RetireeShortfall(required, q.years_paid, shortfall, lump, formula),
     )
+
+
+def _unknowns(req_entry: Entry | None, required: float | None, q: Query) -> str:
+    """What is still to be confirmed, never what is known: local years that differ by gender are
+    known (stated), only the gender is not."""
+    years = req_entry.value if req_entry is not None and isinstance(req_entry.value, RequiredYears) else None
+    needs = []
+    if required is None:
+        needs.append("您的性别" if years is not None else "当地规定年限")
+    if q.years_paid is None:
+        needs.append("您已缴年限")
+    known = [f"当地要求男满{years.male:g}年、女满{years.female:g}年"] if required is None and years is not None else []
+    if q.years_paid is not None:
+        known.append(f"您已缴{q.years_paid:g}年")
+    return "和".join(needs) + (f"（{'，'.join(known)}）" if known else "")
 
 
 def _enough(req_entry: Entry, years_paid: float, required: float | None) -> Core:
