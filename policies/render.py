@@ -15,7 +15,7 @@ def render_text(answer: Answer) -> str:
     gap = w.gap_text(a)
     if gap:
         lines.append(f"断缴时长：{gap}")
-    if a.steps_apply_if:
+    if a.steps_apply_if and (a.channels or a.materials or a.cost):  # never above nothing
         lines.append(f"以下办理方式和费用仅适用于：{a.steps_apply_if}")
     if a.channels:
         lines.append("办理渠道：")
@@ -25,7 +25,9 @@ def render_text(answer: Answer) -> str:
     if a.retiree is None and a.can_backpay is not BackpayVerdict.NO:
         lines.append(f"待遇等待期：{w.wait_text(a)}")
         if a.benefits_resume:
-            lines.append(f"如今天缴费，预计 {a.benefits_resume.isoformat()} 起恢复医保待遇")
+            # an employer-caused gap is paid by the employer: its "today", not the person's
+            who = "如单位今天补缴" if a.employer_duty is not None else "如今天缴费"
+            lines.append(f"{who}，预计 {a.benefits_resume.isoformat()} 起恢复医保待遇")
         lines.append("断缴期间的医疗费：" + w.retroactive_text(a.retroactive))
         lines.append("连续参保年限：" + w.continuity_text(a.continuity_reset))
     if a.re_enrol is not None:

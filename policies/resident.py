@@ -11,6 +11,9 @@ from policies.reader import Reader
 from policies.schema import ResidentWaiting
 
 CONDITION = "城乡居民医保按年度缴费：断保期间的医疗费用不能报销；在集中参保期外参保或断保后再参保，需经过待遇等待期"
+# Before a rule on the wait is in force (国办发〔2024〕38号, from 2025): the wait is the region's (the
+# note `waiting_before_2025` says so with its sources), not one every region has.
+CONDITION_LOCAL_WAIT = "城乡居民医保按年度缴费：断保期间的医疗费用不能报销；断保后再参保，部分地区设有待遇等待期"
 APPLIES_IF = "在当地参保缴费期内参保缴费的"
 
 
@@ -22,9 +25,8 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
         state = "尚未截止" if q.on <= deadline.value else "已截止"
         r.note(f"本年度居民医保集中参保缴费期延长至{deadline.value.isoformat()}（{state}）")
     rw_entry = r.entry("resident_waiting", "waiting_months")
-    if rw_entry is None:
-        r.note("居民医保待遇等待期由当地规定，请咨询当地医保经办机构")
-        return Core(BackpayVerdict.CONDITIONAL, CONDITION, Level.NATIONAL, False, applies_if=APPLIES_IF,
+    if rw_entry is None:  # the wait is the region's: said by the free note waiting_before_2025
+        return Core(BackpayVerdict.CONDITIONAL, CONDITION_LOCAL_WAIT, Level.NATIONAL, False, applies_if=APPLIES_IF,
                     retroactive=False)
     rw: ResidentWaiting = rw_entry.value
     local = rw_entry.level is not Level.NATIONAL
