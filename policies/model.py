@@ -239,7 +239,9 @@ class Answer:
     notes: tuple[str, ...]
     trace: tuple[TraceEntry, ...] = ()
     missing_inputs: tuple[str, ...] = ()  # Query field names that would make the answer fuller
-    no_gap: bool = False  # the gap is 0 months: nothing to pay back (can_backpay "no", condition says why)
+    # nothing to pay back (can_backpay "no", condition says why): the gap is 0 months, a retiree has
+    # the years, or the unemployment fund pays for someone on benefit
+    no_gap: bool = False
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:

@@ -27,12 +27,13 @@ def unemployed(r: Reader, fund: Entry) -> Core:
     parts = [f"无需个人补缴：领取失业保险金期间，职工医保费由失业保险基金{base}代缴，个人不缴费",
              f"记录显示断缴的，请在领取期间到{_where(r)}确认代缴"]
     if r.cause is Cause.EMPLOYER:
-        duty = r.entry("employer_duty")
+        # traced as what to do instead (re_enrol.*): a chat's "那怎么办" part cites these sources
+        duty = r.entry("employer_duty", "re_enrol.old_employer")
         if duty is not None:
             rule: EmployerDutyRule = duty.value
             parts.append(f"失业前因原单位未缴造成的断缴，由原单位补缴{rule.employer_pays}"
                          + ("" if rule.insured_pays_late_fee else "，个人无需缴纳滞纳金"))
-    after: str | None = r.value("unemployed_after_benefit")
+    after: str | None = r.value("unemployed_after_benefit", "re_enrol.after_benefit")
     if after:
         parts.append(after)
     parts.append(NOT_ON_BENEFIT)
