@@ -11,13 +11,14 @@ from policies.model import BackpayVerdict, Cause, InsuranceType, Level, Query
 from policies.parts import Core
 from policies.reader import Reader, least_specific
 from policies.schema import DayWindow, Entry
-from policies.verdict import Outcome, deadline, decide, general, resume_date
+from policies.verdict import Outcome, deadline, decide, general, national_details, resume_date
 
 NO_RULE = "未找到适用的补缴规定，请咨询当地医保经办机构"
 FLEXIBLE_CAUSE_NOTE = "灵活就业人员自行缴费，按个人原因断缴处理；如系单位原因，请说明"
 # An employee who has not said why: the answer is for their own gap (a "no" too), and says the other case.
 EMPLOYER_CAUSE_NOTE = "以上按个人原因断缴回答；若断缴是单位原因造成的，由单位补缴欠费和滞纳金，个人无需缴纳滞纳金"
 NATIONAL_WAIT_NOTE = "当地规定未说明等待期，所列等待期为全国通行做法"
+NATIONAL_DETAILS_NOTE = "当地规定未说明{details}，所列为全国通行做法"
 NO_RULE_OUTCOME = Outcome(BackpayVerdict.CONDITIONAL, NO_RULE, "当地允许补缴的", None, None, None, None, None,
                           Level.NATIONAL, Level.NATIONAL, False, ())
 
@@ -41,8 +42,11 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
             verdict, condition = BackpayVerdict.CONDITIONAL, summary
             applies_if = "断缴时长在可以补缴的范围内的"
             waiting = wait_days = retro = reset = resume = None
-    elif o.wait_level is Level.NATIONAL and o.verdict_level is not Level.NATIONAL and verdict is not BackpayVerdict.NO:
-        r.note(NATIONAL_WAIT_NOTE)
+    elif o.verdict_level is not Level.NATIONAL and verdict is not BackpayVerdict.NO:
+        # a local verdict: say which details are only national practice (烟台's claims, 岳阳's continuity)
+        details = national_details(o)
+        if details:
+            r.note(NATIONAL_WAIT_NOTE if details == ["等待期"] else NATIONAL_DETAILS_NOTE.format(details="、".join(details)))
     level = least_specific([o.verdict_level, o.wait_level])
     core = Core(verdict, condition, level, o.verdict_level is not Level.NATIONAL, applies_if, waiting, wait_days,
                 resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None,

@@ -41,6 +41,9 @@ class Outcome:
     # only fills in, say, continuity would otherwise add a note contradicting the local verdict)
     deciding: tuple[tuple[Entry, Band], ...] = ()
     waiting_range: tuple[int, int] | None = None  # the wait is unknown; a source gives this range
+    # the levels the details came from, e.g. (("continuity_reset", NATIONAL),): a local verdict whose
+    # claims or continuity are national practice says so
+    field_levels: tuple[tuple[str, Level], ...] = ()
 
     @property
     def terms(self) -> tuple[object, ...]:
@@ -108,7 +111,21 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         _bool(got.get("retroactive")), _bool(got.get("continuity_reset")),
         levels["backpay"], levels.get("waiting_months", levels["backpay"]), counts_days, tuple(used),
         tuple(deciding), got.get("waiting_range") if waiting_days is None else None,  # type: ignore[arg-type]
+        tuple(levels.items()),
     )
+
+
+# The details of a band answer whose level is worth naming when the verdict is local.
+DETAILS = {"waiting_months": "等待期", "retroactive": "断缴期间的医疗费能否报销", "continuity_reset": "连续参保年限是否重新计算"}
+
+
+def national_details(o: Outcome) -> list[str]:
+    """The details (in words) a local verdict takes from national practice, when they say something
+    (an unknown says 未知 by itself)."""
+    levels = dict(o.field_levels)
+    said = {"waiting_months": o.waiting_months is not None or o.waiting_range is not None,
+            "retroactive": o.retroactive is not None, "continuity_reset": o.continuity_reset is not None}
+    return [words for name, words in DETAILS.items() if levels.get(name) is Level.NATIONAL and said[name]]
 
 
 def _text(v: object) -> str | None:

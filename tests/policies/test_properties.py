@@ -71,6 +71,12 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
     if q.insurance_type is InsuranceType.UNEMPLOYED:  # 《社会保险法》第四十八条 in every region
         if not a.no_gap or "失业保险基金" not in (a.condition or "") or a.late_fee.payer is not LateFeePayer.FUND:
             out.append(f"{where}: someone on benefit is not told the fund pays and nothing is theirs to pay back")
+    # a local verdict whose wait, claims or continuity come from national bands says they are national practice
+    national_band = any(t.field in ("gap_band", "gap_detail") and t.level.value == "national" for t in a.trace)
+    shown = any(v is not None for v in (a.waiting_months, a.waiting_range, a.retroactive, a.continuity_reset))
+    if a.local_rule and a.can_backpay is not BackpayVerdict.NO and q.gap_months and national_band and shown:
+        if not any("为全国通行做法" in n for n in a.notes):
+            out.append(f"{where}: a local verdict with national details does not say they are national practice")
     if "待遇等待期：未知" in text and any("固定待遇等待期" in n for n in a.notes):
         out.append(f"{where}: the wait is 'unknown' beside a note giving its fixed part")
     if q.insurance_type is InsuranceType.RESIDENT and q.on.year >= 2025 and q.gap_months != 0:
