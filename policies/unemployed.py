@@ -43,13 +43,15 @@ def unemployed(r: Reader, fund: Entry) -> Core:
 
 def _where(r: Reader) -> str:
     """Where to confirm the fund's payment: the offline windows a local rule names for people on
-    benefit (乐平's), traced; else the local office in general (no national list is cited for it)."""
+    benefit (乐平's), traced; else the local office in general (no national list is cited for it).
+    A local list for everyone is where to back-pay (乌鲁木齐's 补缴申请 windows), not this."""
     names: dict[str, None] = {}
     for e in r.now.entries.get("channels", ()):
         if e.level is Level.NATIONAL:
             break
         for i in e.value.items:
-            if i.kind == "offline" and i.when.matches_person(r.itype, r.cause):
+            named = i.when.types is not None and r.itype in i.when.types
+            if i.kind == "offline" and named and i.when.matches_person(r.itype, r.cause):
                 r.record("channels", e, i.text, i.line)
                 names[i.text] = None
     return "、".join(names) or CONFIRM_AT

@@ -24,7 +24,8 @@ DATES = [date(2015, 6, 15), date(2024, 6, 10), date(2025, 6, 10)]
 GAPS: list[int | None] = [None, 0, *range(1, 61)]
 # What an answer with nothing to pay back (no gap, a retiree with the years, someone on benefit whose
 # insurance the unemployment fund pays) never says: a verdict on back-pay, how to do it, a gap, a wait.
-NOTHING_DUE_NEVER = ("不能补缴", "可以补缴", "办理渠道", "所需材料", "断缴时长", "待遇等待期", "费用估算", "如今天缴费")
+NOTHING_DUE_NEVER = ("不能补缴", "可以补缴", "办理渠道", "所需材料", "断缴时长", "待遇等待期", "费用估算", "如今天缴费",
+                     "补缴申请", "补缴申报表")
 
 
 def _problems(book: RuleBook, q: Query) -> list[str]:
