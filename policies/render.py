@@ -64,7 +64,9 @@ def render_text(answer: Answer) -> str:
                      + "；".join(w.MISSING_TEXT.get(m, m) for m in a.missing_inputs))
     lines.append("依据：")
     lines += [f"  · {w.source_line(s)}" for s in a.sources]
-    lines.append(f"规则层级：{w.LEVEL_TEXT[a.rule_level]}" + ("" if a.local_rule else "（全国通行做法）"))
+    # nothing to pay back rests on the law (第六十条, 第四十八条), not on what is usual in most places
+    practice = "" if a.local_rule or a.no_gap else "（全国通行做法）"
+    lines.append(f"规则层级：{w.LEVEL_TEXT[a.rule_level]}{practice}")
     return "\n".join(lines)
 
 
