@@ -20,9 +20,10 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis.exceptions
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
@@ -78,15 +79,20 @@ async def open_redis(
     """
     if url:
         client = await connect(url, max_connections=max_connections)
-        await client.ping()
+        await _ping(client)
         return RedisHandle(client=client, url=url)
     folder = (data_dir or DEFAULT_DATA_DIR).resolve()
     server = await asyncio.to_thread(_start_embedded, folder)
     socket_url = f"unix://{server.socket_file}"
     client = _client(socket_url, max_connections)
-    await client.ping()
+    await _ping(client)
     log.info("embedded redis for %s listening on %s", folder, socket_url)
     return RedisHandle(client=client, url=socket_url, embedded=True, _server=server)
+
+
+async def _ping(client: RedisClient) -> None:
+    # redis-py 7.0 types ping() as "bool or awaitable" for both clients; the asyncio ones await.
+    await cast(Awaitable[bool], client.ping())
 
 
 async def connect(url: str, *, cluster: bool | None = None, max_connections: int = 64) -> RedisClient:

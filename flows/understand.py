@@ -185,6 +185,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     after = clause[d.end : d.end + 2]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
+    if d.unit == "year" and lx.YEARS_REQUIRED_BEFORE.search(before):
+        return ""  # the years required, not paid
     if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before):
         return "years"
     if lx.UNPAID_BEFORE.search(before):

@@ -14,6 +14,10 @@
   the test's prefix, whatever the type - for asserting what is (not) stored (state
   records are shown inflated; see `dump_prefixed`).
 
+Hypothesis runs derandomized (the same examples on every run, so a red CI run is a real
+regression, reproducible by running the test again); `HYPOTHESIS_PROFILE=explore` draws
+fresh random examples on each run, to look for new failing ones (add any found as @example).
+
 `ListDialog` is a deterministic test double of `flows.turn.Dialog` (Redis stays real):
 it appends every text to the list slot "seen" and echoes it, so tests can see which
 updates were applied, how often and in which order.
@@ -30,6 +34,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 from redis.asyncio import Redis
 
 from flows.messages import ChatKind, InEvent, OutMessage
@@ -41,6 +46,10 @@ from flows.turn import CancelReminders, Turn
 from tests.redis_servers import MISSING, RedisClusterServers, binaries
 
 RedisDump = Callable[[], Awaitable[dict[str, Any]]]
+
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")  # hypothesis's own default: random, with its example database
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # Test modules (relative to the repository) that also run against a real Redis Cluster.
 CLUSTER_SUITES = frozenset({

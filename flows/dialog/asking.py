@@ -13,6 +13,8 @@ from flows.state import Step
 from flows.turn import Turn
 from policies.model import Answer, InsuranceType, Region
 
+_NO_GAP_TYPES = frozenset({InsuranceType.RETIREE.value, InsuranceType.UNEMPLOYED.value})
+
 
 def next_core_slot(slots: dict[str, Any]) -> str | None:
     """The first core slot still unknown (and not skipped) that this person's answer can need."""
@@ -21,8 +23,8 @@ def next_core_slot(slots: dict[str, Any]) -> str | None:
     for name in CORE_ORDER:
         if name in slots or name in skipped:
             continue
-        if name == "gap_months" and ("gap_since" in slots or kind == InsuranceType.RETIREE.value):
-            continue
+        if name == "gap_months" and ("gap_since" in slots or kind in _NO_GAP_TYPES):
+            continue  # a near-retiree is short of years; while drawing unemployment benefit the fund pays
         if name == "cause" and kind != InsuranceType.EMPLOYEE.value:
             continue  # only an employee's gap can be the employer's doing
         return name

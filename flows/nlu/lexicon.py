@@ -109,6 +109,11 @@ YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
     r"(?:了|有|是|为|已经|已)?$"
 )
+# Just before a stretch of years, these make it what is required, not what was paid
+# ("听说要交够25年", "需要缴满20年", "要求25年"): the engine knows the local requirement.
+YEARS_REQUIRED_BEFORE = re.compile(
+    r"(?:要|需要?|得|须|必须|应该?|规定|要求)(?:交|缴)?费?(?:够|满|足)?$"
+)
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.

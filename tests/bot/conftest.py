@@ -9,6 +9,11 @@ from redis.asyncio import Redis
 
 from tests.bot.fake_bot_api import FakeBotApi
 
+# How long a bot process may take to come up. Importing aiogram alone costs ~7 s of CPU on these
+# 2-core machines (pydantic builds its models), and the rest of the suite shares the cores. A bound
+# on waiting, not a timing: a healthy start takes 3-12 s here.
+PROCESS_START_S = 120.0
+
 
 @pytest.fixture
 async def bot_api() -> AsyncIterator[FakeBotApi]:

@@ -26,7 +26,7 @@ from bot.telegram.runner import FRAMEWORKS
 from flows.deeplink import StartContext, decode_start, encode_start
 from flows.dialog import GapDialog
 from flows.messages import InEvent, OutMessage
-from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
+from tests.bot.conftest import PROCESS_START_S, SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 from tests.bot.test_adapters import post_burst
 
@@ -303,7 +303,7 @@ async def test_python_m_bot_telegram(framework: str, mode: str, bot_api: FakeBot
         sys.executable, "-m", "bot", "telegram", "--framework", framework, env=env, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        await bot_api.wait_for(lambda: bot_api.calls_of("setMyCommands"), within=30)
+        await bot_api.wait_for(lambda: bot_api.calls_of("setMyCommands"), within=PROCESS_START_S)
         await bot_api.say(ALICE, Chat(ALICE.id), "/start")
         [welcome] = await bot_api.replies(ALICE.id, 1, within=15)
         assert "r:650100" in _payloads(welcome)

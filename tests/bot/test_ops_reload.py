@@ -20,7 +20,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.telegram.runner import _load_dialog
 from flows.dialog import GapDialog
 from policies import RULES_DIR
-from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
+from tests.bot.conftest import PROCESS_START_S, SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
@@ -110,7 +110,7 @@ async def test_sighup_reloads_a_running_worker(bot_api: FakeBotApi, redis_url: s
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "telegram", env=env, cwd=ROOT,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     try:
-        await bot_api.wait_for(lambda: bot_api.calls_of("setMyCommands"), within=30)
+        await bot_api.wait_for(lambda: bot_api.calls_of("setMyCommands"), within=PROCESS_START_S)
         proc.send_signal(signal.SIGHUP)
         assert proc.stderr is not None
         async with asyncio.timeout(30):

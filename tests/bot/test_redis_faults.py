@@ -26,7 +26,7 @@ from bot.telegram.processor import BUSY_NOTICE
 from bot.telegram.runner import RunningBot
 from flows.dialog import GapDialog
 from flows.state import ConversationState
-from tests.bot.conftest import SECRET, WEBHOOK_PATH, free_port, start_bot
+from tests.bot.conftest import PROCESS_START_S, SECRET, WEBHOOK_PATH, free_port, start_bot
 from tests.bot.fake_bot_api import Chat, FakeBotApi, User
 from tests.redis_servers import RedisServer
 
@@ -148,7 +148,7 @@ async def test_sigterm_during_a_long_turn_gives_the_turn_back_within_the_grace(
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     alice = Chat(ALICE.id)
     try:
-        await bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), within=30)
+        await bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), within=PROCESS_START_S)
         bot_api.hold_next("sendMessage", 6)  # the reply hangs past the 3 s grace
         await bot_api.say(ALICE, alice, "/start")
         await bot_api.wait_for(lambda: bot_api.calls_of("sendMessage"), within=15)

@@ -20,6 +20,7 @@ from bot.reminders.config import DispatchConfig
 from flows.reminders_store import ReminderStore
 from flows.reminders_time import CHINA, SetClock
 from flows.store import KeySpace
+from tests.bot.conftest import PROCESS_START_S
 from tests.bot.fake_bot_api import FakeBotApi
 from tests.bot.reminders_support import START, add_many, dispatcher_on, per_chat, reminder
 
@@ -81,7 +82,7 @@ async def test_a_dispatcher_killed_mid_batch_has_its_claims_sent_by_another_with
     slow = _env(bot_api, redis_url, keyspace.prefix, OUTBOUND_GLOBAL_PER_SECOND="20",
                 REMINDERS_LEASE=str(lease))
     victim = await _start(["send-due", "--now", START.isoformat()], slow, tmp_path)
-    await bot_api.wait_for(lambda: len(bot_api.sent()) >= 30, within=30)
+    await bot_api.wait_for(lambda: len(bot_api.sent()) >= 30, within=PROCESS_START_S)
     victim.send_signal(signal.SIGKILL)
     await victim.wait()
     killed_at = time.monotonic()

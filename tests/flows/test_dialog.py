@@ -141,6 +141,15 @@ def test_unemployed_path(dialog: GapDialog) -> None:
     assert not any(w in text for w in ("不能补缴", "可以补缴", "办理：", "等待期")), text
 
 
+def test_unemployed_is_not_asked_how_long_the_gap_is(dialog: GapDialog) -> None:
+    """While unemployment benefit is drawn the fund pays: no gap to ask about."""
+    chat = Chat(dialog)
+    chat.send("我失业了在领失业金，医保还要自己交吗")
+    chat.send("景德镇")
+    assert chat.state.answered and "gap_months" not in chat.state.slots
+    assert expected_verdict(chat) in chat.text()
+
+
 def test_retiree_path_asks_years_and_gender(dialog: GapDialog) -> None:
     chat = Chat(dialog)
     chat.send("我在徐州，快退休了，医保年限不够")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flows.dialog import GapDialog
 from flows.messages import ChatKind, InEvent
+from flows.reminders_ops import ReminderOp
 from flows.state import ConversationState
+from flows.turn import Turn
 
 TODAY = date(2026, 11, 22)
 
@@ -35,6 +37,12 @@ long_text = st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=5), st.in
 messages = st.one_of(chinese, noise, long_text, st.sampled_from(["", " ", "\x00", "\u202e", "🙂" * 3000]))
 
 
+def _answers(turn: Turn) -> bool:
+    """A reply is sent: the turn's messages, or a reminder effect (the service always answers one:
+    flows.reminders_actions.ReminderActions.run)."""
+    return bool(turn.messages) or any(isinstance(effect, ReminderOp) for effect in turn.effects)
+
+
 def _event(text: str | None, payload: str | None, kind: ChatKind) -> InEvent:
     return InEvent(
         platform="test", bot_id="b", chat_id="c", user_id="u", chat_kind=kind,
@@ -54,7 +62,7 @@ def test_any_text_gets_a_polite_reply_and_keeps_slots(text: str, seed: int, kind
     turn = _DIALOG.step(state, _event(text, None, kind), TODAY)
     if text.strip().startswith("/cancel") or turn.state is None:
         return  # forgetting on request is the point of /cancel
-    assert turn.messages, "every addressed message gets a reply"
+    assert _answers(turn), "every addressed message gets a reply"
     assert all(m.text.strip() for m in turn.messages)
     assert all(len(m.text) <= 4096 for m in turn.messages)
     for key in before.slots:
@@ -63,10 +71,12 @@ def test_any_text_gets_a_polite_reply_and_keeps_slots(text: str, seed: int, kind
 
 @settings(max_examples=150, deadline=None)
 @given(payload=st.text(max_size=80), seed=st.sampled_from(range(len(SEEDED_STATES))))
+@example(payload="rc:0", seed=0)  # cancelling a reminder: the service's reply, not the dialog's
+@example(payload="rz:", seed=3)
 def test_any_button_payload_is_safe(payload: str, seed: int) -> None:
     before = SEEDED_STATES[seed]
     turn = _DIALOG.step(ConversationState.loads(before.dumps()), _event(None, payload, ChatKind.PRIVATE), TODAY)
-    assert turn.state is not None and turn.messages
+    assert turn.state is not None and _answers(turn)
     ConversationState.loads(turn.state.dumps())  # whatever was stored parses back
 
 

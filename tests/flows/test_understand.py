@@ -262,6 +262,15 @@ def test_years_paid(regions: RegionIndex, text: str, years: float) -> None:
     assert u.gap_months is None
 
 
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("我快退休了，职工医保只交了15年，听说要交够25年，能补吗", 15.0), ("需要缴满20年，我交了12年", 12.0),
+     ("我们这要求25年，我缴费18年", 18.0), ("规定要交满25年吗", None), ("我已经交够了25年", 25.0)],
+)
+def test_years_required_are_not_years_paid(regions: RegionIndex, text: str, years: float | None) -> None:
+    assert read(text, regions).years_paid == years
+
+
 def test_years_paid_and_gap_in_one_message(regions: RegionIndex) -> None:
     u = read("交了18年，断了2年，男，快退休了", regions)
     assert (u.years_paid, u.gap_months, u.gender, u.insurance_type) == (18.0, 24, Gender.MALE, T)

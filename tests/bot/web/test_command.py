@@ -11,6 +11,8 @@ from pathlib import Path
 
 from aiohttp import ClientSession, CookieJar
 
+from tests.bot.conftest import PROCESS_START_S
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -22,7 +24,7 @@ async def test_the_web_command_serves_reloads_and_stops(redis_url: str, key_pref
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         assert proc.stdout is not None
-        first = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        first = (await asyncio.wait_for(proc.stdout.readline(), PROCESS_START_S)).decode()
         assert "请在浏览器打开：http://127.0.0.1:" in first
         url = first.rsplit("：", 1)[1].strip()
         link = (await proc.stdout.readline()).decode()
@@ -52,6 +54,6 @@ async def test_a_bad_listen_address_stops_with_one_line() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "web", "--listen", "8080", cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    out, err = await asyncio.wait_for(proc.communicate(), PROCESS_START_S)
     assert proc.returncode == 2 and out == b""
     assert err.decode().strip().splitlines() == ["--listen 应为 HOST:PORT，例如 127.0.0.1:8080，收到：'8080'"]

@@ -12,6 +12,7 @@ from signal import SIGHUP, SIGTERM
 import aiohttp
 
 from policies import RULES_DIR
+from tests.bot.conftest import PROCESS_START_S
 from tests.bot.wechat.conftest import LINK_KEY
 from tests.bot.wechat.fake_wechat import APP_ID, APP_SECRET, TOKEN, FakeWeChat
 
@@ -40,7 +41,7 @@ async def test_sighup_reloads_the_rules_of_a_running_wechat_worker(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         assert proc.stdout is not None and proc.stderr is not None
-        first = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        first = (await asyncio.wait_for(proc.stdout.readline(), PROCESS_START_S)).decode()
         assert first, (await proc.stderr.read()).decode()
         assert "微信公众号消息接口已启动（明文模式）：http://127.0.0.1:" in first
         url = first.rsplit("：", 1)[1].strip()
