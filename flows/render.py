@@ -185,7 +185,7 @@ def _cost_rows(answer: Answer, facts: Facts) -> tuple[tuple[str, str], ...]:
 
 def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
     return AnswerView(
-        verdict=answer.can_backpay.value,  # type: ignore[arg-type]  # one of the three literals
+        verdict="nothing_due" if answer.no_gap else answer.can_backpay.value,  # type: ignore[arg-type]
         headline=_verdict_line(answer),
         local_rule=facts.local_rule,
         confidence=CONFIDENCE_LABELS[facts.confidence],

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Verdict = Literal["yes", "conditional", "no"]
+# "nothing_due": no gap to pay back (paid up, enough years, or unemployment benefit pays it).
+Verdict = Literal["yes", "conditional", "no", "nothing_due"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,10 @@ def test_first_card_fits_350_characters_for_every_type_cause_and_gap(dialog: Gap
                 assert len(card.text) <= CARD_MAX_CHARS, where
                 assert card.text.splitlines()[-1].startswith("依据："), where  # never cut away
                 assert card.text.count("结论：") == 1, where
-                assert card.view is not None and card.view.verdict == answer.can_backpay.value, where
+                expected = "nothing_due" if answer.no_gap else answer.can_backpay.value
+                assert card.view is not None and card.view.verdict == expected, where
+                if answer.no_gap:  # nothing to pay back: never drawn as a refusal
+                    assert "❌" not in card.text and not card.view.cost_rows, where
                 if answer.can_backpay is BackpayVerdict.NO:  # the verdict governs: no cost, no back-pay
                     assert "费用：" not in card.text and not card.view.cost_rows, where
                     assert card.view.timeline.paid_on is None, where

@@ -6,7 +6,8 @@
   var VERDICTS = {
     yes: { mark: "✅", label: "可以补缴" },
     conditional: { mark: "⚠️", label: "有条件补缴" },
-    no: { mark: "❌", label: "不能补缴" }
+    no: { mark: "❌", label: "不能补缴" },
+    nothing_due: { mark: "✅", label: "无需补缴" }
   };
   // Timeline points in the order they happen; `phase` colours the stretch that starts there.
   var POINTS = [

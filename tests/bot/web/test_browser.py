@@ -82,6 +82,17 @@ async def opened(browser: Any, web: RunningWeb, path: str = "", viewport: dict[s
     assert watched.problems == []
 
 
+async def test_nothing_to_pay_back_is_drawn_as_such_not_as_a_refusal(browser: Any, web: RunningWeb) -> None:
+    """Someone drawing unemployment benefit: the fund pays, so the strip says 无需补缴, never ❌."""
+    async with opened(browser, web) as chat:
+        await chat.send("景德镇，我在领失业金，医保还要自己交吗")
+        card = chat.page.locator(".card").last
+        await card.wait_for()
+        assert await card.locator(".verdict").inner_text() == "✅ 无需补缴"
+        assert "无需个人补缴" in await card.locator(".text").inner_text()
+        assert await card.locator("table.cost").count() == 0
+
+
 async def no_horizontal_scroll(page: Any) -> None:
     widths = await page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
                                  " document.querySelector('main').scrollWidth, document.querySelector('main').clientWidth]")
@@ -217,6 +228,7 @@ async def test_an_answer_view_is_drawn_as_card_table_timeline_and_sources(
         card = chat.page.locator(".card")
         await card.wait_for()
         assert await card.locator(".verdict").inner_text() == "⚠️ 有条件补缴"
+        assert await card.locator(".strip").get_attribute("class") == "strip verdict-conditional"
         assert await card.locator(".tag.local").inner_text() == "本地规定"
         rows = await card.locator("table.cost tr").all_inner_texts()
         assert [r.split("\t") for r in rows] == [["本金" + evil, "2,640.00元"], ["滞纳金", "约121.00元"],
