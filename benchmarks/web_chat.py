@@ -54,11 +54,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import RedisCost, checkout, cpu_seconds, pct, redis_cost, redis_reset  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
+from bot.runtime import Runtime, open_runtime  # noqa: E402
 from bot.web.api import BOT_ID, PLATFORM  # noqa: E402
-from bot.web.transcript import message_json  # noqa: E402
+from bot.web.transcript import MAX_ENTRIES, Transcript, message_json  # noqa: E402
 from flows.messages import ChatKind, InEvent, OutMessage  # noqa: E402
 from flows.redis_embed import open_redis  # noqa: E402
+from flows.service import CollectingSink  # noqa: E402
+from flows.store import KeySpace  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 # (text, button payload): every turn is answered by the core; the button is the type choice.
@@ -258,6 +260,26 @@ def serving_ms(run: Run) -> float:
     return run.cpu_ms(run.cpu["core (this process)" if run.name == "core" else "server"])
 
 
+async def append_cost(rt: Runtime, prefix: str, turns: int = 300) -> float:
+    """Redis time (µs, commandstats) of one turn's transcript write once a page holds its most entries:
+    the real `Transcript.append` with the entries the core makes of SCRIPT, cycled."""
+    sink = CollectingSink()
+    service = rt.make_service(sink, clock=lambda: TODAY)
+    for n, (text, payload) in enumerate((("/start", None), *SCRIPT)):
+        await service.submit(InEvent(PLATFORM, BOT_ID, "long", "long", ChatKind.PRIVATE, f"m-{n}", text, payload,
+                                     can_push=False))
+    entries = [message_json(m) for _event, messages in sink.delivered for m in messages]
+    transcript = Transcript(rt.redis, KeySpace(prefix), rt.store.config.ttl)
+    for n in range(MAX_ENTRIES):
+        await transcript.append("web:web:long:long", [entries[n % len(entries)]])
+    await rt.redis.config_resetstat()
+    for n in range(turns):
+        user = {"role": "user", "text": SCRIPT[n % len(SCRIPT)][0] or LABEL}
+        await transcript.append("web:web:long:long", [user, entries[n % len(entries)]], since=MAX_ENTRIES + 2 * n)
+    stats = (await rt.redis.info("commandstats"))["cmdstat_evalsha"]
+    return float(stats["usec"]) / int(stats["calls"])
+
+
 def report(runs: list[Run], names: Sequence[str], cpus: int, concurrency: int) -> None:
     def median(name: str, value: Callable[[Run], float]) -> float:
         return statistics.median(value(r) for r in runs if r.name == name)
@@ -351,6 +373,9 @@ async def main(argv: Sequence[str] | None = None) -> None:
                   f"{args.rounds} alternating rounds (medians); embedded Redis of its own; {machine} CPUs: "
                   f"{pinning}")
             report(runs, ["core", *servers], machine, args.concurrency)
+            async with open_runtime(handle.url, key_prefix="ybappend") as rt:
+                print(f"Redis time of a turn's transcript write at {MAX_ENTRIES} entries (the most a page keeps): "
+                      f"{await append_cost(rt, 'ybappend'):.0f} µs")
         finally:
             for _url, proc in servers.values():
                 proc.terminate()
