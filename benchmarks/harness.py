@@ -34,17 +34,12 @@ from redis.asyncio import Redis
 from benchmarks.bots import worker_command, worker_env
 from benchmarks.script import REMIND
 from tests.bot.fake_bot_api import Call, Chat, FakeBotApi, User
+from tests.redis_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-0123456789"
 PATH = "/tg/hook"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

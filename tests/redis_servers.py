@@ -10,6 +10,8 @@ cluster. Never the shared server at 127.0.0.1:6379.
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import shutil
 import signal
 import socket
@@ -28,10 +30,27 @@ def binaries() -> tuple[str, str] | None:
     return (server, cli) if server and cli else None
 
 
+def port_range() -> range | None:
+    """The ports servers started by tests and benchmarks may use, from `YB_PORTS=LOW-HIGH`
+    (a machine shared by several sessions gives each its own range); None: any free port."""
+    spec = os.environ.get("YB_PORTS", "").strip()
+    if not spec:
+        return None
+    low, _, high = spec.partition("-")
+    return range(int(low), int(high or low) + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port (within `YB_PORTS` when set)."""
+    allowed = port_range()
+    if allowed is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    for port in random.sample(allowed, len(allowed)):
+        if _port_free(port):
+            return port
+    raise RuntimeError(f"no free port in YB_PORTS={os.environ['YB_PORTS']}")
 
 
 def _port_free(port: int) -> bool:
@@ -50,6 +69,7 @@ class RedisServer:
     folder: Path
     port: int = 0
     cluster: bool = False
+    bus_port: int = 0  # the cluster bus port (Redis's default: port + 10000)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -68,7 +88,7 @@ class RedisServer:
                 "--logfile", str(self.folder / "redis.log")]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.folder / "nodes.conf"),
-                     "--cluster-node-timeout", "2000"]
+                     "--cluster-node-timeout", "2000", "--cluster-port", str(self.bus_port or self.port + 10000)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while self.cli("PING") != "PONG":
@@ -102,10 +122,15 @@ class RedisClusterServers:
     """Three cluster-enabled redis-servers on loopback joined into a 3-master cluster."""
 
     def __init__(self, folder: Path, base_port: int = CLUSTER_BASE_PORT):
-        port = base_port
-        while not all(_port_free(p) and _port_free(p + 10000) for p in range(port, port + 3)):
+        allowed = port_range()
+        # Within YB_PORTS the cluster bus ports are taken from the range's upper half.
+        bus = len(allowed) // 2 if allowed else 10000
+        port = allowed.start if allowed else base_port
+        while not all(_port_free(p) and _port_free(p + bus) for p in range(port, port + 3)):
             port += 3
-        self.nodes = [RedisServer(folder / str(p), p, cluster=True) for p in range(port, port + 3)]
+            if allowed and port + 3 > allowed.start + bus:
+                raise RuntimeError(f"no three free cluster ports in YB_PORTS={os.environ['YB_PORTS']}")
+        self.nodes = [RedisServer(folder / str(p), p, cluster=True, bus_port=p + bus) for p in range(port, port + 3)]
 
     @property
     def url(self) -> str:

@@ -24,7 +24,6 @@ async def bot_api() -> AsyncIterator[FakeBotApi]:
 # --- starting bots against the fake server -------------------------------------------------
 
 import contextlib  # noqa: E402
-import socket  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -35,10 +34,7 @@ SECRET = "test-secret_0123456789"
 WEBHOOK_PATH = "/tg/hook"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.redis_servers import free_port  # noqa: E402
 
 
 def bot_settings(api: FakeBotApi, mode: str, *, register_webhook: bool = True, fast: bool = True,

@@ -20,6 +20,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.redis_servers import free_port, port_range
+
 # Parameters that clients send JSON-encoded inside form fields.
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "reply_parameters",
                 "link_preview_options", "scope"}
@@ -107,7 +109,7 @@ class FakeBotApi:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", free_port() if port_range() else 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}"
