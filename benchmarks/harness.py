@@ -349,9 +349,15 @@ class Users:
         future: asyncio.Future[float] = loop.create_future()
         self.api.waiters[chat.id] = (self.api.sends.get(chat.id, 0) + self.expected[n], future)
         server_before = self.api.server_time.get(chat.id, 0.0)
+        try:
+            body = self._update(user, chat, step)
+        except KeyError:  # no keyboard to press: an earlier reply of this chat never came
+            result.errors += 1
+            self.api.waiters.pop(chat.id, None)
+            return False
         started = time.perf_counter()
         try:
-            async with http.post(url, json=self._update(user, chat, step), headers=headers) as resp:
+            async with http.post(url, json=body, headers=headers) as resp:
                 status = resp.status
             answered = time.perf_counter()
             if status != 200:
