@@ -187,10 +187,12 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
         return ""  # "3个月前": a month, read by the month reader
     if d.unit == "year" and lx.YEARS_REQUIRED_BEFORE.search(before):
         return ""  # the years required, not paid
+    if lx.SHORT_BEFORE.search(before):
+        return ""  # "还差3年": what is still missing
+    if lx.UNPAID_BEFORE.search(before):
+        return "gap"  # before the years paid: "没交了3年" is a gap
     if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before):
         return "years"
-    if lx.UNPAID_BEFORE.search(before):
-        return "gap"
     if lx.PAID_BEFORE.search(before[-4:]) and not lx.GAP_VERB.search(before[-4:]):
         return ""
     if gap_verb:

@@ -53,9 +53,14 @@ EMPLOYEE_HINT = re.compile(r"上班|(?<![没无有])单位|(?<!保险)公司|老
 # A new employer that has not started paying yet is a job change, not the employer's fault: 新 is
 # excluded before the subject ("新单位还没交").
 _SUBJECT = r"(?<!新)(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr|财务)"
+# Between the employer and its failing, a few words ("老板从去年10月开始就没给我交"), but not a job
+# change or the person themself ("从上家公司离职后到现在一直没交" is a job change).
+_BETWEEN = r"(?:(?!离职|辞职|辞工|跳槽|自己|我自)[^,。!?;]){0,12}?"
 EMPLOYER_CAUSE = re.compile(
-    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?|忘了?|忘记了?|停了?|没钱)"
+    rf"{_SUBJECT}{_BETWEEN}(?:没有?|未|不|漏|欠|少|拖欠?|忘了?|忘记了?|停了?|没钱)(?:及时|按时)?"
     rf"(?:(?:给|帮)(?:我们|我|职工|员工|大家)?)?(?:交|缴|买|上|续|办)"
+    # "单位欠费半年了", "公司拖欠社保4个月", "老板说没钱" (the employer's money, not the person's)
+    rf"|{_SUBJECT}{_BETWEEN}(?:欠费|拖欠|欠着|没钱)"
     # 停/断 only with the employer as the actor ("公司停缴了", "公司把我医保停了"); in "单位职工医保断了"
     # 单位 only says which insurance it is.
     rf"|{_SUBJECT}(?:把|将|给|帮)[^,。!?;]{{0,6}}?(?:停|断)"
@@ -85,10 +90,12 @@ JOB_CHANGE = re.compile(
 NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
 
 # --------------------------------------------------------------------------- gender
+# "男的25年，女的20年", "男性要交25年": a gender followed by years names whom a rule is for.
+_NOT_A_RULE = r"(?!(?:要|需要?|得)?(?:交|缴)?(?:够|满)?(?:\d{1,2}|[一二两三四五六七八九十]{1,3})年)"
 _GENDER_PATTERNS = (
     re.compile(r"(?:我是|本人|性别:?是?)(?P<g>[男女])"),
-    re.compile(r"(?P<g>[男女])(?:性|士)"),
-    re.compile(r"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff])"),
+    re.compile(rf"(?P<g>[男女])(?:性|士){_NOT_A_RULE}"),
+    re.compile(rf"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff]){_NOT_A_RULE}"),
     re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
 )
 _GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
@@ -107,17 +114,23 @@ def read_gender(text: str) -> Gender | None:
 # Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
 YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
-    r"(?:了|有|是|为|已经|已)?$"
+    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
 )
 # Just before a stretch of years, these make it what is required, not what was paid
 # ("听说要交够25年", "需要缴满20年", "要求25年"): the engine knows the local requirement.
 YEARS_REQUIRED_BEFORE = re.compile(
-    r"(?:要|需要?|得|须|必须|应该?|规定|要求)(?:交|缴)?费?(?:够|满|足)?$"
+    r"(?:(?:要|需要?|得|须|必须|应该?|规定|要求)(?:交|缴)?费?(?:够|满|足)?"
+    # a requirement said per gender: "要求男的25年", "男的要交25年，女的20年", "女职工20年"
+    r"|(?<![我是])(?:男|女)(?:的|性|士|职工|同志|人)?(?:要|需要?|得)?(?:交|缴)?(?:够|满)?)$"
 )
+# Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年"),
+# neither paid nor a gap.
+SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$")
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.
-UNPAID_BEFORE = re.compile(r"(?:没有?|未|不)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
+# "忘记交了两个月", "少交了3个月" likewise.
+UNPAID_BEFORE = re.compile(r"(?:没有?|未|不|少|忘记|忘了|忘)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
 # A gap verb in the same clause makes a stretch of time (or a month) the gap.
 GAP_VERB = re.compile(
     r"断|停|没有?(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)|未(?:交|缴)|欠|漏|不交|不缴|中断|空了|空档"
