@@ -65,6 +65,9 @@ class Understanding:
     gap_approximate: bool = False  # the gap was given loosely ("两年多", "大半年")
     gap_range: tuple[int, int] | None = None  # loosely given: the months it can mean (low, high)
     gap_days: int | None = None  # the gap was said in days ("断了90天"): the engine takes them as days
+    # The gap is a stretch of time said with no word for what it is ("16年", "不对，是16年", "大概半年"):
+    # a reply to "断缴多久了", but also to "一共交了多少年" (the dialog knows which was asked).
+    gap_unmarked: bool = False
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -125,6 +128,7 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         gap_approximate=gap.approximate,
         gap_range=gap.range,
         gap_days=gap.days,
+        gap_unmarked=gap.unmarked,
     )
 
 
@@ -197,7 +201,7 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
         return ""
     if gap_verb:
         return "gap"
-    return "" if not_gap else "gap"
+    return "" if not_gap else "unmarked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +212,7 @@ class _Gap:
     years: float | None = None
     range: tuple[int, int] | None = None
     days: int | None = None
+    unmarked: bool = False
 
 
 def _read_gap_and_years(text: str, today: date) -> _Gap:
@@ -216,6 +221,7 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
     vague_gap = False
     years: float | None = None
     since: date | None = None
+    unmarked = False
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
@@ -223,7 +229,8 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
             kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 years = round(d.months / 12, 2)
-            elif kind == "gap" and _not_negated(clause, d.start):
+            elif kind in ("gap", "unmarked") and _not_negated(clause, d.start):
+                unmarked = kind == "unmarked"
                 if d.months is None:
                     vague_gap, gap = True, None
                 else:
@@ -249,12 +256,12 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
     if since is not None:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
-            return _Gap(from_since, since, False, years)
+            return _Gap(from_since, since, False, years)  # a month said: not an unmarked stretch
         if months is not None and abs(from_since - months) > 1:
             since = None  # the duration wins (see module docstring)
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
-    return _Gap(months, since, approx, years, loose, days)
+    return _Gap(months, since, approx, years, loose, days, unmarked and months is not None)
 
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:

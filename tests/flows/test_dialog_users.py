@@ -383,3 +383,46 @@ def test_where_after_a_conditional_lists_each_channel_once(dialog: GapDialog) ->
     lines = [line for line in where.splitlines() if line.startswith(("线上：", "线下："))]
     assert lines and len(lines) == len(set(lines))
     assert "区（县）医保分中心窗口" in where and "仅适用于" in where
+
+
+# ------------------------------------------------------------------ third pass (conv5): numbers and causes
+@pytest.mark.parametrize(
+    ("first", "reply"),
+    [("武汉 快退休了", "16年"), ("武汉 快退休了", "不对，是16年")],
+)
+def test_years_answering_the_years_question_are_not_a_gap(dialog: GapDialog, first: str, reply: str) -> None:
+    """"一共交了多少年？（例如“18年”）" answered "16年" read "已记下：断缴192个月，已缴16年"."""
+    chat = Chat(dialog)
+    chat.send(first)
+    assert chat.state.step == Step.ask("years_paid")
+    text = chat.send(reply)[0].text
+    assert "已缴16年" in text and "断缴" not in text
+    assert chat.state.slots["years_paid"] == 16.0 and "gap_months" not in chat.state.slots
+
+
+def test_near_retiree_correcting_years_after_the_answer(dialog: GapDialog) -> None:
+    """After the answer, a near-retiree's "不对，是16年" corrects the years (no gap is ever asked of
+    them): it read "已记下：断缴192个月" and put that gap on the card."""
+    chat = Chat(dialog)
+    chat.send("武汉 快退休了 交了15年")
+    chat.send("男")
+    assert chat.state.answered
+    card = chat.send("不对，是16年")[0].text
+    assert "已缴16年" in card and "断缴192个月" not in card
+    assert chat.state.slots["years_paid"] == 16.0 and "gap_months" not in chat.state.slots
+
+
+def test_a_stretch_of_years_still_answers_the_gap_question(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("北京 灵活就业")
+    assert chat.state.step == Step.ask("gap_months")
+    chat.send("一年半")
+    assert chat.state.slots["gap_months"] == 18 and "years_paid" not in chat.state.slots
+
+
+def test_employer_named_before_a_time_phrase_is_not_asked_again(dialog: GapDialog) -> None:
+    """"老板从去年10月开始就没给我交社保了" was asked "断缴是什么原因？"."""
+    chat = Chat(dialog)
+    reply = chat.send("老板从去年10月开始就没给我交社保了，深圳")[0].text
+    assert chat.state.slots.get("cause") == "employer"
+    assert "什么原因" not in reply

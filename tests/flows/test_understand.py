@@ -537,3 +537,59 @@ def test_loose_durations_carry_their_range(regions: RegionIndex, text: str, mont
     u = read(text, regions)
     assert (u.gap_months, u.gap_range) == (months, loose)
 
+
+
+# ------------------------------------------------------------------ third pass (conv5)
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [
+        ("我交了20年，我们这里要求男的25年", 20.0, None),  # read as a gap of 300 months
+        ("男的要交25年，女的20年，我交了15年", 15.0, None),  # 女的20年 read as a gap of 240
+        ("男性要交满25年，我交了18年", 18.0, None),
+        ("已经交了十八年了，差七年", 18.0, None),  # 差七年: missing, not a gap of 84
+        ("交了22年，还差3年", 22.0, None),
+        ("医保交了快20年了", 20.0, None),  # read as a gap of 240
+        ("医保交了将近20年", 20.0, None),
+        ("没交了3年", None, 36),
+        ("差不多3个月", None, 3),
+    ],
+)
+def test_years_required_missing_or_loose_are_not_a_gap(regions: RegionIndex, text: str, years: float | None,
+                                                       gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
+
+
+@pytest.mark.parametrize("text", ["男的要交25年，女的20年", "要求男性25年", "我们这里要求男的25年"])
+def test_a_rule_for_a_gender_is_not_the_users_gender(regions: RegionIndex, text: str) -> None:
+    assert read(text, regions).gender is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months"), [("忘记交了两个月", 2), ("灵活就业人员，忘记交了两个月", 2), ("公司少交了两个月", 2)]
+)
+def test_unpaid_months_after_a_paying_verb(regions: RegionIndex, text: str, months: int) -> None:
+    assert read(text, regions).gap_months == months
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("老板从去年10月开始就没给我交社保了", "employer"),
+        ("公司从今年2月份开始就一直没交", "employer"),
+        ("单位欠费半年了", "employer"),
+        ("公司拖欠社保4个月", "employer"),
+        ("老板说没钱，三个月没交社保了", "employer"),  # the employer's money: read as personal
+        ("公司没及时交，断了一个月", "employer"),  # read as personal
+        ("从上家公司离职后到现在一直没交", "job_change"),  # not the old employer's doing
+        ("我没钱交了", "personal"),
+    ],
+)
+def test_employer_cause_across_words(regions: RegionIndex, text: str, cause: str) -> None:
+    assert read(text, regions).cause == cause
+
+
+@pytest.mark.parametrize(("text", "unmarked"), [("16年", True), ("不对，是16年", True), ("断了16年", False),
+                                                ("去年10月开始没交", False)])
+def test_a_stretch_said_without_a_gap_word_is_marked(regions: RegionIndex, text: str, unmarked: bool) -> None:
+    assert read(text, regions).gap_unmarked is unmarked
