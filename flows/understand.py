@@ -35,7 +35,7 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, months_between
+from flows.nlu.when import MonthMention, month_mentions, month_range, months_between
 from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
@@ -236,7 +236,11 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
                 else:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
-        if since is None:
+        closed = month_range(clause, today) if gap_verb else None
+        if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
+            gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
+            since = closed[0]
+        elif since is None:
             since = _read_since(clause, today, gap_verb)
     months: int | None = None
     approx = False
@@ -290,7 +294,8 @@ def _read_base(text: str) -> float | None:
         value = to_number(m.group("n"))
         if value is None:
             continue
-        value *= lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
+        factor = lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
+        value = value * factor + int(m.group("tail") or 0) * factor / 10
         if MIN_BASE <= value <= MAX_BASE:
             return value
     return None

@@ -151,7 +151,8 @@ _BASE_NUM = (
     r"(?P<n>\d{3,7}(?:\.\d{1,2})?|\d{1,3}(?:\.\d{1,2})?(?=[万千k])"
     r"|[一二两三四五六七八九十百千万点]{1,8})"
 )
-_BASE_UNIT = r"(?P<u>万|千|k)?(?:元|块)?"
+# "4千5" is 4500 and "1万2" 12000: a digit after 千/万 is the next place down (spoken style).
+_BASE_UNIT = r"(?:(?P<u>万|千|k)(?:(?P<tail>\d)(?!\d)(?:千|百)?)?)?(?:元|块)?"
 BASE = (
     re.compile(rf"基数(?:是|为|按|大概|约|在|:)*{_BASE_NUM}{_BASE_UNIT}"),
     re.compile(rf"按照?{_BASE_NUM}{_BASE_UNIT}的?(?:缴费)?基数"),

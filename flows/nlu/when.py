@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 from flows.nlu.numbers import NUM, to_number
 from policies.limits import MAX_GAP_MONTHS
@@ -82,3 +83,18 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
         if month is not None and month <= today:
             out.append(MonthMention(m.start(), m.end(), month, bare))
     return out
+
+
+# Between the two ends of a range of months: "3月到5月", "去年11月至今年2月".
+_RANGE_JOIN = re.compile(r"份?(?:到|至|~|-|—)")
+
+
+def month_range(text: str, today: date) -> tuple[date, int] | None:
+    """A closed range of months ("3月到5月没交"): its first month and how many months it holds,
+    counted as the gap convention counts (the current month is not one); None when there is none."""
+    mentions = month_mentions(text, today)
+    for first, last in pairwise(mentions):
+        if _RANGE_JOIN.fullmatch(text, first.end, last.start) and first.month <= last.month:
+            end = min(_shift(last.month, 1), _shift(today, 0))  # the month after the last, at most now
+            return first.month, months_between(first.month, end)
+    return None

@@ -593,3 +593,34 @@ def test_employer_cause_across_words(regions: RegionIndex, text: str, cause: str
                                                 ("去年10月开始没交", False)])
 def test_a_stretch_said_without_a_gap_word_is_marked(regions: RegionIndex, text: str, unmarked: bool) -> None:
     assert read(text, regions).gap_unmarked is unmarked
+
+
+@pytest.mark.parametrize(
+    ("text", "base"), [("我的基数是4千5", 4500.0), ("基数1万2", 12000.0), ("按4千5的基数", 4500.0), ("基数4千5百", 4500.0)]
+)
+def test_spoken_base_with_a_tail_digit(regions: RegionIndex, text: str, base: float) -> None:
+    assert read(text, regions).monthly_base == base  # "4千5" read 4000
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "since"),
+    [
+        ("3月到5月没交", 3, date(2025, 3, 1)),  # read as since May, 1 month
+        ("3月份到5月份公司没给交", 3, date(2025, 3, 1)),
+        ("去年11月到今年2月断了", 4, None),  # over: those 4 months, not 7 up to now
+        ("从3月到现在没交", 3, date(2025, 3, 1)),
+        ("2024年底开始没交", 6, date(2024, 12, 1)),  # read nothing
+        ("24年底离职后一直没交", 6, date(2024, 12, 1)),
+        ("从2023年初就没交了", 29, date(2023, 1, 1)),
+    ],
+)
+def test_month_ranges_and_year_edges(regions: RegionIndex, text: str, months: int, since: date | None) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.gap_months, u.gap_since) == (months, since)
+
+
+@pytest.mark.parametrize(("text", "code"), [("杭洲灵活就业断了3个月", "330100"), ("深训 公司没交", "440300"),
+                                            ("廣洲 新农合", "440100")])
+def test_city_typed_by_sound(regions: RegionIndex, text: str, code: str) -> None:
+    u = read(text, regions)
+    assert u.region is not None and u.region.code == code
