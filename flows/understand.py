@@ -35,7 +35,7 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, month_range, months_between
+from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, year_start
 from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
@@ -93,8 +93,10 @@ def _read_gender(text: str, norm: str) -> Gender | None:
     return said
 
 
-def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
-    """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message."""
+def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceType | None = None) -> Understanding:
+    """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message.
+    `scheme`: the insurance type the conversation already knows (a year said as the start of a resident
+    gap, "从前年就没交了", means its January); the message's own type wins."""
     if not isinstance(text, str):
         return Understanding()
     norm = normalise(text)
@@ -113,11 +115,12 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         region, candidates = found.region, found.candidates
 
     cause = _read_cause(norm)
-    gap = _read_gap_and_years(norm, today)
+    kind = _read_type(norm, cause)
+    gap = _read_gap_and_years(norm, today, yearly=(kind or scheme) is InsuranceType.RESIDENT)
     return Understanding(
         region=region,
         region_candidates=candidates,
-        insurance_type=_read_type(norm, cause),
+        insurance_type=kind,
         gap_months=gap.months,
         gap_since=gap.since,
         cause=cause,
@@ -215,7 +218,9 @@ class _Gap:
     unmarked: bool = False
 
 
-def _read_gap_and_years(text: str, today: date) -> _Gap:
+def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
+    """The gap (months, start month, looseness) and the years paid; `yearly`: the scheme is paid by
+    the year (居民医保), so a year said as the start means its January."""
     gap: Duration | None = None
     almost = False
     vague_gap = False
@@ -242,6 +247,8 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
             since = closed[0]
         elif since is None:
             since = _read_since(clause, today, gap_verb)
+    if since is None and gap is None and not vague_gap:
+        since = year_start(text, today, yearly)  # "今年没交": since January
     months: int | None = None
     approx = False
     loose: tuple[int, int] | None = None

@@ -98,3 +98,26 @@ def month_range(text: str, today: date) -> tuple[date, int] | None:
             end = min(_shift(last.month, 1), _shift(today, 0))  # the month after the last, at most now
             return first.month, months_between(first.month, end)
     return None
+
+
+# A whole year unpaid: "今年没交", "今年的新农合忘交了"; with a start word any year ("从去年开始就没交",
+# "2023年就没交了") - read by `year_start`.
+_YEAR_UNPAID = re.compile(
+    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年)(?:的|份)?"
+    r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末]{0,6}?"
+    r"(?:(?:没有?|未|忘了?|忘记)(?:给我?|帮我?)?(?:交|缴|续|买|参保)|(?<![没不])(?:断|停))"
+)
+
+
+def year_start(text: str, today: date, yearly: bool) -> date | None:
+    """January of a year said to be unpaid as a whole: this year ("今年没交": nothing paid since
+    January), or - for a scheme paid by the year (居民医保, `yearly`) - a year said as the start
+    ("从去年开始就没交"). "去年没交" alone is left: one year missed, or every year since?"""
+    for m in _YEAR_UNPAID.finditer(text):
+        said = m.group("y")
+        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:4])
+        if not 1990 <= year <= today.year or (year, today.month) == (today.year, 1):
+            continue  # in January "今年没交" may be a month not yet due: asked instead
+        if year == today.year or (yearly and (m.group("start") or m.group("mark"))):
+            return date(year, 1, 1)
+    return None

@@ -426,3 +426,14 @@ def test_employer_named_before_a_time_phrase_is_not_asked_again(dialog: GapDialo
     reply = chat.send("老板从去年10月开始就没给我交社保了，深圳")[0].text
     assert chat.state.slots.get("cause") == "employer"
     assert "什么原因" not in reply
+
+
+def test_resident_year_said_after_the_type_is_read(dialog: GapDialog) -> None:
+    """"从前年就没交了" after 居民医保 was answered "没能读出断缴时长"."""
+    chat = Chat(dialog)  # today 2026-11-22
+    chat.send("居民医保")
+    chat.send("周口")
+    assert chat.state.step == Step.ask("gap_months")
+    reply = chat.send("从前年就没交了")[0].text
+    assert "没能读出" not in reply and "2024年1月起断缴" in reply
+    assert chat.state.slots["gap_months"] == 34

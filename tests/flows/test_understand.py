@@ -624,3 +624,26 @@ def test_month_ranges_and_year_edges(regions: RegionIndex, text: str, months: in
 def test_city_typed_by_sound(regions: RegionIndex, text: str, code: str) -> None:
     u = read(text, regions)
     assert u.region is not None and u.region.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme", "since"),
+    [
+        ("新农合今年没交，还能交吗", None, date(2025, 1, 1)),  # read no gap: the gap was asked again
+        ("今年的新农合忘交了", None, date(2025, 1, 1)),
+        ("公司今年没给我交", None, date(2025, 1, 1)),
+        ("城乡居民医保从2022年开始没交", None, date(2022, 1, 1)),
+        ("从前年就没交了", R, date(2023, 1, 1)),  # the type known from earlier in the conversation
+        ("从前年就没交了", None, None),  # monthly schemes: which month of that year is not known
+        ("我是个体户，去年开始就没交了", None, None),
+        ("新农合去年没交", None, None),  # one year missed, or every year since: asked
+        ("今年没断", None, None),
+    ],
+)
+def test_a_whole_year_unpaid(regions: RegionIndex, text: str, scheme: InsuranceType | None, since: date | None) -> None:
+    u = understand(text, date(2025, 6, 10), regions, scheme)
+    assert u.gap_since == since
+
+
+def test_this_year_unpaid_in_january_is_asked(regions: RegionIndex) -> None:
+    assert understand("居民医保今年没交", date(2026, 1, 5), regions).gap_since is None
