@@ -205,7 +205,14 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "question_window",
         re.compile(r"几号|哪天(?:交|缴|申报|办)|申报|每月(?:几|什么时候)|截止|期限|最晚|什么时候(?:交|缴|办|去)"),
     ),
-    ("question_now", re.compile(r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄")),
+    (
+        "question_now",
+        re.compile(
+            r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄"
+            # acting against an employer that does not pay: the employer's duty is the answer
+            r"|投诉|举报|维权|仲裁|劳动监察|告(?:公司|单位|老板)"
+        ),
+    ),
     ("question_why", re.compile(r"依据|为什么|为啥|哪里规定|哪条规定|政策原文|来源|靠谱吗|准吗|凭什么")),
     ("question_cost", re.compile(r"多少钱|费用|交多少|缴多少|花多少|滞纳金|贵不贵|要多少|几块钱|多少费")),
     (

@@ -437,3 +437,13 @@ def test_resident_year_said_after_the_type_is_read(dialog: GapDialog) -> None:
     reply = chat.send("从前年就没交了")[0].text
     assert "没能读出" not in reply and "2024年1月起断缴" in reply
     assert chat.state.slots["gap_months"] == 34
+
+
+@pytest.mark.parametrize("question", ["要去哪里投诉", "公司不给交能举报吗"])
+def test_complaint_about_the_employer_gets_the_employers_duty(dialog: GapDialog, question: str) -> None:
+    """"要去哪里投诉" was answered with where to pay only, not where to report an employer."""
+    chat = Chat(dialog)
+    chat.send("东莞 公司 3个月没给交")
+    assert chat.state.answered
+    text = "\n".join(m.text for m in chat.send(question))
+    assert "社会保险费征收机构反映" in text
