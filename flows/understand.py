@@ -35,7 +35,7 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, year_start
+from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, paid_until, year_start
 from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
@@ -246,7 +246,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
             since = closed[0]
         elif since is None:
-            since = _read_since(clause, today, gap_verb)
+            since = paid_until(clause, today) or _read_since(clause, today, gap_verb)
     if since is None and gap is None and not vague_gap:
         since = year_start(text, today, yearly)  # "今年没交": since January
     months: int | None = None

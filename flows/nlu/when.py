@@ -121,3 +121,16 @@ def year_start(text: str, today: date, yearly: bool) -> date | None:
         if year == today.year or (yearly and (m.group("start") or m.group("mark"))):
             return date(year, 1, 1)
     return None
+
+
+# The last month paid: "交到去年12月", "缴费到今年3月", "最后一次交是去年8月".
+_PAID_UNTIL = re.compile(r"(?:(?:交|缴)费?(?:到了?|至)|最后一(?:次|个月)(?:交|缴)费?(?:的|是|在)*)$")
+
+
+def paid_until(text: str, today: date) -> date | None:
+    """The month after the last month said to be paid (the first unpaid one), or None."""
+    for mention in month_mentions(text, today):
+        if _PAID_UNTIL.search(text, max(0, mention.start - 8), mention.start):
+            after = _shift(mention.month, 1)
+            return after if after <= today else None
+    return None

@@ -647,3 +647,22 @@ def test_a_whole_year_unpaid(regions: RegionIndex, text: str, scheme: InsuranceT
 
 def test_this_year_unpaid_in_january_is_asked(regions: RegionIndex) -> None:
     assert understand("居民医保今年没交", date(2026, 1, 5), regions).gap_since is None
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "months"),
+    [
+        ("交到去年12月，之后没交", date(2025, 1, 1), 5),  # read nothing: asked again
+        ("交到2024年10月", date(2024, 11, 1), 7),
+        ("最后一次交是去年8月", date(2024, 9, 1), 9),
+        ("灵活就业，交到去年10月就没交了", date(2024, 11, 1), 7),
+    ],
+)
+def test_the_last_month_paid_starts_the_gap_the_month_after(regions: RegionIndex, text: str, since: date,
+                                                            months: int) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.gap_since, u.gap_months) == (since, months)
+
+
+def test_employer_not_paying_for_a_relative(regions: RegionIndex) -> None:
+    assert read("我老公公司没给他交医保", regions).cause == "employer"
