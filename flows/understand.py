@@ -204,6 +204,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
         return ""
     if gap_verb:
         return "gap"
+    if d.unit == "year" and (lx.YEARS_HELD_AFTER.match(clause, d.end) or lx.YEARS_HELD_BEFORE.search(before)):
+        return "years"  # "我有15年的缴费记录", "职工医保15年": held, not missed
     return "" if not_gap else "unmarked"
 
 

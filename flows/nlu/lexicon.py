@@ -97,6 +97,7 @@ _GENDER_PATTERNS = (
     re.compile(rf"(?P<g>[男女])(?:性|士){_NOT_A_RULE}"),
     re.compile(rf"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff]){_NOT_A_RULE}"),
     re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
+    re.compile(r"\d岁的?(?P<g>[男女])(?![儿孩朋人])"),  # "55岁女，交了13年"
 )
 _GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
 
@@ -116,6 +117,11 @@ YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
     r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
 )
+# Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
+# (matched at the end of the stretch: no ^, `match` anchors it)
+# (after the stretch), "职工医保15年" (before it).
+YEARS_HELD_AFTER = re.compile(r"的?(?:缴费|交费|参保|医保|社保|职工医保)")
+YEARS_HELD_BEFORE = re.compile(r"(?:医保|社保)(?:是|有|已经)?$")
 # Just before a stretch of years, these make it what is required, not what was paid
 # ("听说要交够25年", "需要缴满20年", "要求25年"): the engine knows the local requirement.
 YEARS_REQUIRED_BEFORE = re.compile(
@@ -138,7 +144,7 @@ GAP_VERB = re.compile(
 # In a clause without a gap verb, these make a stretch of time something else (a price period, a
 # waiting period, an age, a job's length).
 NOT_GAP = re.compile(
-    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
+    r"岁|工作了|上班了|干了|做了|入职|工龄|参加工作|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
     r"|前|后"
 )
 # Markers that a month is when something started ("10月份开始").

@@ -666,3 +666,25 @@ def test_the_last_month_paid_starts_the_gap_the_month_after(regions: RegionIndex
 
 def test_employer_not_paying_for_a_relative(regions: RegionIndex) -> None:
     assert read("我老公公司没给他交医保", regions).cause == "employer"
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [
+        ("工龄20年，医保交了15年", 15.0, None),  # 工龄20年 read as a gap of 240 months
+        ("参加工作30年了", None, None),
+        ("我有15年的缴费记录", 15.0, None),  # read as a gap of 180
+        ("有15年医保", 15.0, None),
+        ("职工医保15年，快退休了", 15.0, None),
+        ("两年医保没交", None, 24),
+        ("医保断了15年", None, 180),
+    ],
+)
+def test_years_held_are_not_a_gap(regions: RegionIndex, text: str, years: float | None, gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
+
+
+@pytest.mark.parametrize(("text", "gender"), [("55岁女，交了13年", Gender.FEMALE), ("我50岁女儿的医保", None)])
+def test_gender_after_an_age(regions: RegionIndex, text: str, gender: Gender | None) -> None:
+    assert read(text, regions).gender is gender
