@@ -118,8 +118,7 @@ YEARS_PAID_BEFORE = re.compile(
     r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
 )
 # Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
-# (matched at the end of the stretch: no ^, `match` anchors it)
-# (after the stretch), "职工医保15年" (before it).
+# (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).
 YEARS_HELD_AFTER = re.compile(r"的?(?:缴费|交费|参保|医保|社保|职工医保)")
 YEARS_HELD_BEFORE = re.compile(r"(?:医保|社保)(?:是|有|已经)?$")
 # Just before a stretch of years, these make it what is required, not what was paid
