@@ -214,6 +214,7 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "question_now",
         re.compile(
             r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄"
+            r"|咋整|怎么整|咋弄|怎么处理|如何处理"
             # acting against an employer that does not pay: the employer's duty is the answer
             r"|投诉|举报|维权|仲裁|劳动监察|告(?:公司|单位|老板)"
         ),
@@ -227,6 +228,8 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|等待期|多长时间(?:能|可以|才能)?(?:用|报|恢复|生效)|几个月(?:能|可以|才能)(?:用|报)"
             r"|(?:住院|看病|门诊|买药|生病)[^,。!?;]{0,4}?(?:能|可以|给)报|能(?:不能)?报销?吗?|报销吗|能用吗|能不能用"
             r"|少等|等多久|要等|还用等|不用等|马上(?:能|就能)用"
+            # what the gap does to what was paid and to the cover: the same part answers it
+            r"|清零|作废|白交|连续(?:缴费)?年限|有(?:什么|啥)影响|有影响吗|影响大(?:吗|不大)|会不会影响"
         ),
     ),
     (

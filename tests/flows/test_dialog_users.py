@@ -447,3 +447,13 @@ def test_complaint_about_the_employer_gets_the_employers_duty(dialog: GapDialog,
     assert chat.state.answered
     text = "\n".join(m.text for m in chat.send(question))
     assert "社会保险费征收机构反映" in text
+
+
+@pytest.mark.parametrize("question", ["会不会清零", "之前交的会不会作废", "咋整"])
+def test_everyday_follow_ups_are_answered_not_declined(dialog: GapDialog, question: str) -> None:
+    """These got "抱歉，这个问题我答不上来" though the answer's parts say it (连续缴费年限, 现在怎么办)."""
+    chat = Chat(dialog)
+    chat.send("郑州 灵活就业 断了5个月")
+    assert chat.state.answered
+    text = "\n".join(m.text for m in chat.send(question))
+    assert "答不上来" not in text and ("连续缴费年限" in text or "现在怎么办" in text)

@@ -688,3 +688,17 @@ def test_years_held_are_not_a_gap(regions: RegionIndex, text: str, years: float 
 @pytest.mark.parametrize(("text", "gender"), [("55岁女，交了13年", Gender.FEMALE), ("我50岁女儿的医保", None)])
 def test_gender_after_an_age(regions: RegionIndex, text: str, gender: Gender | None) -> None:
     assert read(text, regions).gender is gender
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("会不会清零", "question_when"), ("之前交的会不会作废", "question_when"), ("断一个月有什么影响", "question_when"),
+     ("咋整", "question_now"), ("这种情况怎么处理", "question_now"), ("要去哪里投诉", "question_now")],
+)
+def test_everyday_questions_after_an_answer(regions: RegionIndex, text: str, intent: str) -> None:
+    assert intent in read(text, regions).intents
+
+
+def test_cantonese_as_spoken(regions: RegionIndex) -> None:
+    u = read("我係深圳嘅，公司冇俾我買社保", regions)
+    assert u.cause == "employer" and u.region is not None and u.region.code == "440300"
