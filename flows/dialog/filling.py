@@ -108,7 +108,10 @@ def on_text(ctx: Ctx) -> Turn | None:
         changed = tuple(k for k in ctx.updates if before.get(k) != ctx.updates[k])
         return advance(ctx, prefix=_changed_line(ctx, changed), changed=changed)
     fresh = {k: v for k, v in ctx.updates.items() if before.get(k) != v} or ctx.updates  # echo what is new
-    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, fresh)))
+    # "不对，是灵活就业" while a question is open replaces what was said: "已改为", not "已记下"
+    replaced = [k for k in fresh if k in SLOT_SPECS]
+    template = texts.UPDATED_THEN_ASK if replaced and all(before.get(k) is not None for k in replaced) else texts.NOTED
+    return advance(ctx, prefix=template.format(summary=_describe(ctx, fresh)))
 
 
 def _nothing_changed(ctx: Ctx) -> Turn | None:

@@ -457,3 +457,13 @@ def test_everyday_follow_ups_are_answered_not_declined(dialog: GapDialog, questi
     assert chat.state.answered
     text = "\n".join(m.text for m in chat.send(question))
     assert "答不上来" not in text and ("连续缴费年限" in text or "现在怎么办" in text)
+
+
+def test_a_correction_while_asking_says_it_replaced_the_value(dialog: GapDialog) -> None:
+    """"不对，是灵活就业" while the gap was asked read "好的，已记下：灵活就业…" as if it were new."""
+    chat = Chat(dialog)
+    chat.send("长沙 医保断了")
+    chat.send("职工医保")
+    reply = chat.send("不对，是灵活就业")[0].text
+    assert reply.startswith("🔄 已改为：灵活就业人员职工医保。")
+    assert chat.state.step == Step.ask("gap_months")
