@@ -289,6 +289,8 @@ def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
 def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
     if not _not_negated(clause, mention.start):
         return False
+    if mention.half:
+        return lx.START_OF_HALF.match(clause, mention.end) is not None
     if mention.bare:  # "10月份" needs "开始/起/从" right next to it
         before, after = clause[max(0, mention.start - 3) : mention.start], clause[mention.end : mention.end + 4]
         return bool(lx.START_AFTER.search(after) or lx.START_BEFORE.search(before))

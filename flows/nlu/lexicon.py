@@ -134,8 +134,9 @@ SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.
-# "忘记交了两个月", "少交了3个月" likewise.
-UNPAID_BEFORE = re.compile(r"(?:没有?|未|不|少|忘记|忘了|忘)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
+# "忘记交了两个月", "少交了3个月" likewise;
+# "断缴了1年3个月", "停缴了2年" are gaps, never years paid.
+UNPAID_BEFORE = re.compile(r"(?:没有?|未|不|少|忘记|忘了|忘|断|停|欠|漏)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
 # A gap verb in the same clause makes a stretch of time (or a month) the gap.
 GAP_VERB = re.compile(
     r"断|停|没有?(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)|未(?:交|缴)|欠|漏|不交|不缴|中断|空了|空档"
@@ -149,6 +150,7 @@ NOT_GAP = re.compile(
 # Markers that a month is when something started ("10月份开始").
 START_AFTER = re.compile(r"^份?(?:开始|起|以来|至今|以后|之后|后|就|没|断|停|到现在)")
 START_BEFORE = re.compile(r"(?:从|自从|自|打)$")
+START_OF_HALF = re.compile(r"(?:开始|起|以来|至今|到现在|就一直)")
 START_IN_CLAUSE = re.compile(r"开始|起|以来|至今|到现在|从|自从")
 
 # --------------------------------------------------------------------------- monthly base

@@ -15,14 +15,14 @@ from flows.nlu.numbers import NUM, to_number
 from policies.limits import MAX_GAP_MONTHS
 
 _REL_YEAR = {"今年": 0, "去年": -1, "前年": -2, "大前年": -3}
-_EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12}
+_EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12, "上半年": 1, "下半年": 7}
 
 _MONTH = re.compile(
     r"(?P<ll>上上个?月)"
     r"|(?P<l>上个?月)"
     r"|(?P<this>这个月|本月|当月)"
     rf"|(?P<ago>(?P<ago_n>{NUM})个月(?:以前|之前|前))"
-    rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|初|底))"
+    rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|上半年|下半年|初|底))"
     r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
     r"|年(?P<ae>年初|年底|年末|初|底))"  # "2024年底": as 去年年底
     rf"|(?P<bm>(?<![\d年.])(?:1[0-2]|0?[1-9])|(?<![一二两三四五六七八九十年])(?:十[一二]|十|[一二三四五六七八九]))月"
@@ -36,6 +36,7 @@ class MonthMention:
     end: int
     month: date  # first day of the month
     bare: bool  # "10月份" without a year: needs a start marker to count as the gap's beginning
+    half: bool = False  # "去年下半年": its first month only with "开始/起" ("下半年没交" may be just those months)
 
 
 def _shift(today: date, months: int) -> date:
@@ -81,7 +82,8 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
                 year = today.year if int(number) <= today.month else today.year - 1
                 month, bare = date(year, int(number), 1), True
         if month is not None and month <= today:
-            out.append(MonthMention(m.start(), m.end(), month, bare))
+            half = (m.group("ry_e") or "").endswith("半年")
+            out.append(MonthMention(m.start(), m.end(), month, bare, half))
     return out
 
 
@@ -104,7 +106,7 @@ def month_range(text: str, today: date) -> tuple[date, int] | None:
 # "2023年就没交了") - read by `year_start`.
 _YEAR_UNPAID = re.compile(
     r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年)(?:的|份)?"
-    r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末]{0,6}?"
+    r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末半]{0,6}?"
     r"(?:(?:没有?|未|忘了?|忘记)(?:给我?|帮我?)?(?:交|缴|续|买|参保)|(?<![没不])(?:断|停))"
 )
 

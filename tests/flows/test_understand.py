@@ -702,3 +702,21 @@ def test_everyday_questions_after_an_answer(regions: RegionIndex, text: str, int
 def test_cantonese_as_spoken(regions: RegionIndex) -> None:
     u = read("我係深圳嘅，公司冇俾我買社保", regions)
     assert u.cause == "employer" and u.region is not None and u.region.code == "440300"
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "months", "since"),
+    [
+        ("断缴了1年3个月", None, 15, None),  # read as 1.25 years paid
+        ("停缴了2年", None, 24, None),
+        ("缴了18年", 18.0, None, None),
+        ("去年下半年开始没交", None, 11, date(2024, 7, 1)),  # read as a gap of 半年 = 6
+        ("从去年下半年起就没交", None, 11, date(2024, 7, 1)),
+        ("去年下半年没交", None, None, None),  # maybe only those months: asked, not 6 or 11
+        ("今年上半年没交", None, None, None),
+    ],
+)
+def test_gap_verbs_before_years_and_halves_of_a_year(regions: RegionIndex, text: str, years: float | None,
+                                                     months: int | None, since: date | None) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.years_paid, u.gap_months, u.gap_since) == (years, months, since)
