@@ -229,13 +229,20 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     years: float | None = None
     since: date | None = None
     unmarked = False
+    total: float | None = None
+    parts = False
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
         for d in durations(clause):
             kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
-                years = round(d.months / 12, 2)
+                said = round(d.months / 12, 2)
+                if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
+                    total = said
+                elif years is not None and years != said:
+                    parts = True  # "单位交了8年，自己交了2年": parts of the total, which is not said
+                years = said
             elif kind in ("gap", "unmarked") and _not_negated(clause, d.start):
                 unmarked = kind == "unmarked"
                 if d.months is None:
@@ -251,6 +258,10 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
             since = paid_until(clause, today) or _read_since(clause, today, gap_verb)
     if since is None and gap is None and not vague_gap:
         since = year_start(text, today, yearly)  # "今年没交": since January
+    if total is not None:
+        years = total
+    elif parts and not lx.CORRECTION.search(text):
+        years = None  # several stretches paid: the total is asked, not the last part taken for it
     months: int | None = None
     approx = False
     loose: tuple[int, int] | None = None

@@ -27,6 +27,7 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
             r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
             # A self-payer: "自己交的", "个人交社保", "自己缴医保" (not "自己没交": that is a cause).
             r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保|钱|(?=[\s，,。;；]|断|停|$))"
+            r"|(?:自己|个人)(?:又|再|单独)?(?:交|缴)了"  # "离职后自己交了2年"
             r"|自费(?:交|缴)|个人缴费人员|个人参保|(?:没有?|无)(?:单位|工作单位|雇主)的?人?"
         ),
         InsuranceType.FLEXIBLE,
@@ -121,6 +122,10 @@ YEARS_PAID_BEFORE = re.compile(
 # (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).
 YEARS_HELD_AFTER = re.compile(r"的?(?:缴费|交费|参保|医保|社保|职工医保)")
 YEARS_HELD_BEFORE = re.compile(r"(?:医保|社保)(?:是|有|已经)?$")
+# A total of years paid ("一共交了20年") wins over its parts said in the same message.
+YEARS_TOTAL_BEFORE = re.compile(r"(?:一共|总共|累计|合计|加起来|共)[^,。!?;\d]{0,4}$")
+# A message that corrects itself ("交了15年，不对，是16年"): the last value said wins.
+CORRECTION = re.compile(r"不对|错了|说错|应该是|改成|改为|更正")
 # Just before a stretch of years, these make it what is required, not what was paid
 # ("听说要交够25年", "需要缴满20年", "要求25年"): the engine knows the local requirement.
 YEARS_REQUIRED_BEFORE = re.compile(

@@ -720,3 +720,21 @@ def test_gap_verbs_before_years_and_halves_of_a_year(regions: RegionIndex, text:
                                                      months: int | None, since: date | None) -> None:
     u = read(text, regions, today=date(2025, 6, 10))
     assert (u.years_paid, u.gap_months, u.gap_since) == (years, months, since)
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("在单位交了8年，离职后自己交了2年，今年没交", None),  # read 2 years paid: the total is asked
+        ("我在公司交了10年，灵活就业交了5年", None),  # read 5
+        ("单位交了8年，自己交了2年，一共交了10年", 10.0),
+        ("交了15年，不对，交了16年", 16.0),
+        ("交了18年，断了2年", 18.0),
+    ],
+)
+def test_parts_of_the_years_paid_are_not_the_total(regions: RegionIndex, text: str, years: float | None) -> None:
+    assert read(text, regions).years_paid == years
+
+
+def test_paying_oneself_after_leaving_a_job_is_flexible(regions: RegionIndex) -> None:
+    assert read("在单位交了8年，离职后自己交了2年，今年没交", regions).insurance_type is F
