@@ -22,6 +22,14 @@ Conventions (the policy engine and the dialog rely on them):
   "新单位还没交") is a situation of its own. The person's own doing when said so ("自己忘了交",
   "我自己换工作断的"). "unknown" only when the user says they do not know the reason.
 * A self-payer ("自己交的", "个人交社保") is a flexible worker (灵活就业) unless a scheme is named later.
+* Months said as a closed range ("3月到5月没交") are those months (the current one not counted); the
+  last month paid ("交到去年12月") starts the gap the month after; "今年没交" starts it in January
+  (not in January itself), and so does a year said as the start of a resident gap ("从前年就没交了").
+* Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
+  years required ("要求男的25年"), still missing ("还差3年") or of work ("工龄20年") are neither. Parts
+  ("单位交了8年，自己交了2年") without a total leave the years unread. A stretch said with no word
+  at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
+  paid when that is what it asked.
 """
 
 from __future__ import annotations
@@ -192,8 +200,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     after = clause[d.end : d.end + 2]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
-    if d.unit == "year" and lx.YEARS_REQUIRED_BEFORE.search(before):
-        return ""  # the years required, not paid
+    if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)):
+        return ""  # the years required or not reached, not paid
     if lx.SHORT_BEFORE.search(before):
         return ""  # "还差3年": what is still missing
     if lx.UNPAID_BEFORE.search(before):

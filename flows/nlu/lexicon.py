@@ -136,6 +136,8 @@ YEARS_REQUIRED_BEFORE = re.compile(
 # Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年"),
 # neither paid nor a gap.
 SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$")
+# Years as a target not reached: "公司没给我交够15年", "还差5个月满15年", "没交满15年".
+YEARS_TARGET_BEFORE = re.compile(r"差(?!不多)|不够|不足|(?:没有?|未)(?:给我|给|帮我|帮)?(?:交|缴)?(?:够|满)$")
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.

@@ -738,3 +738,12 @@ def test_parts_of_the_years_paid_are_not_the_total(regions: RegionIndex, text: s
 
 def test_paying_oneself_after_leaving_a_job_is_flexible(regions: RegionIndex) -> None:
     assert read("在单位交了8年，离职后自己交了2年，今年没交", regions).insurance_type is F
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("公司没给我交够15年", None), ("我还差5个月满15年", None), ("没交满15年", None),  # each read 15 years paid
+     ("差不多交了15年", 15.0), ("已经交满15年了", 15.0)],
+)
+def test_years_not_reached_are_not_years_paid(regions: RegionIndex, text: str, years: float | None) -> None:
+    assert read(text, regions).years_paid == years
