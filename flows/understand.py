@@ -212,6 +212,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
         return ""
     if gap_verb:
         return "gap"
+    if lx.PRICE_AFTER.match(clause, d.end):
+        return ""  # "一个月400多": a price per period
     if d.unit == "year" and (lx.YEARS_HELD_AFTER.match(clause, d.end) or lx.YEARS_HELD_BEFORE.search(before)):
         return "years"  # "我有15年的缴费记录", "职工医保15年": held, not missed
     return "" if not_gap else "unmarked"
@@ -238,6 +240,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     since: date | None = None
     unmarked = False
     total: float | None = None
+    medical: float | None = None
     parts = False
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
@@ -248,6 +251,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                 said = round(d.months / 12, 2)
                 if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
                     total = said
+                elif lx.YEARS_MEDICAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
+                    medical = said  # "社保交了10年，医保只交了8年": the medical insurance's years
                 elif years is not None and years != said:
                     parts = True  # "单位交了8年，自己交了2年": parts of the total, which is not said
                 years = said
@@ -255,6 +260,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                 unmarked = kind == "unmarked"
                 if d.months is None:
                     vague_gap, gap = True, None
+                elif gap is not None and (either := _one_or_other(clause, gap, d)) is not None:
+                    gap = either  # "3个月还是4个月": either, so 3..4
                 else:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
@@ -266,8 +273,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
             since = paid_until(clause, today) or _read_since(clause, today, gap_verb)
     if since is None and gap is None and not vague_gap:
         since = year_start(text, today, yearly)  # "今年没交": since January
-    if total is not None:
-        years = total
+    if total is not None or medical is not None:
+        years = total if total is not None else medical
     elif parts and not lx.CORRECTION.search(text):
         years = None  # several stretches paid: the total is asked, not the last part taken for it
     months: int | None = None
@@ -294,6 +301,17 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
     return _Gap(months, since, approx, years, loose, days, unmarked and months is not None)
+
+
+def _one_or_other(clause: str, first: Duration, second: Duration) -> Duration | None:
+    """Two gaps said as alternatives in one clause ("3个月还是4个月", "4个月或者3个月") as one loose gap
+    from the smaller to the larger; None when `second` is not such an alternative to `first`."""
+    if first.months is None or second.months is None or first.months == second.months:
+        return None
+    if first.end > second.start or lx.EITHER.fullmatch(clause, first.end, second.start) is None:
+        return None
+    low, high = sorted((first.months, second.months))
+    return Duration(first.start, second.end, low, True, first.unit, high)
 
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:

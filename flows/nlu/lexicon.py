@@ -124,6 +124,12 @@ YEARS_HELD_AFTER = re.compile(r"的?(?:缴费|交费|参保|医保|社保|职工
 YEARS_HELD_BEFORE = re.compile(r"(?:医保|社保)(?:是|有|已经)?$")
 # A total of years paid ("一共交了20年") wins over its parts said in the same message.
 YEARS_TOTAL_BEFORE = re.compile(r"(?:一共|总共|累计|合计|加起来|共)[^,。!?;\d]{0,4}$")
+# Years said of the medical insurance itself win over other schemes' years ("社保交了10年").
+YEARS_MEDICAL_BEFORE = re.compile(r"医保[^,。!?;\d]{0,4}$")
+# An amount straight after a stretch of time makes it a price period ("一个月400多", "一年3000").
+PRICE_AFTER = re.compile(r"(?:要|交|缴|扣|是|大概|差不多|得)?(?:\d{2,}|[一二两三四五六七八九十]+[百千万])")
+# Between two durations said as alternatives: "3个月还是4个月".
+EITHER = re.compile(r"(?:还是|或者?|或是|到|至|-|~)")
 # A message that corrects itself ("交了15年，不对，是16年"): the last value said wins.
 CORRECTION = re.compile(r"不对|错了|说错|应该是|改成|改为|更正")
 # Just before a stretch of years, these make it what is required, not what was paid

@@ -747,3 +747,26 @@ def test_paying_oneself_after_leaving_a_job_is_flexible(regions: RegionIndex) ->
 )
 def test_years_not_reached_are_not_years_paid(regions: RegionIndex, text: str, years: float | None) -> None:
     assert read(text, regions).years_paid == years
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "loose"),
+    [("断了3个月还是4个月记不清了", 3, (3, 4)), ("断了4个月还是3个月", 3, (3, 4)),  # read as exactly 4 / 3
+     ("断了3个月，不对，4个月", 4, None)],
+)
+def test_two_gaps_said_as_alternatives_are_a_range(regions: RegionIndex, text: str, months: int,
+                                                   loose: tuple[int, int] | None) -> None:
+    u = read(text, regions)
+    assert (u.gap_months, u.gap_range) == (months, loose)
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [("我是交的最低档，一个月400多", None, None),  # read as a gap of 1 month
+     ("一年要交三千多", None, None), ("断了3个月2000多", None, 3),
+     ("社保交了10年，医保只交了8年", 8.0, None)],
+)
+def test_prices_per_period_and_the_medical_insurances_years(regions: RegionIndex, text: str, years: float | None,
+                                                           gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
