@@ -22,6 +22,14 @@ Conventions (the policy engine and the dialog rely on them):
   "新单位还没交") is a situation of its own. The person's own doing when said so ("自己忘了交",
   "我自己换工作断的"). "unknown" only when the user says they do not know the reason.
 * A self-payer ("自己交的", "个人交社保") is a flexible worker (灵活就业) unless a scheme is named later.
+* Months said as a closed range ("3月到5月没交") are those months (the current one not counted); the
+  last month paid ("交到去年12月") starts the gap the month after; "今年没交" starts it in January
+  (not in January itself), and so does a year said as the start of a resident gap ("从前年就没交了").
+* Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
+  years required ("要求男的25年"), still missing ("还差3年") or of work ("工龄20年") are neither. Parts
+  ("单位交了8年，自己交了2年") without a total leave the years unread. A stretch said with no word
+  at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
+  paid when that is what it asked.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, months_between
+from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, paid_until, year_start
 from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
@@ -65,6 +73,9 @@ class Understanding:
     gap_approximate: bool = False  # the gap was given loosely ("两年多", "大半年")
     gap_range: tuple[int, int] | None = None  # loosely given: the months it can mean (low, high)
     gap_days: int | None = None  # the gap was said in days ("断了90天"): the engine takes them as days
+    # The gap is a stretch of time said with no word for what it is ("16年", "不对，是16年", "大概半年"):
+    # a reply to "断缴多久了", but also to "一共交了多少年" (the dialog knows which was asked).
+    gap_unmarked: bool = False
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -90,8 +101,10 @@ def _read_gender(text: str, norm: str) -> Gender | None:
     return said
 
 
-def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
-    """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message."""
+def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceType | None = None) -> Understanding:
+    """Read region, insurance type, gap, cause, years paid, gender, base and intents from a message.
+    `scheme`: the insurance type the conversation already knows (a year said as the start of a resident
+    gap, "从前年就没交了", means its January); the message's own type wins."""
     if not isinstance(text, str):
         return Understanding()
     norm = normalise(text)
@@ -110,11 +123,12 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         region, candidates = found.region, found.candidates
 
     cause = _read_cause(norm)
-    gap = _read_gap_and_years(norm, today)
+    kind = _read_type(norm, cause)
+    gap = _read_gap_and_years(norm, today, yearly=(kind or scheme) is InsuranceType.RESIDENT)
     return Understanding(
         region=region,
         region_candidates=candidates,
-        insurance_type=_read_type(norm, cause),
+        insurance_type=kind,
         gap_months=gap.months,
         gap_since=gap.since,
         cause=cause,
@@ -125,6 +139,7 @@ def understand(text: str, today: date, regions: RegionIndex) -> Understanding:
         gap_approximate=gap.approximate,
         gap_range=gap.range,
         gap_days=gap.days,
+        gap_unmarked=gap.unmarked,
     )
 
 
@@ -185,17 +200,23 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     after = clause[d.end : d.end + 2]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
-    if d.unit == "year" and lx.YEARS_REQUIRED_BEFORE.search(before):
-        return ""  # the years required, not paid
+    if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)):
+        return ""  # the years required or not reached, not paid
+    if lx.SHORT_BEFORE.search(before):
+        return ""  # "还差3年": what is still missing
+    if lx.UNPAID_BEFORE.search(before):
+        return "gap"  # before the years paid: "没交了3年" is a gap
     if d.unit == "year" and lx.YEARS_PAID_BEFORE.search(before):
         return "years"
-    if lx.UNPAID_BEFORE.search(before):
-        return "gap"
     if lx.PAID_BEFORE.search(before[-4:]) and not lx.GAP_VERB.search(before[-4:]):
         return ""
     if gap_verb:
         return "gap"
-    return "" if not_gap else "gap"
+    if lx.PRICE_AFTER.match(clause, d.end):
+        return ""  # "一个月400多": a price per period
+    if d.unit == "year" and (lx.YEARS_HELD_AFTER.match(clause, d.end) or lx.YEARS_HELD_BEFORE.search(before)):
+        return "years"  # "我有15年的缴费记录", "职工医保15年": held, not missed
+    return "" if not_gap else "unmarked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,29 +227,56 @@ class _Gap:
     years: float | None = None
     range: tuple[int, int] | None = None
     days: int | None = None
+    unmarked: bool = False
 
 
-def _read_gap_and_years(text: str, today: date) -> _Gap:
+def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
+    """The gap (months, start month, looseness) and the years paid; `yearly`: the scheme is paid by
+    the year (居民医保), so a year said as the start means its January."""
     gap: Duration | None = None
     almost = False
     vague_gap = False
     years: float | None = None
     since: date | None = None
+    unmarked = False
+    total: float | None = None
+    medical: float | None = None
+    parts = False
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
         for d in durations(clause):
             kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
-                years = round(d.months / 12, 2)
-            elif kind == "gap" and _not_negated(clause, d.start):
+                said = round(d.months / 12, 2)
+                if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
+                    total = said
+                elif lx.YEARS_MEDICAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
+                    medical = said  # "社保交了10年，医保只交了8年": the medical insurance's years
+                elif years is not None and years != said:
+                    parts = True  # "单位交了8年，自己交了2年": parts of the total, which is not said
+                years = said
+            elif kind in ("gap", "unmarked") and _not_negated(clause, d.start):
+                unmarked = kind == "unmarked"
                 if d.months is None:
                     vague_gap, gap = True, None
+                elif gap is not None and (either := _one_or_other(clause, gap, d)) is not None:
+                    gap = either  # "3个月还是4个月": either, so 3..4
                 else:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
-        if since is None:
-            since = _read_since(clause, today, gap_verb)
+        closed = month_range(clause, today) if gap_verb else None
+        if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
+            gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
+            since = closed[0]
+        elif since is None:
+            since = paid_until(clause, today) or _read_since(clause, today, gap_verb)
+    if since is None and gap is None and not vague_gap:
+        since = year_start(text, today, yearly)  # "今年没交": since January
+    if total is not None or medical is not None:
+        years = total if total is not None else medical
+    elif parts and not lx.CORRECTION.search(text):
+        years = None  # several stretches paid: the total is asked, not the last part taken for it
     months: int | None = None
     approx = False
     loose: tuple[int, int] | None = None
@@ -247,12 +295,23 @@ def _read_gap_and_years(text: str, today: date) -> _Gap:
     if since is not None:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
-            return _Gap(from_since, since, False, years)
+            return _Gap(from_since, since, False, years)  # a month said: not an unmarked stretch
         if months is not None and abs(from_since - months) > 1:
             since = None  # the duration wins (see module docstring)
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
-    return _Gap(months, since, approx, years, loose, days)
+    return _Gap(months, since, approx, years, loose, days, unmarked and months is not None)
+
+
+def _one_or_other(clause: str, first: Duration, second: Duration) -> Duration | None:
+    """Two gaps said as alternatives in one clause ("3个月还是4个月", "4个月或者3个月") as one loose gap
+    from the smaller to the larger; None when `second` is not such an alternative to `first`."""
+    if first.months is None or second.months is None or first.months == second.months:
+        return None
+    if first.end > second.start or lx.EITHER.fullmatch(clause, first.end, second.start) is None:
+        return None
+    low, high = sorted((first.months, second.months))
+    return Duration(first.start, second.end, low, True, first.unit, high)
 
 
 def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
@@ -267,6 +326,8 @@ def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
 def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
     if not _not_negated(clause, mention.start):
         return False
+    if mention.half:
+        return lx.START_OF_HALF.match(clause, mention.end) is not None
     if mention.bare:  # "10月份" needs "开始/起/从" right next to it
         before, after = clause[max(0, mention.start - 3) : mention.start], clause[mention.end : mention.end + 4]
         return bool(lx.START_AFTER.search(after) or lx.START_BEFORE.search(before))
@@ -281,7 +342,8 @@ def _read_base(text: str) -> float | None:
         value = to_number(m.group("n"))
         if value is None:
             continue
-        value *= lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
+        factor = lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
+        value = value * factor + int(m.group("tail") or 0) * factor / 10
         if MIN_BASE <= value <= MAX_BASE:
             return value
     return None

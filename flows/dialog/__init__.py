@@ -24,6 +24,7 @@ from flows.state import ConversationState
 from flows.turn import Turn
 from flows.understand import understand
 from policies import RuleBook, load_rulebook
+from policies.model import InsuranceType
 from policies.regions import RegionIndex
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ PRESS_STALE = "stale"
 _HANDOFF_SLOTS = ("insurance_type", "gap_months", "cause")
 # Platforms that cut long messages, and the length at which a message was probably cut.
 _CUT_AT = {"telegram": 4096}
+_SCHEMES = frozenset(t.value for t in InsuranceType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,9 @@ class GapDialog:
 
     def _on_text(self, ctx: Ctx, text: str) -> Turn:
         ctx.text = text
-        ctx.heard = understand(text, ctx.today, self.regions)
+        known = ctx.state.slots.get("insurance_type")
+        scheme = InsuranceType(known) if known in _SCHEMES else None
+        ctx.heard = understand(text, ctx.today, self.regions, scheme)
         ctx.updates = filling.slot_updates(ctx.heard)
         filling.read_direct_reply(ctx)
         turn = self._route_text(ctx)

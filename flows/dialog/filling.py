@@ -20,7 +20,7 @@ from flows.slots import (
 )
 from flows.turn import Turn
 from flows.understand import Understanding
-from policies.model import Region
+from policies.model import InsuranceType, Region
 
 
 def slot_updates(heard: Understanding) -> dict[str, Any]:
@@ -48,8 +48,28 @@ def _stored(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+def _years_not_gap(ctx: Ctx) -> None:
+    """A stretch of time said with no word for what it is ("16年", "不对，是16年") answers "一共交了
+    多少年" when that is asked, or when a near-retiree (whose gap is never asked) says it: it is then
+    the years paid, not a gap of 192 months."""
+    heard, slots = ctx.heard, ctx.state.slots
+    if not heard.gap_unmarked or heard.gap_months is None or heard.years_paid is not None:
+        return
+    retiree = InsuranceType.RETIREE.value
+    near_retiree = retiree in (slots.get("insurance_type"), ctx.updates.get("insurance_type"))
+    if ctx.state.step.asking != "years_paid" and not (near_retiree and "gap_months" not in slots):
+        return
+    years = SLOT_SPECS["years_paid"].validate(round(heard.gap_months / 12, 2))
+    if years is None:
+        return
+    for name in ("gap_months", *GAP_DETAILS):
+        ctx.updates.pop(name, None)
+    ctx.updates["years_paid"] = years
+
+
 def read_direct_reply(ctx: Ctx) -> None:
     """Fill the slot being asked from a bare reply ("4", "18年", "5000", a region's name)."""
+    _years_not_gap(ctx)
     asked = ctx.state.step.asking
     if asked == "gap_months" and (side := edges.read_edge_reply(ctx)) is not None:
         ctx.updates["gap_months"] = side  # "不止三个月" answering the edge question: its side wins
@@ -88,7 +108,10 @@ def on_text(ctx: Ctx) -> Turn | None:
         changed = tuple(k for k in ctx.updates if before.get(k) != ctx.updates[k])
         return advance(ctx, prefix=_changed_line(ctx, changed), changed=changed)
     fresh = {k: v for k, v in ctx.updates.items() if before.get(k) != v} or ctx.updates  # echo what is new
-    return advance(ctx, prefix=texts.NOTED.format(summary=_describe(ctx, fresh)))
+    # "不对，是灵活就业" while a question is open replaces what was said: "已改为", not "已记下"
+    replaced = [k for k in fresh if k in SLOT_SPECS]
+    template = texts.UPDATED_THEN_ASK if replaced and all(before.get(k) is not None for k in replaced) else texts.NOTED
+    return advance(ctx, prefix=template.format(summary=_describe(ctx, fresh)))
 
 
 def _nothing_changed(ctx: Ctx) -> Turn | None:

@@ -27,6 +27,7 @@ TYPE_WORDS: tuple[tuple[re.Pattern[str], InsuranceType], ...] = (
             r"|(?:自己|个人)(?:交|缴)的?职工医保|(?:自己|个人)在?(?:交|缴)职工"
             # A self-payer: "自己交的", "个人交社保", "自己缴医保" (not "自己没交": that is a cause).
             r"|(?:我是|都是|一直是?|一直都是)?(?:自己|个人)(?:在|单独|去)?(?:交|缴|买)(?:的|社保|医保|钱|(?=[\s，,。;；]|断|停|$))"
+            r"|(?:自己|个人)(?:又|再|单独)?(?:交|缴)了"  # "离职后自己交了2年"
             r"|自费(?:交|缴)|个人缴费人员|个人参保|(?:没有?|无)(?:单位|工作单位|雇主)的?人?"
         ),
         InsuranceType.FLEXIBLE,
@@ -53,9 +54,14 @@ EMPLOYEE_HINT = re.compile(r"上班|(?<![没无有])单位|(?<!保险)公司|老
 # A new employer that has not started paying yet is a job change, not the employer's fault: 新 is
 # excluded before the subject ("新单位还没交").
 _SUBJECT = r"(?<!新)(?:(?<!保险)公司|单位|老板|企业|厂里|工厂|雇主|人事|hr|财务)"
+# Between the employer and its failing, a few words ("老板从去年10月开始就没给我交"), but not a job
+# change or the person themself ("从上家公司离职后到现在一直没交" is a job change).
+_BETWEEN = r"(?:(?!离职|辞职|辞工|跳槽|自己|我自)[^,。!?;]){0,12}?"
 EMPLOYER_CAUSE = re.compile(
-    rf"{_SUBJECT}[^,。!?;]{{0,8}}?(?:没有?|未|不|漏|欠|拖欠?|忘了?|忘记了?|停了?|没钱)"
-    rf"(?:(?:给|帮)(?:我们|我|职工|员工|大家)?)?(?:交|缴|买|上|续|办)"
+    rf"{_SUBJECT}{_BETWEEN}(?:没有?|未|不|漏|欠|少|拖欠?|忘了?|忘记了?|停了?|没钱)(?:及时|按时)?"
+    rf"(?:(?:给|帮)(?:我们|我|他们|她们|他|她|职工|员工|大家)?)?(?:交|缴|买|上|续|办)"
+    # "单位欠费半年了", "公司拖欠社保4个月", "老板说没钱" (the employer's money, not the person's)
+    rf"|{_SUBJECT}{_BETWEEN}(?:欠费|拖欠|欠着|没钱)"
     # 停/断 only with the employer as the actor ("公司停缴了", "公司把我医保停了"); in "单位职工医保断了"
     # 单位 only says which insurance it is.
     rf"|{_SUBJECT}(?:把|将|给|帮)[^,。!?;]{{0,6}}?(?:停|断)"
@@ -85,11 +91,14 @@ JOB_CHANGE = re.compile(
 NEGATED = re.compile(r"(?:(?<!是)不是|并非|而非)$")
 
 # --------------------------------------------------------------------------- gender
+# "男的25年，女的20年", "男性要交25年": a gender followed by years names whom a rule is for.
+_NOT_A_RULE = r"(?!(?:要|需要?|得)?(?:交|缴)?(?:够|满)?(?:\d{1,2}|[一二两三四五六七八九十]{1,3})年)"
 _GENDER_PATTERNS = (
     re.compile(r"(?:我是|本人|性别:?是?)(?P<g>[男女])"),
-    re.compile(r"(?P<g>[男女])(?:性|士)"),
-    re.compile(r"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff])"),
+    re.compile(rf"(?P<g>[男女])(?:性|士){_NOT_A_RULE}"),
+    re.compile(rf"(?<![\u4e00-\u9fff])(?P<g>[男女])(?:的|生)?(?![\u4e00-\u9fff]){_NOT_A_RULE}"),
     re.compile(r"^[\u4e00-\u9fff]{1,3}(?P<g>先生)"),
+    re.compile(r"\d岁的?(?P<g>[男女])(?![儿孩朋人])"),  # "55岁女，交了13年"
 )
 _GENDER_OF = {"男": Gender.MALE, "女": Gender.FEMALE, "先生": Gender.MALE}
 
@@ -107,17 +116,40 @@ def read_gender(text: str) -> Gender | None:
 # Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
 YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
-    r"(?:了|有|是|为|已经|已)?$"
+    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
 )
+# Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
+# (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).
+YEARS_HELD_AFTER = re.compile(r"的?(?:缴费|交费|参保|医保|社保|职工医保)")
+YEARS_HELD_BEFORE = re.compile(r"(?:医保|社保)(?:是|有|已经)?$")
+# A total of years paid ("一共交了20年") wins over its parts said in the same message.
+YEARS_TOTAL_BEFORE = re.compile(r"(?:一共|总共|累计|合计|加起来|共)[^,。!?;\d]{0,4}$")
+# Years said of the medical insurance itself win over other schemes' years ("社保交了10年").
+YEARS_MEDICAL_BEFORE = re.compile(r"医保[^,。!?;\d]{0,4}$")
+# An amount straight after a stretch of time makes it a price period ("一个月400多", "一年3000").
+PRICE_AFTER = re.compile(r"(?:要|交|缴|扣|是|大概|差不多|得)?(?:\d{2,}|[一二两三四五六七八九十]+[百千万])")
+# Between two durations said as alternatives: "3个月还是4个月".
+EITHER = re.compile(r"(?:还是|或者?|或是|到|至|-|~)")
+# A message that corrects itself ("交了15年，不对，是16年"): the last value said wins.
+CORRECTION = re.compile(r"不对|错了|说错|应该是|改成|改为|更正")
 # Just before a stretch of years, these make it what is required, not what was paid
 # ("听说要交够25年", "需要缴满20年", "要求25年"): the engine knows the local requirement.
 YEARS_REQUIRED_BEFORE = re.compile(
-    r"(?:要|需要?|得|须|必须|应该?|规定|要求)(?:交|缴)?费?(?:够|满|足)?$"
+    r"(?:(?:要|需要?|得|须|必须|应该?|规定|要求)(?:交|缴)?费?(?:够|满|足)?"
+    # a requirement said per gender: "要求男的25年", "男的要交25年，女的20年", "女职工20年"
+    r"|(?<![我是])(?:男|女)(?:的|性|士|职工|同志|人)?(?:要|需要?|得)?(?:交|缴)?(?:够|满)?)$"
 )
+# Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年"),
+# neither paid nor a gap.
+SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$")
+# Years as a target not reached: "公司没给我交够15年", "还差5个月满15年", "没交满15年".
+YEARS_TARGET_BEFORE = re.compile(r"差(?!不多)|不够|不足|(?:没有?|未)(?:给我|给|帮我|帮)?(?:交|缴)?(?:够|满)$")
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.
-UNPAID_BEFORE = re.compile(r"(?:没有?|未|不)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
+# "忘记交了两个月", "少交了3个月" likewise;
+# "断缴了1年3个月", "停缴了2年" are gaps, never years paid.
+UNPAID_BEFORE = re.compile(r"(?:没有?|未|不|少|忘记|忘了|忘|断|停|欠|漏)(?:给我|给|帮我|帮)?(?:交了|缴了)$")
 # A gap verb in the same clause makes a stretch of time (or a month) the gap.
 GAP_VERB = re.compile(
     r"断|停|没有?(?:给我|给|帮我|帮)?(?:交|缴|买|上|续)|未(?:交|缴)|欠|漏|不交|不缴|中断|空了|空档"
@@ -125,12 +157,13 @@ GAP_VERB = re.compile(
 # In a clause without a gap verb, these make a stretch of time something else (a price period, a
 # waiting period, an age, a job's length).
 NOT_GAP = re.compile(
-    r"岁|工作了|上班了|干了|做了|入职|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
+    r"岁|工作了|上班了|干了|做了|入职|工龄|参加工作|每年|每个?月|一年要|多少|费用|等待|恢复|生效|能用|报销|还差|还有|以后|之后"
     r"|前|后"
 )
 # Markers that a month is when something started ("10月份开始").
 START_AFTER = re.compile(r"^份?(?:开始|起|以来|至今|以后|之后|后|就|没|断|停|到现在)")
 START_BEFORE = re.compile(r"(?:从|自从|自|打)$")
+START_OF_HALF = re.compile(r"(?:开始|起|以来|至今|到现在|就一直)")
 START_IN_CLAUSE = re.compile(r"开始|起|以来|至今|到现在|从|自从")
 
 # --------------------------------------------------------------------------- monthly base
@@ -138,7 +171,8 @@ _BASE_NUM = (
     r"(?P<n>\d{3,7}(?:\.\d{1,2})?|\d{1,3}(?:\.\d{1,2})?(?=[万千k])"
     r"|[一二两三四五六七八九十百千万点]{1,8})"
 )
-_BASE_UNIT = r"(?P<u>万|千|k)?(?:元|块)?"
+# "4千5" is 4500 and "1万2" 12000: a digit after 千/万 is the next place down (spoken style).
+_BASE_UNIT = r"(?:(?P<u>万|千|k)(?:(?P<tail>\d)(?!\d)(?:千|百)?)?)?(?:元|块)?"
 BASE = (
     re.compile(rf"基数(?:是|为|按|大概|约|在|:)*{_BASE_NUM}{_BASE_UNIT}"),
     re.compile(rf"按照?{_BASE_NUM}{_BASE_UNIT}的?(?:缴费)?基数"),
@@ -191,7 +225,15 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "question_window",
         re.compile(r"几号|哪天(?:交|缴|申报|办)|申报|每月(?:几|什么时候)|截止|期限|最晚|什么时候(?:交|缴|办|去)"),
     ),
-    ("question_now", re.compile(r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄")),
+    (
+        "question_now",
+        re.compile(
+            r"怎么办|咋办|那怎么|还有(?:什么|啥)办法|有没有办法|重新参保|重新交|重新买|怎么弄"
+            r"|咋整|怎么整|咋弄|怎么处理|如何处理"
+            # acting against an employer that does not pay: the employer's duty is the answer
+            r"|投诉|举报|维权|仲裁|劳动监察|告(?:公司|单位|老板)"
+        ),
+    ),
     ("question_why", re.compile(r"依据|为什么|为啥|哪里规定|哪条规定|政策原文|来源|靠谱吗|准吗|凭什么")),
     ("question_cost", re.compile(r"多少钱|费用|交多少|缴多少|花多少|滞纳金|贵不贵|要多少|几块钱|多少费")),
     (
@@ -201,6 +243,8 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|等待期|多长时间(?:能|可以|才能)?(?:用|报|恢复|生效)|几个月(?:能|可以|才能)(?:用|报)"
             r"|(?:住院|看病|门诊|买药|生病)[^,。!?;]{0,4}?(?:能|可以|给)报|能(?:不能)?报销?吗?|报销吗|能用吗|能不能用"
             r"|少等|等多久|要等|还用等|不用等|马上(?:能|就能)用"
+            # what the gap does to what was paid and to the cover: the same part answers it
+            r"|清零|作废|白交|连续(?:缴费)?年限|有(?:什么|啥)影响|有影响吗|影响大(?:吗|不大)|会不会影响"
         ),
     ),
     (

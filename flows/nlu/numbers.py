@@ -87,7 +87,7 @@ _DURATION = re.compile(
     rf"|(?P<yh>(?P<yh_n>{NUM})年半)"
     rf"|(?P<mh>(?P<mh_n>{NUM})个半月)"
     rf"|(?P<halfm>半个月)"
-    rf"|(?P<half>半年)(?P<half_more>多)?"
+    rf"|(?<![上下])(?P<half>半年)(?P<half_more>多)?"  # "下半年" is a time of year (flows.nlu.when)
     rf"|(?P<few>(?:好)?几(?:个多?月|多?年))"
     rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多|来)?个(?P<m_more2>多|来)?月"
     rf"(?P<m_days>(?:零|又|多)(?:几|{NUM})天)?)"

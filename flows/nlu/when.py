@@ -9,20 +9,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 from flows.nlu.numbers import NUM, to_number
 from policies.limits import MAX_GAP_MONTHS
 
 _REL_YEAR = {"今年": 0, "去年": -1, "前年": -2, "大前年": -3}
-_EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12}
+_EDGE_MONTH = {"年初": 1, "初": 1, "年底": 12, "底": 12, "年末": 12, "上半年": 1, "下半年": 7}
 
 _MONTH = re.compile(
     r"(?P<ll>上上个?月)"
     r"|(?P<l>上个?月)"
     r"|(?P<this>这个月|本月|当月)"
     rf"|(?P<ago>(?P<ago_n>{NUM})个月(?:以前|之前|前))"
-    rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|初|底))"
-    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d))"
+    rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|上半年|下半年|初|底))"
+    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
+    r"|年(?P<ae>年初|年底|年末|初|底))"  # "2024年底": as 去年年底
     rf"|(?P<bm>(?<![\d年.])(?:1[0-2]|0?[1-9])|(?<![一二两三四五六七八九十年])(?:十[一二]|十|[一二三四五六七八九]))月"
 )
 
@@ -34,6 +36,7 @@ class MonthMention:
     end: int
     month: date  # first day of the month
     bare: bool  # "10月份" without a year: needs a start marker to count as the gap's beginning
+    half: bool = False  # "去年下半年": its first month only with "开始/起" ("下半年没交" may be just those months)
 
 
 def _shift(today: date, months: int) -> date:
@@ -70,7 +73,7 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
         elif m.group("ay"):
             year = int(m.group("ay"))
             year += 2000 if year < 100 else 0
-            mon = int(m.group("am") or m.group("am2"))
+            mon = _EDGE_MONTH[m.group("ae")] if m.group("ae") else int(m.group("am") or m.group("am2"))
             if 1 <= mon <= 12 and 1990 <= year <= today.year:
                 month = date(year, mon, 1)
         else:
@@ -79,5 +82,57 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
                 year = today.year if int(number) <= today.month else today.year - 1
                 month, bare = date(year, int(number), 1), True
         if month is not None and month <= today:
-            out.append(MonthMention(m.start(), m.end(), month, bare))
+            half = (m.group("ry_e") or "").endswith("半年")
+            out.append(MonthMention(m.start(), m.end(), month, bare, half))
     return out
+
+
+# Between the two ends of a range of months: "3月到5月", "去年11月至今年2月".
+_RANGE_JOIN = re.compile(r"份?(?:到|至|~|-|—)")
+
+
+def month_range(text: str, today: date) -> tuple[date, int] | None:
+    """A closed range of months ("3月到5月没交"): its first month and how many months it holds,
+    counted as the gap convention counts (the current month is not one); None when there is none."""
+    mentions = month_mentions(text, today)
+    for first, last in pairwise(mentions):
+        if _RANGE_JOIN.fullmatch(text, first.end, last.start) and first.month <= last.month:
+            end = min(_shift(last.month, 1), _shift(today, 0))  # the month after the last, at most now
+            return first.month, months_between(first.month, end)
+    return None
+
+
+# A whole year unpaid: "今年没交", "今年的新农合忘交了"; with a start word any year ("从去年开始就没交",
+# "2023年就没交了") - read by `year_start`.
+_YEAR_UNPAID = re.compile(
+    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年)(?:的|份)?"
+    r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末半]{0,6}?"
+    r"(?:(?:没有?|未|忘了?|忘记)(?:给我?|帮我?)?(?:交|缴|续|买|参保)|(?<![没不])(?:断|停))"
+)
+
+
+def year_start(text: str, today: date, yearly: bool) -> date | None:
+    """January of a year said to be unpaid as a whole: this year ("今年没交": nothing paid since
+    January), or - for a scheme paid by the year (居民医保, `yearly`) - a year said as the start
+    ("从去年开始就没交"). "去年没交" alone is left: one year missed, or every year since?"""
+    for m in _YEAR_UNPAID.finditer(text):
+        said = m.group("y")
+        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:4])
+        if not 1990 <= year <= today.year or (year, today.month) == (today.year, 1):
+            continue  # in January "今年没交" may be a month not yet due: asked instead
+        if year == today.year or (yearly and (m.group("start") or m.group("mark"))):
+            return date(year, 1, 1)
+    return None
+
+
+# The last month paid: "交到去年12月", "缴费到今年3月", "最后一次交是去年8月".
+_PAID_UNTIL = re.compile(r"(?:(?:交|缴)费?(?:到了?|至)|最后一(?:次|个月)(?:交|缴)费?(?:的|是|在)*)$")
+
+
+def paid_until(text: str, today: date) -> date | None:
+    """The month after the last month said to be paid (the first unpaid one), or None."""
+    for mention in month_mentions(text, today):
+        if _PAID_UNTIL.search(text, max(0, mention.start - 8), mention.start):
+            after = _shift(mention.month, 1)
+            return after if after <= today else None
+    return None

@@ -383,3 +383,87 @@ def test_where_after_a_conditional_lists_each_channel_once(dialog: GapDialog) ->
     lines = [line for line in where.splitlines() if line.startswith(("线上：", "线下："))]
     assert lines and len(lines) == len(set(lines))
     assert "区（县）医保分中心窗口" in where and "仅适用于" in where
+
+
+# ------------------------------------------------------------------ third pass (conv5): numbers and causes
+@pytest.mark.parametrize(
+    ("first", "reply"),
+    [("武汉 快退休了", "16年"), ("武汉 快退休了", "不对，是16年")],
+)
+def test_years_answering_the_years_question_are_not_a_gap(dialog: GapDialog, first: str, reply: str) -> None:
+    """"一共交了多少年？（例如“18年”）" answered "16年" read "已记下：断缴192个月，已缴16年"."""
+    chat = Chat(dialog)
+    chat.send(first)
+    assert chat.state.step == Step.ask("years_paid")
+    text = chat.send(reply)[0].text
+    assert "已缴16年" in text and "断缴" not in text
+    assert chat.state.slots["years_paid"] == 16.0 and "gap_months" not in chat.state.slots
+
+
+def test_near_retiree_correcting_years_after_the_answer(dialog: GapDialog) -> None:
+    """After the answer, a near-retiree's "不对，是16年" corrects the years (no gap is ever asked of
+    them): it read "已记下：断缴192个月" and put that gap on the card."""
+    chat = Chat(dialog)
+    chat.send("武汉 快退休了 交了15年")
+    chat.send("男")
+    assert chat.state.answered
+    card = chat.send("不对，是16年")[0].text
+    assert "已缴16年" in card and "断缴192个月" not in card
+    assert chat.state.slots["years_paid"] == 16.0 and "gap_months" not in chat.state.slots
+
+
+def test_a_stretch_of_years_still_answers_the_gap_question(dialog: GapDialog) -> None:
+    chat = Chat(dialog)
+    chat.send("北京 灵活就业")
+    assert chat.state.step == Step.ask("gap_months")
+    chat.send("一年半")
+    assert chat.state.slots["gap_months"] == 18 and "years_paid" not in chat.state.slots
+
+
+def test_employer_named_before_a_time_phrase_is_not_asked_again(dialog: GapDialog) -> None:
+    """"老板从去年10月开始就没给我交社保了" was asked "断缴是什么原因？"."""
+    chat = Chat(dialog)
+    reply = chat.send("老板从去年10月开始就没给我交社保了，深圳")[0].text
+    assert chat.state.slots.get("cause") == "employer"
+    assert "什么原因" not in reply
+
+
+def test_resident_year_said_after_the_type_is_read(dialog: GapDialog) -> None:
+    """"从前年就没交了" after 居民医保 was answered "没能读出断缴时长"."""
+    chat = Chat(dialog)  # today 2026-11-22
+    chat.send("居民医保")
+    chat.send("周口")
+    assert chat.state.step == Step.ask("gap_months")
+    reply = chat.send("从前年就没交了")[0].text
+    assert "没能读出" not in reply and "2024年1月起断缴" in reply
+    assert chat.state.slots["gap_months"] == 34
+
+
+@pytest.mark.parametrize("question", ["要去哪里投诉", "公司不给交能举报吗"])
+def test_complaint_about_the_employer_gets_the_employers_duty(dialog: GapDialog, question: str) -> None:
+    """"要去哪里投诉" was answered with where to pay only, not where to report an employer."""
+    chat = Chat(dialog)
+    chat.send("东莞 公司 3个月没给交")
+    assert chat.state.answered
+    text = "\n".join(m.text for m in chat.send(question))
+    assert "社会保险费征收机构反映" in text
+
+
+@pytest.mark.parametrize("question", ["会不会清零", "之前交的会不会作废", "咋整"])
+def test_everyday_follow_ups_are_answered_not_declined(dialog: GapDialog, question: str) -> None:
+    """These got "抱歉，这个问题我答不上来" though the answer's parts say it (连续缴费年限, 现在怎么办)."""
+    chat = Chat(dialog)
+    chat.send("郑州 灵活就业 断了5个月")
+    assert chat.state.answered
+    text = "\n".join(m.text for m in chat.send(question))
+    assert "答不上来" not in text and ("连续缴费年限" in text or "现在怎么办" in text)
+
+
+def test_a_correction_while_asking_says_it_replaced_the_value(dialog: GapDialog) -> None:
+    """"不对，是灵活就业" while the gap was asked read "好的，已记下：灵活就业…" as if it were new."""
+    chat = Chat(dialog)
+    chat.send("长沙 医保断了")
+    chat.send("职工医保")
+    reply = chat.send("不对，是灵活就业")[0].text
+    assert reply.startswith("🔄 已改为：灵活就业人员职工医保。")
+    assert chat.state.step == Step.ask("gap_months")

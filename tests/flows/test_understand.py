@@ -537,3 +537,236 @@ def test_loose_durations_carry_their_range(regions: RegionIndex, text: str, mont
     u = read(text, regions)
     assert (u.gap_months, u.gap_range) == (months, loose)
 
+
+
+# ------------------------------------------------------------------ third pass (conv5)
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [
+        ("我交了20年，我们这里要求男的25年", 20.0, None),  # read as a gap of 300 months
+        ("男的要交25年，女的20年，我交了15年", 15.0, None),  # 女的20年 read as a gap of 240
+        ("男性要交满25年，我交了18年", 18.0, None),
+        ("已经交了十八年了，差七年", 18.0, None),  # 差七年: missing, not a gap of 84
+        ("交了22年，还差3年", 22.0, None),
+        ("医保交了快20年了", 20.0, None),  # read as a gap of 240
+        ("医保交了将近20年", 20.0, None),
+        ("没交了3年", None, 36),
+        ("差不多3个月", None, 3),
+    ],
+)
+def test_years_required_missing_or_loose_are_not_a_gap(regions: RegionIndex, text: str, years: float | None,
+                                                       gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
+
+
+@pytest.mark.parametrize("text", ["男的要交25年，女的20年", "要求男性25年", "我们这里要求男的25年"])
+def test_a_rule_for_a_gender_is_not_the_users_gender(regions: RegionIndex, text: str) -> None:
+    assert read(text, regions).gender is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months"), [("忘记交了两个月", 2), ("灵活就业人员，忘记交了两个月", 2), ("公司少交了两个月", 2)]
+)
+def test_unpaid_months_after_a_paying_verb(regions: RegionIndex, text: str, months: int) -> None:
+    assert read(text, regions).gap_months == months
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("老板从去年10月开始就没给我交社保了", "employer"),
+        ("公司从今年2月份开始就一直没交", "employer"),
+        ("单位欠费半年了", "employer"),
+        ("公司拖欠社保4个月", "employer"),
+        ("老板说没钱，三个月没交社保了", "employer"),  # the employer's money: read as personal
+        ("公司没及时交，断了一个月", "employer"),  # read as personal
+        ("从上家公司离职后到现在一直没交", "job_change"),  # not the old employer's doing
+        ("我没钱交了", "personal"),
+    ],
+)
+def test_employer_cause_across_words(regions: RegionIndex, text: str, cause: str) -> None:
+    assert read(text, regions).cause == cause
+
+
+@pytest.mark.parametrize(("text", "unmarked"), [("16年", True), ("不对，是16年", True), ("断了16年", False),
+                                                ("去年10月开始没交", False)])
+def test_a_stretch_said_without_a_gap_word_is_marked(regions: RegionIndex, text: str, unmarked: bool) -> None:
+    assert read(text, regions).gap_unmarked is unmarked
+
+
+@pytest.mark.parametrize(
+    ("text", "base"), [("我的基数是4千5", 4500.0), ("基数1万2", 12000.0), ("按4千5的基数", 4500.0), ("基数4千5百", 4500.0)]
+)
+def test_spoken_base_with_a_tail_digit(regions: RegionIndex, text: str, base: float) -> None:
+    assert read(text, regions).monthly_base == base  # "4千5" read 4000
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "since"),
+    [
+        ("3月到5月没交", 3, date(2025, 3, 1)),  # read as since May, 1 month
+        ("3月份到5月份公司没给交", 3, date(2025, 3, 1)),
+        ("去年11月到今年2月断了", 4, None),  # over: those 4 months, not 7 up to now
+        ("从3月到现在没交", 3, date(2025, 3, 1)),
+        ("2024年底开始没交", 6, date(2024, 12, 1)),  # read nothing
+        ("24年底离职后一直没交", 6, date(2024, 12, 1)),
+        ("从2023年初就没交了", 29, date(2023, 1, 1)),
+    ],
+)
+def test_month_ranges_and_year_edges(regions: RegionIndex, text: str, months: int, since: date | None) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.gap_months, u.gap_since) == (months, since)
+
+
+@pytest.mark.parametrize(("text", "code"), [("杭洲灵活就业断了3个月", "330100"), ("深训 公司没交", "440300"),
+                                            ("廣洲 新农合", "440100")])
+def test_city_typed_by_sound(regions: RegionIndex, text: str, code: str) -> None:
+    u = read(text, regions)
+    assert u.region is not None and u.region.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme", "since"),
+    [
+        ("新农合今年没交，还能交吗", None, date(2025, 1, 1)),  # read no gap: the gap was asked again
+        ("今年的新农合忘交了", None, date(2025, 1, 1)),
+        ("公司今年没给我交", None, date(2025, 1, 1)),
+        ("城乡居民医保从2022年开始没交", None, date(2022, 1, 1)),
+        ("从前年就没交了", R, date(2023, 1, 1)),  # the type known from earlier in the conversation
+        ("从前年就没交了", None, None),  # monthly schemes: which month of that year is not known
+        ("我是个体户，去年开始就没交了", None, None),
+        ("新农合去年没交", None, None),  # one year missed, or every year since: asked
+        ("今年没断", None, None),
+    ],
+)
+def test_a_whole_year_unpaid(regions: RegionIndex, text: str, scheme: InsuranceType | None, since: date | None) -> None:
+    u = understand(text, date(2025, 6, 10), regions, scheme)
+    assert u.gap_since == since
+
+
+def test_this_year_unpaid_in_january_is_asked(regions: RegionIndex) -> None:
+    assert understand("居民医保今年没交", date(2026, 1, 5), regions).gap_since is None
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "months"),
+    [
+        ("交到去年12月，之后没交", date(2025, 1, 1), 5),  # read nothing: asked again
+        ("交到2024年10月", date(2024, 11, 1), 7),
+        ("最后一次交是去年8月", date(2024, 9, 1), 9),
+        ("灵活就业，交到去年10月就没交了", date(2024, 11, 1), 7),
+    ],
+)
+def test_the_last_month_paid_starts_the_gap_the_month_after(regions: RegionIndex, text: str, since: date,
+                                                            months: int) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.gap_since, u.gap_months) == (since, months)
+
+
+def test_employer_not_paying_for_a_relative(regions: RegionIndex) -> None:
+    assert read("我老公公司没给他交医保", regions).cause == "employer"
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [
+        ("工龄20年，医保交了15年", 15.0, None),  # 工龄20年 read as a gap of 240 months
+        ("参加工作30年了", None, None),
+        ("我有15年的缴费记录", 15.0, None),  # read as a gap of 180
+        ("有15年医保", 15.0, None),
+        ("职工医保15年，快退休了", 15.0, None),
+        ("两年医保没交", None, 24),
+        ("医保断了15年", None, 180),
+    ],
+)
+def test_years_held_are_not_a_gap(regions: RegionIndex, text: str, years: float | None, gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
+
+
+@pytest.mark.parametrize(("text", "gender"), [("55岁女，交了13年", Gender.FEMALE), ("我50岁女儿的医保", None)])
+def test_gender_after_an_age(regions: RegionIndex, text: str, gender: Gender | None) -> None:
+    assert read(text, regions).gender is gender
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("会不会清零", "question_when"), ("之前交的会不会作废", "question_when"), ("断一个月有什么影响", "question_when"),
+     ("咋整", "question_now"), ("这种情况怎么处理", "question_now"), ("要去哪里投诉", "question_now")],
+)
+def test_everyday_questions_after_an_answer(regions: RegionIndex, text: str, intent: str) -> None:
+    assert intent in read(text, regions).intents
+
+
+def test_cantonese_as_spoken(regions: RegionIndex) -> None:
+    u = read("我係深圳嘅，公司冇俾我買社保", regions)
+    assert u.cause == "employer" and u.region is not None and u.region.code == "440300"
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "months", "since"),
+    [
+        ("断缴了1年3个月", None, 15, None),  # read as 1.25 years paid
+        ("停缴了2年", None, 24, None),
+        ("缴了18年", 18.0, None, None),
+        ("去年下半年开始没交", None, 11, date(2024, 7, 1)),  # read as a gap of 半年 = 6
+        ("从去年下半年起就没交", None, 11, date(2024, 7, 1)),
+        ("去年下半年没交", None, None, None),  # maybe only those months: asked, not 6 or 11
+        ("今年上半年没交", None, None, None),
+    ],
+)
+def test_gap_verbs_before_years_and_halves_of_a_year(regions: RegionIndex, text: str, years: float | None,
+                                                     months: int | None, since: date | None) -> None:
+    u = read(text, regions, today=date(2025, 6, 10))
+    assert (u.years_paid, u.gap_months, u.gap_since) == (years, months, since)
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("在单位交了8年，离职后自己交了2年，今年没交", None),  # read 2 years paid: the total is asked
+        ("我在公司交了10年，灵活就业交了5年", None),  # read 5
+        ("单位交了8年，自己交了2年，一共交了10年", 10.0),
+        ("交了15年，不对，交了16年", 16.0),
+        ("交了18年，断了2年", 18.0),
+    ],
+)
+def test_parts_of_the_years_paid_are_not_the_total(regions: RegionIndex, text: str, years: float | None) -> None:
+    assert read(text, regions).years_paid == years
+
+
+def test_paying_oneself_after_leaving_a_job_is_flexible(regions: RegionIndex) -> None:
+    assert read("在单位交了8年，离职后自己交了2年，今年没交", regions).insurance_type is F
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("公司没给我交够15年", None), ("我还差5个月满15年", None), ("没交满15年", None),  # each read 15 years paid
+     ("差不多交了15年", 15.0), ("已经交满15年了", 15.0)],
+)
+def test_years_not_reached_are_not_years_paid(regions: RegionIndex, text: str, years: float | None) -> None:
+    assert read(text, regions).years_paid == years
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "loose"),
+    [("断了3个月还是4个月记不清了", 3, (3, 4)), ("断了4个月还是3个月", 3, (3, 4)),  # read as exactly 4 / 3
+     ("断了3个月，不对，4个月", 4, None)],
+)
+def test_two_gaps_said_as_alternatives_are_a_range(regions: RegionIndex, text: str, months: int,
+                                                   loose: tuple[int, int] | None) -> None:
+    u = read(text, regions)
+    assert (u.gap_months, u.gap_range) == (months, loose)
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "gap"),
+    [("我是交的最低档，一个月400多", None, None),  # read as a gap of 1 month
+     ("一年要交三千多", None, None), ("断了3个月2000多", None, 3),
+     ("社保交了10年，医保只交了8年", 8.0, None)],
+)
+def test_prices_per_period_and_the_medical_insurances_years(regions: RegionIndex, text: str, years: float | None,
+                                                           gap: int | None) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (years, gap)
