@@ -200,8 +200,9 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     after = clause[d.end : d.end + 2]
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
-    if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)):
-        return ""  # the years required or not reached, not paid
+    if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)
+                             or lx.YEARS_ASKED_AFTER.match(after)):
+        return ""  # the years required, not reached or asked about, not paid
     if lx.SHORT_BEFORE.search(before):
         return ""  # "还差3年": what is still missing
     if lx.UNPAID_BEFORE.search(before):

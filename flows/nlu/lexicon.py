@@ -139,6 +139,8 @@ YEARS_REQUIRED_BEFORE = re.compile(
     # a requirement said per gender: "要求男的25年", "男的要交25年，女的20年", "女职工20年"
     r"|(?<![我是])(?:男|女)(?:的|性|士|职工|同志|人)?(?:要|需要?|得)?(?:交|缴)?(?:够|满)?)$"
 )
+# Straight after a stretch of years, a question about them, not years paid: "缴费满15年了吗".
+YEARS_ASKED_AFTER = re.compile(r"了?[吗么嘛]")
 # Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年"),
 # neither paid nor a gap.
 SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$")

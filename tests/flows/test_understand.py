@@ -262,6 +262,12 @@ def test_years_paid(regions: RegionIndex, text: str, years: float) -> None:
     assert u.gap_months is None
 
 
+@pytest.mark.parametrize("text", ["缴费满15年了吗", "职工医保要交满25年吗", "交够20年么"])
+def test_years_asked_about_are_not_years_paid(regions: RegionIndex, text: str) -> None:
+    u = read(text, regions)
+    assert (u.years_paid, u.gap_months) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("text", "years"),
     [("我快退休了，职工医保只交了15年，听说要交够25年，能补吗", 15.0), ("需要缴满20年，我交了12年", 12.0),
