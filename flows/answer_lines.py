@@ -1,0 +1,145 @@
+"""The lines of an answer that both the card and the parts behind its buttons say: the heading, the
+verdict with its reason, how to do it, when insurance works again, the cost, the basis, hotlines.
+
+Each is written once here so the card and a part never say one thing two ways.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flows import texts
+from flows.answer_facts import Facts
+from policies import wording
+from policies.model import Answer, BackpayVerdict, Channel
+
+VERDICT_LABELS = {
+    BackpayVerdict.YES: "✅ " + wording.VERDICT_TEXT[BackpayVerdict.YES],
+    BackpayVerdict.CONDITIONAL: "⚠️ " + wording.VERDICT_TEXT[BackpayVerdict.CONDITIONAL],
+    BackpayVerdict.NO: "❌ " + wording.VERDICT_TEXT[BackpayVerdict.NO],
+}
+CONFIDENCE_LABELS = wording.CONFIDENCE_LABEL
+
+
+def money(value: float) -> str:
+    """Yuan as every line shows it ("800元", "9.80元")."""
+    return wording.money(value) + "元"
+
+
+def heading(answer: Answer, gap: str | None = None) -> str:
+    """"📍 region · type · 断缴…"; `gap` replaces the answer's own gap (a loose "约3–4个月")."""
+    region = answer.region.full_name or answer.region.name
+    kind = texts.TYPE_LABELS.get(str(answer.insurance_type), str(answer.insurance_type))
+    gap = gap or wording.gap_text(answer)
+    return f"📍 {region} · {kind}" + (f" · 断缴{gap}" if gap else "")
+
+
+def is_no(answer: Answer) -> bool:
+    return answer.can_backpay is BackpayVerdict.NO
+
+
+def verdict_line(answer: Answer, room: int | None = None) -> str:
+    """The verdict with its reason; with `room`, a long reason is cut to fit (the full one is one tap
+    away, under 依据和说明)."""
+    if answer.no_gap:  # nothing to pay back: no verdict on back-pay at all
+        return "结论：✅ " + wording.verdict_text(answer)
+    verdict = "结论：" + VERDICT_LABELS[answer.can_backpay]
+    condition = answer.condition or ""
+    if room is not None and len(verdict) + 2 + len(condition) > room:
+        keep = max(room - len(verdict) - 2 - len(texts.CUT_REASON), 12)
+        condition = condition[:keep] + texts.CUT_REASON
+    return verdict + (f"——{condition}" if condition else "")
+
+
+def short_name(name: str) -> str:
+    """A channel's name without its parenthesised details ("…窗口（也可到税务…）" -> "…窗口")."""
+    short = re.sub(r"\s*[（(][^（）()]*[）)]$", "", name.strip())
+    return short or name.strip()
+
+
+def _ways(channels: tuple[Channel, ...]) -> str | None:
+    online = [short_name(c.name) for c in channels if c.kind == "online"]
+    offline = [short_name(c.name) for c in channels if c.kind == "offline"]
+    ways = [f"线上（{online[0]}）" if online else "", f"线下（{offline[0]}）" if offline else ""]
+    return "或".join(w for w in ways if w) or None
+
+
+def how_line(answer: Answer) -> str | None:
+    """"办理：线上（…）或线下（…）", or after a "no" what to do now."""
+    if is_no(answer):
+        r = answer.re_enrol
+        return "现在：" + (r.how if r is not None else texts.NOW_SHORT)
+    ways = _ways(answer.channels)
+    if ways is None:
+        return None
+    scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
+    return f"办理{scope}：{ways}"
+
+
+def when_line(answer: Answer) -> str:
+    """"能用：…": the wait and the day insurance works again."""
+    if is_no(answer):
+        r = answer.re_enrol
+        if r is not None and r.waiting_months:
+            return f"能用：重新参保后等待{r.waiting_months}个月"
+        return "能用：重新参保后按新参保人员享受待遇"
+    if answer.waiting_months is None and answer.waiting_days is None:
+        return f"能用：等待期{wording.wait_text(answer)}"
+    waited = bool(answer.waiting_months or answer.waiting_days)
+    line = "能用：" + (f"补缴后等待期{wording.wait_text(answer)}" if waited else "补缴后不设等待期")
+    if answer.benefits_resume:
+        line += f"，{if_paid_today(answer)}，约{answer.benefits_resume.isoformat()}起可报销"
+    return line
+
+
+def if_paid_today(answer: Answer) -> str:
+    """Who pays decides whose "today" it is: an employer-caused gap is paid by the employer."""
+    return "如单位今天补缴" if answer.employer_duty is not None else "如今天补缴"
+
+
+def cost_line(answer: Answer, facts: Facts) -> str | None:
+    """"费用：约…元" (who pays, when not the person), or None when unknown or after a "no"."""
+    if is_no(answer):
+        return None
+    if answer.employer_duty is not None:
+        return f"费用：{answer.employer_duty.employer_pays}由单位补缴，个人不用交"
+    cost = answer.cost
+    if cost is None:
+        return None
+    owed = cost.person_pays if cost.person_pays is not None else cost.total
+    if cost.payer in ("employer", "fund") and not owed:
+        return "费用：单位（或基金）承担，个人不用交"
+    line = f"费用：约{money(owed)}"
+    if facts.late_fee_uncertain:
+        line += "（不含可能的滞纳金）"
+    return line
+
+
+def basis_line(answer: Answer, facts: Facts) -> str:
+    """"依据：本地规定 · 非官方网站 · …": who decided, how sure, as of when."""
+    level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
+    as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
+    disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
+    return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"
+
+
+def cost_rows(answer: Answer, facts: Facts) -> tuple[tuple[str, str], ...]:
+    """(label, amount) rows of the estimate; none after a "no"."""
+    cost = answer.cost
+    if cost is None or is_no(answer):
+        return ()
+    rows = [("本金", money(cost.principal))]
+    if cost.serious_illness:
+        rows.append(("大病保险", money(cost.serious_illness)))
+    if cost.late_fee:
+        rows.append(("滞纳金", money(cost.late_fee)))
+    rows.append(("合计", money(cost.total)))
+    if cost.person_pays is not None and cost.person_pays != cost.total:
+        rows.append(("个人需交", money(cost.person_pays)))
+    if facts.uncertain_late_fee is not None:
+        rows.append(("可能的滞纳金（以当地为准，未计入）", money(facts.uncertain_late_fee)))
+    return tuple(rows)
+
+
+def hotlines(answer: Answer) -> str | None:
+    return "☎️ 咨询：" + "，".join(answer.hotlines) if answer.hotlines else None
