@@ -50,7 +50,8 @@ def employee(r: Reader, q: Query, gap: int | None, gap_since: date | None, missi
     level = least_specific([o.verdict_level, o.wait_level])
     core = Core(verdict, condition, level, o.verdict_level is not Level.NATIONAL, applies_if, waiting, wait_days,
                 resume, retro, reset, gap_days=r.gap_days if o.counts_days and gap is not None else None,
-                waiting_range=o.waiting_range if gap is not None and verdict is not BackpayVerdict.NO else None)
+                waiting_range=o.waiting_range if gap is not None and verdict is not BackpayVerdict.NO else None,
+                wait_after=o.wait_after)
     if verdict is BackpayVerdict.NO:
         return core
     fee = late_fee_rule(r, q.cause if itype is InsuranceType.EMPLOYEE else r.cause)

@@ -162,6 +162,7 @@ class RuleBook:
             trace=tuple(r.trace),
             missing_inputs=tuple(dict.fromkeys(missing)),
             no_gap=no_gap,
+            wait_after=core.wait_after,
         )
 
 

@@ -242,6 +242,10 @@ class Answer:
     # nothing to pay back (can_backpay "no", condition says why): the gap is 0 months, a retiree has
     # the years, or the unemployment fund pays for someone on benefit
     no_gap: bool = False
+    # what the wait counts from: "backpay" (paying the gap back) or "payment" (paying again: the
+    # source counts the wait from resuming contributions and does not say the gap can be paid back,
+    # e.g. 杭州 "缴费满6个月后"; a resident's wait after enrolling again)
+    wait_after: str = "backpay"
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -291,6 +295,7 @@ class Answer:
             "notes": list(self.notes),
             "missing_inputs": list(self.missing_inputs),
             "no_gap": self.no_gap,
+            "wait_after": self.wait_after,
         }
 
 

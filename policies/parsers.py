@@ -17,6 +17,7 @@ from policies.schema import (
     BAND_FIELDS,
     RESUME_MODES,
     UNKNOWN,
+    WAIT_AFTER,
     Band,
     CostReference,
     DayWindow,
@@ -168,7 +169,7 @@ def _bool_or_unknown(ctx: Ctx, node: YNode, what: str) -> Any:
 
 
 BAND_KEYS = (*FILTER_KEYS, "backpay", "condition", "applies_if", "waiting_months", "waiting_range", "waiting_days",
-             "resume", "retroactive", "continuity_reset", "note")
+             "resume", "wait_after", "retroactive", "continuity_reset", "note")
 
 
 def _months_range(ctx: Ctx, node: YNode) -> tuple[int, int]:
@@ -191,6 +192,7 @@ def p_band(ctx: Ctx, item: YNode) -> Band:
         waiting_range=_months_range(ctx, f["waiting_range"]) if "waiting_range" in f else None,
         waiting_days=integer(ctx, f["waiting_days"], "waiting_days", 1, 3650) if "waiting_days" in f else None,
         resume=choice(ctx, f["resume"], "resume", RESUME_MODES) if "resume" in f else None,
+        wait_after=choice(ctx, f["wait_after"], "wait_after", WAIT_AFTER) if "wait_after" in f else None,
         retroactive=_bool_or_unknown(ctx, f["retroactive"], "retroactive") if "retroactive" in f else None,
         continuity_reset=_bool_or_unknown(ctx, f["continuity_reset"], "continuity_reset")
         if "continuity_reset" in f else None,
@@ -205,6 +207,9 @@ def p_band(ctx: Ctx, item: YNode) -> Band:
     if band.waiting_range is not None and band.waiting_months is not UNKNOWN:
         raise ctx.fail(item.line, "waiting_range is for a wait that is not known exactly",
                        "write waiting_months: unknown beside it (or drop waiting_range)")
+    if band.wait_after is not None and band.waiting_months is None and band.waiting_days is None:
+        raise ctx.fail(item.line, "wait_after says what a wait counts from, but the band has no wait",
+                       "add waiting_months (or waiting_days) beside it, or drop wait_after")
     if band.resume == "after_waiting_days" and band.waiting_days is None:
         raise ctx.fail(item.line, "resume after_waiting_days needs waiting_days", "add waiting_days: 30")
     if all(getattr(band, k) is None for k in (*BAND_FIELDS, "condition", "note")):

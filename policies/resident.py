@@ -15,6 +15,9 @@ CONDITION = "城乡居民医保按年度缴费：断保期间的医疗费用不�
 # note `waiting_before_2025` says so with its sources), not one every region has.
 CONDITION_LOCAL_WAIT = "城乡居民医保按年度缴费：断保期间的医疗费用不能报销；断保后再参保，部分地区设有待遇等待期"
 APPLIES_IF = "在当地参保缴费期内参保缴费的"
+# 国办发〔2024〕38号 counts the wait from enrolling (paying the year's contribution) again; paying back
+# earlier years only shortens its variable part
+WAIT_AFTER = "payment"
 
 
 def resident(r: Reader, q: Query, gap: int | None) -> Core:
@@ -35,7 +38,8 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
                f"断保{rw.long_break_years}年及以上修复后不少于{rw.long_break_min_months}个月")
     if gap is None:  # any break: the fixed wait, and continuity starts again; more needs the gap
         return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
-                    retroactive=False, continuity_reset=True, waiting_range=(rw.fixed_months, None))
+                    retroactive=False, continuity_reset=True, waiting_range=(rw.fixed_months, None),
+                    wait_after=WAIT_AFTER)
     years = math.ceil(gap / 12) if gap > 0 else 0
     waiting = 0 if years == 0 else rw.fixed_months + rw.extra_per_break_year * max(0, years - 1)
     if years:
@@ -47,4 +51,5 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
                    f"补缴后最短{best}个月")
     resume = add_months(q.on, waiting) if waiting else first_of_month(q.on, 1)
     return Core(BackpayVerdict.CONDITIONAL, CONDITION, rw_entry.level, local, applies_if=APPLIES_IF,
-                waiting_months=waiting, resume=resume, retroactive=False, continuity_reset=bool(years))
+                waiting_months=waiting, resume=resume, retroactive=False, continuity_reset=bool(years),
+                wait_after=WAIT_AFTER)

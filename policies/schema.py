@@ -156,6 +156,9 @@ class Band:
     waiting_range: tuple[int, int] | None = None  # with waiting_months unknown: the range a source gives
     waiting_days: int | None = None
     resume: str | None = None  # next_month | after_waiting_months | after_waiting_days
+    # what the wait counts from: "backpay" (paying the gap back) or "payment" (paying again: the
+    # source says "缴费满6个月" and not whether the gap itself can be paid back); taken with the wait
+    wait_after: str | None = None
     retroactive: bool | _Marker | None = None
     continuity_reset: bool | _Marker | None = None
     note: str | None = None
@@ -163,6 +166,7 @@ class Band:
 
 BAND_FIELDS = ("backpay", "waiting_months", "resume", "retroactive", "continuity_reset")
 RESUME_MODES = ("next_month", "after_waiting_months", "after_waiting_days")
+WAIT_AFTER = ("backpay", "payment")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from policies.dates import first_of_month, months_between
 from policies.model import BackpayVerdict, Cause, InsuranceType, Level
-from policies.reader import Reader
+from policies.reader import Reader, shown
 from policies.schema import BAND_FIELDS, UNKNOWN, Band, Entry
 from policies.wording import VERDICT_TEXT
 
@@ -44,6 +44,8 @@ class Outcome:
     # the levels the details came from, e.g. (("continuity_reset", NATIONAL),): a local verdict whose
     # claims or continuity are national practice says so
     field_levels: tuple[tuple[str, Level], ...] = ()
+    wait_after: str = "backpay"  # what the wait counts from: paying the gap back, or paying again
+    wait_from: tuple[Entry, Band] | None = None  # the band that gave the wait (traced as its own field)
 
     @property
     def terms(self) -> tuple[object, ...]:
@@ -66,6 +68,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
     levels: dict[str, Level] = {}
     used: list[tuple[Entry, Band]] = []
     deciding: list[tuple[Entry, Band]] = []
+    wait_from: tuple[Entry, Band] | None = None
     counts_days = False
     for e, band in pairs:
         if not fits(band, itype, cause, gap, days):
@@ -74,6 +77,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         if band.waiting_days is not None and "waiting_months" not in got:
             # a wait in days is this band's wait: no parent's wait in months may stand in for it
             got["waiting_months"], levels["waiting_months"] = None, e.level
+            got["wait_after"], wait_from = band.wait_after, (e, band)
             took.add("waiting_months")
         for name in BAND_FIELDS:
             value = getattr(band, name)
@@ -87,7 +91,8 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
                 if name == "resume":
                     got["waiting_days"] = band.waiting_days
                 if name == "waiting_months":
-                    got["waiting_range"] = band.waiting_range
+                    got["waiting_range"], got["wait_after"] = band.waiting_range, band.wait_after
+                    wait_from = (e, band)
         if took or band.note:
             used.append((e, band))
         if took & {"backpay", "waiting_months", "resume"}:
@@ -111,7 +116,7 @@ def outcome(pairs: list[tuple[Entry, Band]], itype: InsuranceType, cause: Cause,
         _bool(got.get("retroactive")), _bool(got.get("continuity_reset")),
         levels["backpay"], levels.get("waiting_months", levels["backpay"]), counts_days, tuple(used),
         tuple(deciding), got.get("waiting_range") if waiting_days is None else None,  # type: ignore[arg-type]
-        tuple(levels.items()),
+        tuple(levels.items()), _text(got.get("wait_after")) or "backpay", wait_from,
     )
 
 
@@ -146,6 +151,11 @@ def decide(r: Reader) -> Outcome | None:
     if found is not None:
         for e, band in found.used:
             r.took_band(e, band, shown=(e, band) in found.deciding)
+        if found.wait_from is not None and found.backpay is not BackpayVerdict.NO and r.gap is not None:
+            # the wait's own level: a local verdict may take its wait from national practice (北京)
+            e, band = found.wait_from
+            wait = f"{band.waiting_days}天" if band.waiting_days is not None else shown(band.waiting_months)
+            r.record("waiting_months", e, wait, band.line, quiet=True)
     return found
 
 
