@@ -2,7 +2,7 @@
 
 Which notes are local facts (they rank first and are never cut), which are national generic notes,
 which report a disagreement between sources, whether the verdict came from a local rule, how sure
-it is, and the dates of its timeline.
+it is, which parts are only national defaults, and the dates of its timeline.
 """
 
 from __future__ import annotations
@@ -11,14 +11,35 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from policies.model import Answer, Confidence, LateFeePayer, Level
+from flows import texts
+from policies import wording
+from policies.model import Answer, Confidence, LateFeePayer, Level, TraceEntry
 
 _DISAGREE = ("另有来源称", "来源说法不一")
 _TIMING = ("申报缴费", "申报时间", "缴费时间", "日至", "号至", "截止", "期限", "窗口期")
-_WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等")
+# (a local verdict's note that its claims or continuity are national practice belongs with the wait)
+_WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等", "全国通行做法")
 _REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
 _VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")
 _ORDER = (Confidence.OFFICIAL, Confidence.OFFICIAL_REPLY, Confidence.CONTENT_SITE)
+
+
+@dataclass(frozen=True, slots=True)
+class National:
+    """Which parts of an answer are only national defaults: the region has no rule of its own for
+    them. Each is a tag to show beside the part ("全国通行做法，以当地为准", or "全国统一规定" for a
+    national official rule such as 国办发〔2024〕38号's wait), or None when the part is local."""
+
+    said_first: bool  # the answer opens by saying all of it is national practice (NATIONAL_ONLY)
+    channels: frozenset[str]  # names of back-pay channels that are national
+    materials: str | None  # every material is national
+    wait: str | None
+    cost: str | None  # the estimate uses a national rate or base
+    re_enrol: str | None  # what to do after a "no"
+
+    def card(self, tag: str | None) -> str | None:
+        """A tag as the card shows it: not when its first line already says it is all national."""
+        return None if self.said_first else tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +58,7 @@ class Facts:
     paid_on: str
     waiting_ends: str | None
     benefits_resume: str | None  # after paying back, or after enrolling again (a "no")
+    national: National
 
 
 def _short_names(answer: Answer) -> tuple[str, ...]:
@@ -77,6 +99,50 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def _tag(answer: Answer, entries: list[TraceEntry]) -> str | None:
+    """The tag for a part read from `entries`: None when any of them is local (or there are none)."""
+    if not entries or any(t.level is not Level.NATIONAL for t in entries):
+        return None
+    by_id = {s.id: s.confidence for s in answer.sources}
+    refs = [by_id.get(ref) for t in entries for ref in t.sources]
+    official = bool(refs) and all(c is Confidence.OFFICIAL for c in refs)
+    return texts.NATIONAL_RULE_TAG if official else texts.NATIONAL_TAG
+
+
+def _fields(answer: Answer, *names: str) -> list[TraceEntry]:
+    return [t for t in answer.trace if t.field in names or t.field.startswith(tuple(n + "." for n in names))]
+
+
+def _cost_tag(answer: Answer) -> str | None:
+    """An estimate at a national rate, or on a base that is a national share of the local average
+    (read only when the person gave no base), is national practice; a national 60–300% range that
+    only bounds the person's own base is not the estimate's figure."""
+    if answer.cost is None:
+        return None
+    national = {t.field for t in answer.trace if t.level is Level.NATIONAL}
+    if "cost.rate" in national:
+        return texts.NATIONAL_COST_TAG
+    return texts.NATIONAL_BASE_TAG if "cost.flexible_base_ratio" in national else None
+
+
+def national_of(answer: Answer) -> National:
+    """Which parts of `answer` are national defaults, from the levels its trace records."""
+    channels = _fields(answer, "channels")
+    national_channels = frozenset(
+        c.name for c in answer.channels
+        if (found := [t for t in channels if c.name == t.value or c.name.startswith(t.value + "（")])
+        and _tag(answer, found)
+    )
+    return National(
+        said_first=wording.headline(answer) == wording.NATIONAL_ONLY,
+        channels=national_channels,
+        materials=_tag(answer, _fields(answer, "materials")) if answer.materials else None,
+        wait=_tag(answer, _fields(answer, "waiting_months")),
+        cost=_cost_tag(answer),
+        re_enrol=_tag(answer, _fields(answer, "re_enrol")) if answer.re_enrol else None,
+    )
+
+
 def facts_of(answer: Answer, on: date) -> Facts:
     """Everything the renderer derives from one answer to a question asked on `on`."""
     local_values, names = _local_texts(answer), _short_names(answer)
@@ -108,5 +174,6 @@ def facts_of(answer: Answer, on: date) -> Facts:
         paid_on=on.isoformat(),
         waiting_ends=waiting_ends,
         benefits_resume=resume.isoformat() if resume else None,
+        national=national_of(answer),
     )
 

@@ -11,7 +11,7 @@ import re
 from flows import texts
 from flows.answer_facts import Facts
 from policies import wording
-from policies.model import Answer, BackpayVerdict, Channel
+from policies.model import Answer, BackpayVerdict, Channel, Scheme
 
 VERDICT_LABELS = {
     BackpayVerdict.YES: "✅ " + wording.VERDICT_TEXT[BackpayVerdict.YES],
@@ -57,47 +57,83 @@ def short_name(name: str) -> str:
     return short or name.strip()
 
 
-def _ways(channels: tuple[Channel, ...]) -> str | None:
-    online = [short_name(c.name) for c in channels if c.kind == "online"]
-    offline = [short_name(c.name) for c in channels if c.kind == "offline"]
-    ways = [f"线上（{online[0]}）" if online else "", f"线下（{offline[0]}）" if offline else ""]
-    return "或".join(w for w in ways if w) or None
+def tagged(tag: str | None, beside: str = "") -> str:
+    """"（全国通行做法，以当地为准）" beside a part that is only a national default, else nothing;
+    "以当地为准" is not said twice when the text `beside` it says so already."""
+    if tag == texts.NATIONAL_TAG and "以当地" in beside:
+        tag = texts.NATIONAL_PRACTICE_SHORT
+    return f"（{tag}）" if tag else ""
 
 
-def how_line(answer: Answer) -> str | None:
-    """"办理：线上（…）或线下（…）", or after a "no" what to do now."""
+def _shown(facts: Facts, tag: str | None, card: bool) -> str | None:
+    return facts.national.card(tag) if card else tag
+
+
+def _ways(channels: tuple[Channel, ...], national: frozenset[str]) -> str | None:
+    """"线上（…）或线下（…）": the first channel of each kind; national ones said so (all of them: once
+    at the end; some: beside each)."""
+    shown = list(dict.fromkeys([c for c in channels if c.kind == "online"][:1]
+                               + [c for c in channels if c.kind == "offline"][:1]))
+    if not shown:
+        return None
+    every = all(c.name in national for c in shown)
+    ways = [f"{'线上' if c.kind == 'online' else '线下'}（{short_name(c.name)}"
+            f"{'，' + texts.NATIONAL_PRACTICE_SHORT if c.name in national and not every else ''}）" for c in shown]
+    return "或".join(ways) + (tagged(texts.NATIONAL_TAG) if every else "")
+
+
+def how_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
+    """"办理：线上（…）或线下（…）", or after a "no" what to do now; on the card, a national default is
+    said so unless the card's first line says the whole answer is national practice."""
     if is_no(answer):
         r = answer.re_enrol
-        return "现在：" + (r.how if r is not None else texts.NOW_SHORT)
-    ways = _ways(answer.channels)
+        if r is None:
+            return texts.NOW_SHORT
+        return "现在：" + r.how + tagged(_shown(facts, facts.national.re_enrol, card))
+    national = frozenset() if card and facts.national.said_first else facts.national.channels
+    ways = _ways(answer.channels, national)
     if ways is None:
         return None
     scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
     return f"办理{scope}：{ways}"
 
 
-def when_line(answer: Answer) -> str:
-    """"能用：…": the wait and the day insurance works again."""
+def paid_verb(answer: Answer) -> str:
+    """What starts the wait: paying the gap back, or paying again (the source says only that:
+    杭州 "缴费满6个月"; a resident enrols again)."""
+    if answer.wait_after != "payment":
+        return "补缴"
+    return "参保缴费" if answer.scheme is Scheme.RESIDENT else "恢复缴费"
+
+
+def when_line(answer: Answer, facts: Facts, card: bool = True) -> str:
+    """"能用：…": the wait (a national default said so) and the day insurance works again."""
     if is_no(answer):
         r = answer.re_enrol
+        tag = tagged(_shown(facts, facts.national.re_enrol, card))
         if r is not None and r.waiting_months:
-            return f"能用：重新参保后等待{r.waiting_months}个月"
-        return "能用：重新参保后按新参保人员享受待遇"
+            return f"能用：重新参保后等待{r.waiting_months}个月{tag}"
+        return f"能用：重新参保后按新参保人员享受待遇{tag}"
     if answer.waiting_months is None and answer.waiting_days is None:
-        return f"能用：等待期{wording.wait_text(answer)}"
+        return f"能用：等待期{wording.wait_text(answer)}"  # unknown, or a range "各地不同" says it
+    return "能用：" + wait_phrase(answer, facts, card) + (
+        f"，{if_paid_today(answer)}，约{answer.benefits_resume.isoformat()}起可报销" if answer.benefits_resume else "")
+
+
+def wait_phrase(answer: Answer, facts: Facts, card: bool = True) -> str:
+    """"补缴后等待期6个月（…）" / "恢复缴费后不设等待期": a known wait, from what it counts."""
     waited = bool(answer.waiting_months or answer.waiting_days)
-    line = "能用：" + (f"补缴后等待期{wording.wait_text(answer)}" if waited else "补缴后不设等待期")
-    if answer.benefits_resume:
-        line += f"，{if_paid_today(answer)}，约{answer.benefits_resume.isoformat()}起可报销"
-    return line
+    verb = paid_verb(answer)
+    phrase = f"{verb}后等待期{wording.wait_text(answer)}" if waited else f"{verb}后不设等待期"
+    return phrase + tagged(_shown(facts, facts.national.wait, card))
 
 
 def if_paid_today(answer: Answer) -> str:
     """Who pays decides whose "today" it is: an employer-caused gap is paid by the employer."""
-    return "如单位今天补缴" if answer.employer_duty is not None else "如今天补缴"
+    return "如单位今天补缴" if answer.employer_duty is not None else f"如今天{paid_verb(answer)}"
 
 
-def cost_line(answer: Answer, facts: Facts) -> str | None:
+def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
     """"费用：约…元" (who pays, when not the person), or None when unknown or after a "no"."""
     if is_no(answer):
         return None
@@ -109,10 +145,8 @@ def cost_line(answer: Answer, facts: Facts) -> str | None:
     owed = cost.person_pays if cost.person_pays is not None else cost.total
     if cost.payer in ("employer", "fund") and not owed:
         return "费用：单位（或基金）承担，个人不用交"
-    line = f"费用：约{money(owed)}"
-    if facts.late_fee_uncertain:
-        line += "（不含可能的滞纳金）"
-    return line
+    said = ["不含可能的滞纳金" if facts.late_fee_uncertain else None, _shown(facts, facts.national.cost, card)]
+    return f"费用：约{money(owed)}" + tagged("；".join(x for x in said if x))
 
 
 def basis_line(answer: Answer, facts: Facts) -> str:

@@ -66,7 +66,7 @@ def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | No
         return [line for line in (prefix, heading(answer), verdict_line(answer)) if line]
     return [line for line in (
         prefix, wording.headline(answer), heading(answer, gap), verdict_line(answer, room),
-        how_line(answer), when_line(answer), cost_line(answer, facts),
+        how_line(answer, facts), when_line(answer, facts), cost_line(answer, facts),
     ) if line]
 
 

@@ -5,6 +5,7 @@ local facts first and never cut, with the sources behind it.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flows import texts
@@ -18,7 +19,9 @@ from flows.answer_lines import (
     if_paid_today,
     is_no,
     money,
+    tagged,
     verdict_line,
+    wait_phrase,
 )
 from flows.messages import OutMessage
 from policies import wording
@@ -41,7 +44,8 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
     if cost is None:
         unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
         return [unknown, _late_fee_line(answer), _retiree_line(answer)]
-    lines = ["💰 费用估算" + (f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""),
+    scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
+    lines = ["💰 费用估算" + scope + (f" · {facts.national.cost}" if facts.national.cost else ""),
              f"计算：{cost.formula}"]
     lines.extend(f"{label} {amount}" for label, amount in cost_rows(answer, facts))
     if cost.base_note:
@@ -64,18 +68,50 @@ def _retiree_line(answer: Answer) -> str | None:
     return line + (f"（{r.formula}）" if r.formula else "")
 
 
-def _channel_lines(channels: tuple[Channel, ...]) -> list[str]:
-    return [f"{'线上' if c.kind == 'online' else '线下'}：{c.name}" for c in channels]
+_DETAIL = re.compile(r"^(.*?)\s*[（(]([^（）()]*)[）)]$")
+
+
+def _split(name: str) -> tuple[str, str]:
+    """"…App（填写补缴信息…）" -> ("…App", "填写补缴信息…")."""
+    found = _DETAIL.match(name.strip())
+    return (found.group(1), found.group(2)) if found else (name.strip(), "")
+
+
+def _kind_line(label: str, channels: list[Channel], national: frozenset[str], every: bool) -> str:
+    """All channels of one kind on one line ("线上：A，或B（全国通行做法），均可…"): a detail they
+    share is said once; a national channel among local ones is said to be national."""
+    split = [_split(c.name) for c in channels]
+    details = {d for _, d in split}
+    shared = details.pop() if len(details) == 1 and len(split) > 1 else None
+    names = []
+    for c, (name, detail) in zip(channels, split, strict=True):
+        said = [None if shared is not None else detail,
+                texts.NATIONAL_PRACTICE_SHORT if c.name in national and not every else None]
+        names.append(name + tagged("；".join(x for x in said if x)))
+    line = f"{label}：" + "，或".join(names)
+    if shared:
+        line += f"，均可{shared.removeprefix('也可')}" if not shared.startswith("也可") else f"；{shared}"
+    return line
+
+
+def channel_lines(channels: tuple[Channel, ...], national: frozenset[str] = frozenset()) -> list[str]:
+    """One line per kind (never two "线上：" lines), national channels said so beside a local one."""
+    every = bool(channels) and all(c.name in national for c in channels)
+    by_kind = ((label, [c for c in channels if c.kind == kind]) for kind, label in (("online", "线上"), ("offline", "线下")))
+    return [_kind_line(label, same, national, every) for label, same in by_kind if same]
 
 
 def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
     if is_no(answer):
         return _now_part(answer, facts)
     scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
-    lines = _channel_lines(answer.channels)
-    parts: list[str | None] = [f"🏢 去哪办{scope}\n" + "\n".join(lines) if lines else None]
+    national = facts.national.channels
+    every = bool(answer.channels) and all(c.name in national for c in answer.channels)
+    head = f"🏢 去哪办{scope}" + (f" · {texts.NATIONAL_TAG}" if every else "")
+    lines = channel_lines(answer.channels, national)
+    parts: list[str | None] = [head + "\n" + "\n".join(lines) if lines else None]
     if answer.materials:
-        parts.append("📄 带什么：\n" + "\n".join(f"• {m}" for m in answer.materials))
+        parts.append(f"📄 带什么{tagged(facts.national.materials)}：\n" + "\n".join(f"• {m}" for m in answer.materials))
     parts.extend(f"📌 {n}" for n in facts.timing_notes)
     parts.append(hotlines(answer))
     return parts
@@ -85,20 +121,21 @@ def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
     """"几号申报": the local payment and declaration windows, or plainly that none is known."""
     if not facts.timing_notes:
         region = answer.region.full_name or answer.region.name
-        return [texts.NO_WINDOW_KNOWN.format(region=region), how_line(answer)]
-    return [*(f"📌 {n}" for n in facts.timing_notes), how_line(answer)]
+        return [texts.NO_WINDOW_KNOWN.format(region=region), how_line(answer, facts, card=False)]
+    return [*(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
 
 
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
     if is_no(answer):
         r = answer.re_enrol
-        lines = ["🗓 这段断缴一般补不上，重新参保后：" + (r.benefits_from if r else "按新参保人员享受待遇")]
+        benefits = r.benefits_from if r else "按新参保人员享受待遇"
+        lines = ["🗓 这段断缴一般补不上，重新参保后：" + benefits + tagged(facts.national.re_enrol, benefits)]
         if r is not None and r.benefits_resume:
             lines.append(f"如今天重新参保，预计{r.benefits_resume.isoformat()}起可报销")
         lines.extend(r.loses if r is not None else ())
         return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
-    waits = bool(answer.waiting_months or answer.waiting_days) or answer.waiting_months is None
-    when = "等待期" + wording.wait_text(answer) if waits else "补缴后不设等待期"
+    known = answer.waiting_months is not None or answer.waiting_days is not None
+    when = wait_phrase(answer, facts, card=False) if known else "等待期" + wording.wait_text(answer)
     if answer.benefits_resume:
         when += f"；{if_paid_today(answer)}，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
     claim = answer.retroactive
@@ -118,21 +155,21 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
             return [verdict_line(answer), *_cost_part(answer, facts)[:1], *_where_part(answer, facts)]
         # A conditional answer that may come to a "no" also says what to do then.
         r = answer.re_enrol
-        otherwise = [texts.IF_NOT_ALLOWED + "\n" + "\n".join(_re_enrol_lines(r))] if r is not None else []
+        otherwise = [texts.IF_NOT_ALLOWED + "\n" + "\n".join(_re_enrol_lines(r, facts))] if r is not None else []
         return [verdict_line(answer), *_where_part(answer, facts), *otherwise]
     r = answer.re_enrol
     lines = [f"原因：{answer.condition}"] if answer.condition else []
     if r is None:
         lines += [] if answer.no_gap else [texts.NOW_AFTER_NO]
         return ["\n".join(lines), hotlines(answer)]
-    lines.extend(_re_enrol_lines(r))
+    lines.extend(_re_enrol_lines(r, facts))
     sources = "；".join(wording.source_line(s) for s in r.sources)
     return ["\n".join(lines), *(f"📌 {n}" for n in facts.reenrol_notes),
             f"📚 依据：{sources}" if sources else None, hotlines(answer)]
 
 
-def _re_enrol_lines(r: ReEnrolment) -> list[str]:
-    lines = [f"➡️ 现在怎么办：{r.how}", *_channel_lines(r.channels)]
+def _re_enrol_lines(r: ReEnrolment, facts: Facts) -> list[str]:
+    lines = [f"➡️ 现在怎么办：{r.how}{tagged(facts.national.re_enrol)}", *channel_lines(r.channels)]
     if r.materials:
         lines.append("带：" + "、".join(r.materials))
     lines.append("待遇：" + r.benefits_from)
@@ -146,7 +183,8 @@ def _why_part(answer: Answer, facts: Facts) -> list[str | None]:
     if facts.local_notes:
         parts.append("📌 本地规定：\n" + "\n".join(f"• {n}" for n in facts.local_notes))
     if facts.disagreements:
-        parts.append("🔀 " + "\n".join(facts.disagreements))
+        said = [d.removeprefix(wording.DISAGREE_PREFIX) for d in facts.disagreements]
+        parts.append("🔀 " + wording.DISAGREE_PREFIX + "\n" + "\n".join(f"• {d}" for d in said))
     if facts.generic_notes:
         parts.append("ℹ️ 一般说明：\n" + "\n".join(f"• {n}" for n in facts.generic_notes[:MAX_GENERIC_NOTES]))
     src = [f"• {wording.source_line(s)}" for s in answer.sources[:MAX_SOURCES]]
@@ -157,7 +195,7 @@ def _why_part(answer: Answer, facts: Facts) -> list[str | None]:
 def _backpay_part(answer: Answer, facts: Facts) -> list[str | None]:
     if is_no(answer):
         return [verdict_line(answer), *_now_part(answer, facts)]
-    return [verdict_line(answer), how_line(answer)]
+    return [verdict_line(answer), how_line(answer, facts, card=False)]
 
 
 # The trace fields (prefixes) whose sources back each part.

@@ -84,6 +84,12 @@ HELP = (
 DISCLAIMER = "以上根据公开政策和资料整理，仅供参考，具体以当地医保经办机构的答复为准；咨询电话 12393。"
 LOCAL_RULE = "本地规定"
 NATIONAL_PRACTICE = "全国一般做法"
+# Beside a part the region has no rule of its own for (its channels, wait, cost, what to do after a "no").
+NATIONAL_TAG = "全国通行做法，以当地为准"
+NATIONAL_PRACTICE_SHORT = "全国通行做法"  # beside one item of a list whose other items are local
+NATIONAL_RULE_TAG = "全国统一规定"  # a national official rule (国办发〔2024〕38号's wait for residents)
+NATIONAL_COST_TAG = "按全国通行费率估算"
+NATIONAL_BASE_TAG = "基数按全国通行比例估算"
 NOW_SHORT = "现在：重新参保缴费（点“现在怎么办”看怎么办）"
 NOW_AFTER_NO = (
     "➡️ 现在怎么办：这段断缴一般补不上，但可以马上重新参保缴费，"
