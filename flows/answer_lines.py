@@ -106,8 +106,11 @@ def paid_verb(answer: Answer) -> str:
     return "参保缴费" if answer.scheme is Scheme.RESIDENT else "恢复缴费"
 
 
-def when_line(answer: Answer, facts: Facts, card: bool = True) -> str:
-    """"能用：…": the wait (a national default said so) and the day insurance works again."""
+def when_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
+    """"能用：…": the wait (a national default said so) and the day insurance works again; none for
+    a retiree topping up years (no wait applies to it: the command line says none either)."""
+    if answer.retiree is not None:
+        return None
     if is_no(answer):
         r = answer.re_enrol
         tag = tagged(_shown(facts, facts.national.re_enrol, card))
@@ -146,7 +149,9 @@ def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
     if cost.payer in ("employer", "fund") and not owed:
         return "费用：单位（或基金）承担，个人不用交"
     said = ["不含可能的滞纳金" if facts.late_fee_uncertain else None, _shown(facts, facts.national.cost, card)]
-    return f"费用：约{money(owed)}" + tagged("；".join(x for x in said if x))
+    # a conditional's cost holds only if the gap may be paid back (杭州: "资料未说明能否补缴断缴期间")
+    scope = "如可补缴，" if answer.can_backpay is BackpayVerdict.CONDITIONAL else ""
+    return f"费用：{scope}约{money(owed)}" + tagged("；".join(x for x in said if x))
 
 
 def basis_line(answer: Answer, facts: Facts) -> str:

@@ -151,7 +151,7 @@ def decide(r: Reader) -> Outcome | None:
     if found is not None:
         for e, band in found.used:
             r.took_band(e, band, shown=(e, band) in found.deciding)
-        if found.wait_from is not None and found.backpay is not BackpayVerdict.NO and r.gap is not None:
+        if found.wait_from is not None and found.backpay is not BackpayVerdict.NO:
             # the wait's own level: a local verdict may take its wait from national practice (北京)
             e, band = found.wait_from
             wait = f"{band.waiting_days}天" if band.waiting_days is not None else shown(band.waiting_months)

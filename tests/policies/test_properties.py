@@ -78,6 +78,13 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
     if a.local_rule and a.can_backpay is not BackpayVerdict.NO and q.gap_months and national_band and shown:
         if not any("为全国通行做法" in n for n in a.notes):
             out.append(f"{where}: a local verdict with national details does not say they are national practice")
+    # a wait whose source does not say the gap can be paid back counts from paying again, and a known
+    # wait says where it came from (its own trace entry: a renderer tells national practice by it)
+    known_wait = a.waiting_months is not None or a.waiting_days is not None
+    if known_wait and "未说明能否补缴" in (a.condition or "") and a.wait_after != "payment":
+        out.append(f"{where}: back-pay is not known, yet the wait counts from back-pay")
+    if known_wait and not a.no_gap and not any(t.field == "waiting_months" for t in a.trace):
+        out.append(f"{where}: a known wait without a trace of where it came from")
     if "待遇等待期：未知" in text and any("固定待遇等待期" in n for n in a.notes):
         out.append(f"{where}: the wait is 'unknown' beside a note giving its fixed part")
     if q.insurance_type is InsuranceType.RESIDENT and q.on.year >= 2025 and q.gap_months != 0:
