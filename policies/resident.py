@@ -26,7 +26,10 @@ def resident(r: Reader, q: Query, gap: int | None) -> Core:
     if deadline is not None and deadline.value.year == q.on.year:
         r.record("enrollment_deadline", deadline, deadline.value.isoformat(), deadline.line)
         state = "尚未截止" if q.on <= deadline.value else "已截止"
-        r.note(f"本年度居民医保集中参保缴费期延长至{deadline.value.isoformat()}（{state}）")
+        text = f"本年度居民医保集中参保缴费期延长至{deadline.value.isoformat()}（{state}）"
+        # traced as said, so the note reads as the local fact it is (聊城's extension), not a general one
+        r.record("enrollment_deadline.today", deadline, text, deadline.line, quiet=True)
+        r.note(text)
     rw_entry = r.entry("resident_waiting", "waiting_months")
     if rw_entry is None:  # the wait is the region's: said by the free note waiting_before_2025
         return Core(BackpayVerdict.CONDITIONAL, CONDITION_LOCAL_WAIT, Level.NATIONAL, False, applies_if=APPLIES_IF,
