@@ -43,7 +43,15 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, paid_until, year_start
+from flows.nlu.when import (
+    MonthMention,
+    missed_month,
+    month_mentions,
+    month_range,
+    months_between,
+    paid_until,
+    year_start,
+)
 from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
@@ -201,7 +209,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
     if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)
-                             or lx.YEARS_ASKED_AFTER.match(after)):
+                             or lx.YEARS_ASKED_AFTER.match(after)
+                             or (lx.YEARS_FULL_BEFORE.search(before) and lx.YEARS_CONDITION_AFTER.match(after))):
         return ""  # the years required, not reached or asked about, not paid
     if lx.SHORT_BEFORE.search(before):
         return ""  # "还差3年": what is still missing
@@ -246,7 +255,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
-        for d in durations(clause):
+        said = durations(clause)
+        for d in said:
             kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 said = round(d.months / 12, 2)
@@ -267,6 +277,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
         closed = month_range(clause, today) if gap_verb else None
+        if closed is None and not said:
+            closed = missed_month(clause, today)  # "3月份忘记交了": that month alone
         if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
             since = closed[0]

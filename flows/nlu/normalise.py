@@ -2,7 +2,8 @@
 
 Order matters: strip characters that break converters (control characters, lone surrogates),
 NFKC (full-width digits, letters, punctuation and spaces become ASCII), traditional -> simplified
-(OpenCC t2s), lower case (for /commands and Latin words), then a small map of typos and variants.
+(OpenCC t2s), lower case (for /commands and Latin words), then a small map of typos and variants
+and of places' former names (襄樊 -> 襄阳).
 """
 
 from __future__ import annotations
@@ -64,8 +65,39 @@ TYPOS: tuple[tuple[str, str], ...] = (
     ("俩", "两"),
     ("仨", "三"),
 )
-# Most messages hold none of the typos: one search tells, instead of a `str.replace` check per typo.
-_ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPOS))
+# Places people still call by a name the State Council has since changed (民政部 行政区划变更; the
+# year the new name took effect), and Inner Mongolia's leagues by their spoken short names. The
+# region dataset (GB/T 2260) holds only today's names. Only names that are no part of a current
+# region's name ("吴县" is in 孙吴县: left out) and no everyday word ("大港" alone: left out).
+FORMER_NAMES: tuple[tuple[str, str], ...] = (
+    ("襄樊", "襄阳"),  # 2010
+    ("大庸", "张家界"),  # 1994
+    ("锦西", "葫芦岛"),  # 1994
+    ("荆沙", "荆州"),  # 1996
+    ("万县", "万州"),  # 1998, now 重庆市万州区
+    ("通什", "五指山"),  # 2001
+    ("宣武区", "西城区"),  # 北京, 2010
+    ("崇文区", "东城区"),  # 北京, 2010
+    ("卢湾", "黄浦"),  # 上海, 2011
+    ("闸北", "静安"),  # 上海, 2015
+    ("南汇", "浦东新区"),  # 上海, 2009
+    ("塘沽", "滨海新区"),  # 天津, 2009
+    ("汉沽", "滨海新区"),  # 天津, 2009
+    ("大港区", "滨海新区"),  # 天津, 2009
+    ("芳村区", "荔湾区"),  # 广州, 2005
+    ("伊克昭盟", "鄂尔多斯"),  # 2001
+    ("哲里木盟", "通辽"),  # 1999
+    ("昭乌达盟", "赤峰"),  # 1983 (read as 乌海市乌达区 without this)
+    ("伊盟", "鄂尔多斯"),
+    ("哲盟", "通辽"),
+    ("昭盟", "赤峰"),
+    ("巴盟", "巴彦淖尔"),
+    ("乌盟", "乌兰察布"),
+    ("锡盟", "锡林郭勒盟"),
+)
+_REPLACEMENTS = TYPOS + FORMER_NAMES
+# Most messages hold none of them: one search tells, instead of a `str.replace` check per entry.
+_ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in _REPLACEMENTS))
 
 
 def normalise(text: str) -> str:
@@ -79,7 +111,7 @@ def normalise(text: str) -> str:
     text = _T2S.convert(text)
     text = text.lower()
     if _ANY_TYPO.search(text):
-        for wrong, right in TYPOS:
+        for wrong, right in _REPLACEMENTS:
             if wrong in text:
                 text = text.replace(wrong, right)
     if " " in text or not text.isprintable():
