@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flows.nlu import lexicon as lx
+from flows.nlu.intents import read_base, read_intents
 from flows.nlu.normalise import clauses, normalise
-from flows.nlu.numbers import Duration, durations, to_number
+from flows.nlu.numbers import Duration, durations
 from flows.nlu.when import (
     MonthMention,
     missed_month,
@@ -52,7 +53,7 @@ from flows.nlu.when import (
     paid_until,
     year_start,
 )
-from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
+from policies.limits import MAX_GAP_MONTHS, MAX_YEARS_PAID
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
 
@@ -61,7 +62,6 @@ _ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼�
 # Labels flows/pii.py puts in place of phone and ID numbers ("［已隐去的电话号码］", NFKC'd to
 # ASCII brackets): they must not read as words ("电话" would look like asking for a human).
 _PII_LABEL = re.compile(r"\[已隐去的[^\]]{0,12}\]")
-_FIRST_CLAUSE_PUNCT = re.compile(r"[,。!?;、~…]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +142,8 @@ def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceTy
         cause=cause,
         years_paid=gap.years,
         gender=_read_gender(text, norm),
-        monthly_base=_read_base(norm),
-        intents=_read_intents(norm),
+        monthly_base=read_base(norm),
+        intents=read_intents(norm),
         gap_approximate=gap.approximate,
         gap_range=gap.range,
         gap_days=gap.days,
@@ -255,8 +255,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
-        said = durations(clause)
-        for d in said:
+        stretches = durations(clause)
+        for d in stretches:
             kind = _classify(clause, d, gap_verb, not_gap)
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 said = round(d.months / 12, 2)
@@ -277,7 +277,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
         closed = month_range(clause, today) if gap_verb else None
-        if closed is None and not said:
+        if closed is None and not stretches:
             closed = missed_month(clause, today)  # "3月份忘记交了": that month alone
         if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
@@ -345,35 +345,3 @@ def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
         before, after = clause[max(0, mention.start - 3) : mention.start], clause[mention.end : mention.end + 4]
         return bool(lx.START_AFTER.search(after) or lx.START_BEFORE.search(before))
     return start_word
-
-
-def _read_base(text: str) -> float | None:
-    for pattern in lx.BASE:
-        m = pattern.search(text)
-        if m is None:
-            continue
-        value = to_number(m.group("n"))
-        if value is None:
-            continue
-        factor = lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
-        value = value * factor + int(m.group("tail") or 0) * factor / 10
-        if MIN_BASE <= value <= MAX_BASE:
-            return value
-    return None
-
-
-def _read_intents(text: str) -> frozenset[str]:
-    intents = {name for name, pattern in lx.INTENT_PATTERNS if pattern.search(text)}
-    off_topic = {f"off_topic_{name}" for name, pattern in lx.OFF_TOPIC if pattern.search(text)}
-    if off_topic:
-        intents |= off_topic | {"off_topic"}
-    if lx.GAP_TALK.search(text):
-        intents.add("gap_talk")
-    head = _FIRST_CLAUSE_PUNCT.split(text, maxsplit=1)[0].strip()
-    if lx.YES.match(head):
-        intents.add("yes")
-    elif lx.NO.match(head):
-        intents.add("no")
-        if head.startswith("不是") and len(text) <= len(head) + 1:
-            intents.discard("correction")  # a bare "不是" answers a question; it corrects nothing
-    return frozenset(intents)
