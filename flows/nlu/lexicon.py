@@ -272,7 +272,7 @@ OFF_TOPIC: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Words that make a message about a gap (off-topic readers then stay quiet).
 GAP_TALK = re.compile(
-    r"断缴|断了|断保|停缴|停保|补缴|补交|没交|没缴|漏缴|漏交|欠缴|断档|中断|停了|断开|续不上|没续|忘交|忘了交|忘记交"
+    r"断缴|断了|断保|停缴|停保|补缴|补交|没交|没缴|漏缴|漏交|欠缴|断档|中断|停了|停交|断开|续不上|没续|忘交|忘了交|忘记交"
 )
 
 _PARTICLES = r"(?:的|啊|呀|吧|哦|噢|呢|了|嘛)?"

@@ -62,6 +62,10 @@ TYPOS: tuple[tuple[str, str], ...] = (
     ("冇", "没"),
     ("俾", "给"),
     ("嘅", "的"),
+    ("咗", "了"),  # "断咗两个月"; 左 is its common stand-in after a gap verb
+    ("断左", "断了"),
+    ("停左", "停了"),
+    ("唔该", "谢谢"),
     ("俩", "两"),
     ("仨", "三"),
 )
@@ -100,6 +104,12 @@ _REPLACEMENTS = TYPOS + FORMER_NAMES
 _ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in _REPLACEMENTS))
 
 
+# A year written digit by digit in Chinese ("二零二三年", "二〇二四年"): as Arabic digits, like most
+# people type it. Only 1900-2099, so "一二三四年" and durations ("两三年") are left alone.
+_CN_YEAR = re.compile(r"(?<![零〇一二三四五六七八九十])(?:一九|二[零〇])[零〇一二三四五六七八九]{2}(?=年)")
+_CN_DIGIT = str.maketrans("零〇一二三四五六七八九", "00123456789")
+
+
 def normalise(text: str) -> str:
     """The canonical form of a message (see module docstring); never raises on str input."""
     text = text[:MAX_CHARS]
@@ -114,6 +124,8 @@ def normalise(text: str) -> str:
         for wrong, right in _REPLACEMENTS:
             if wrong in text:
                 text = text.replace(wrong, right)
+    if "年" in text and ("二" in text or "一九" in text):
+        text = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGIT), text)
     if " " in text or not text.isprintable():
         text = _INNER_SPACE.sub("", _SPACES.sub(" ", text).strip())
     return text

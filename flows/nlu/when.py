@@ -23,7 +23,7 @@ _MONTH = re.compile(
     r"|(?P<this>这个月|本月|当月)"
     rf"|(?P<ago>(?P<ago_n>{NUM})个月(?:以前|之前|前))"
     rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|上半年|下半年|初|底))"
-    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
+    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2}|十[一二]|十|[一二三四五六七八九])月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
     r"|年(?P<ae>年初|年底|年末|初|底))"  # "2024年底": as 去年年底
     rf"|(?P<bm>(?<![\d年.])(?:1[0-2]|0?[1-9])|(?<![一二两三四五六七八九十年])(?:十[一二]|十|[一二三四五六七八九]))月"
     # "年初就断了", "年底开始没交": the latest such month, like a bare month ("三年底" is no edge)
@@ -84,7 +84,7 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
         elif m.group("ay"):
             year = int(m.group("ay"))
             year += 2000 if year < 100 else 0
-            mon = _EDGE_MONTH[m.group("ae")] if m.group("ae") else int(m.group("am") or m.group("am2"))
+            mon = _EDGE_MONTH[m.group("ae")] if m.group("ae") else int(to_number(m.group("am") or m.group("am2")) or 0)
             if 1 <= mon <= 12 and 1990 <= year <= today.year:
                 month = date(year, mon, 1)
         elif m.group("bm"):
