@@ -67,6 +67,7 @@ TYPOS: tuple[tuple[str, str], ...] = (
     ("停左", "停了"),
     ("唔该", "谢谢"),
     ("俩", "两"),
+    ("仨月", "三个月"),  # 仨 is 三个: "断了仨月" is three months, not March
     ("仨", "三"),
 )
 # Places people still call by a name the State Council has since changed (民政部 行政区划变更; the

@@ -150,7 +150,7 @@ def durations(text: str) -> list[Duration]:
             high = 3 if approx else None
         elif m.group("y"):
             n, ranged = _lower_bound(m.group("y_n"), m.group("y_hi"))
-            if n is None or n >= 100:  # "2025年" is a year, not a duration
+            if n is None or n >= 100 or _calendar_year(text, m):  # "2025年", "从24年开始": a year
                 continue
             months, unit = n * 12, "year"
             approx = ranged or bool(m.group("y_more1") or m.group("y_more2"))
@@ -169,6 +169,23 @@ def durations(text: str) -> list[Duration]:
             continue
         out.append(Duration(m.start(), m.end(), months, approx, unit, high))
     return out
+
+
+# A two-digit year said as a time, not a stretch: "从24年开始没交", "24年年底", "23年就没交了".
+_YEAR_BEFORE = re.compile(r"(?:从|自从|自|打)$")
+_YEAR_AFTER = re.compile(r"开始|起|年[初底末中]|[上下]半年|那年|的时候|就")
+_STRETCH_BEFORE = re.compile(r"[交缴断停了满够差有共计]")  # "交了15年就断了": 15 years, not 2015
+
+
+def _calendar_year(text: str, m: re.Match[str]) -> bool:
+    """Whether a plain two-digit "NN年" is a calendar year by the words around it."""
+    token = m.group("y_n")
+    if len(token) != 2 or not token.isdigit() or m.group("y_hi") or m.group("y_more1") or m.group("y_more2"):
+        return False
+    if _YEAR_BEFORE.search(text, max(0, m.start() - 2), m.start()):
+        return True
+    return bool(_YEAR_AFTER.match(text, m.end())) and not _STRETCH_BEFORE.search(text, max(0, m.start() - 3),
+                                                                                 m.start())
 
 
 def _from_days(token: str, more: str | None) -> tuple[float | None, bool, float | None]:

@@ -143,7 +143,7 @@ def missed_month(text: str, today: date) -> tuple[date, int] | None:
 # A whole year unpaid: "今年没交", "今年的新农合忘交了"; with a start word any year ("从去年开始就没交",
 # "2023年就没交了") - read by `year_start`.
 _YEAR_UNPAID = re.compile(
-    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年)(?:的|份)?"
+    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年|\d{2}年)(?:的|份)?"
     r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末半]{0,6}?"
     r"(?:(?:没有?|未|忘了?|忘记)(?:给我?|帮我?)?(?:交|缴|续|买|参保)|(?<![没不])(?:断|停))"
 )
@@ -155,7 +155,8 @@ def year_start(text: str, today: date, yearly: bool) -> date | None:
     ("从去年开始就没交"). "去年没交" alone is left: one year missed, or every year since?"""
     for m in _YEAR_UNPAID.finditer(text):
         said = m.group("y")
-        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:4])
+        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:-1])
+        year += 0 if year >= 100 else 2000 if year <= today.year % 100 else 1900  # "23年": 2023
         if not 1990 <= year <= today.year or (year, today.month) == (today.year, 1):
             continue  # in January "今年没交" may be a month not yet due: asked instead
         if year == today.year or (yearly and (m.group("start") or m.group("mark"))):

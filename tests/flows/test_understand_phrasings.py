@@ -229,3 +229,30 @@ _GAPS = ["断了{n}个月", "断缴{n}年", "{n}个月没交", "过完年就没�
 def test_a_gap_phrase_never_sets_years_paid(n: int, m: int, data: st.DataObject, today: date) -> None:
     text = data.draw(st.sampled_from(_GAPS)).format(n=data.draw(_numeral(n)), m=data.draw(_numeral(m)))
     assert understand(text, today, REGIONS).years_paid is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "years"),
+    [
+        ("医保从24年年底开始没交", 6, None),  # read as a gap of 24 years
+        ("24年开始没交", None, None),  # which month of 2024: asked
+        ("23年就没交了", None, None),
+        ("新农合从23年开始就没交了", 29, None),  # paid by the year: since January 2023
+        ("断了24年", 288, None),
+        ("交了15年就断了", None, 15.0),
+        ("医保断档了仨月", 3, None),  # read as March
+    ],
+)
+def test_two_digit_years_and_spoken_counts(text: str, months: int | None, years: float | None) -> None:
+    u = understand(text, TODAY, REGIONS)
+    assert (u.gap_months, u.years_paid) == (months, years)
+
+
+@settings(max_examples=100, deadline=None)
+@given(today=_dates, back=st.integers(0, 20), data=st.data())
+def test_a_two_digit_year_said_as_a_start_is_no_stretch(today: date, back: int, data: st.DataObject) -> None:
+    year = today.year - back
+    form = data.draw(st.sampled_from(["从{yy}年开始没交", "{yy}年开始就断了", "{yy}年年底开始没交", "从{yy}年起没缴"]))
+    u = understand(form.format(yy=f"{year % 100:02d}"), today, REGIONS)
+    assert u.gap_months is None or u.gap_months <= months_between(date(year, 1, 1), today)
+    assert u.years_paid is None
