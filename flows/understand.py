@@ -57,8 +57,8 @@ from policies.limits import MAX_GAP_MONTHS, MAX_YEARS_PAID
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
 
-# "快4个月", "将近半年": just under the duration said.
-_ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼看)(?:有|要|到)?$")
+# "快4个月", "将近半年", "小一年": just under the duration said.
+_ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼看|小)(?:有|要|到)?$")  # 小: "小一年"
 # Labels flows/pii.py puts in place of phone and ID numbers ("［已隐去的电话号码］", NFKC'd to
 # ASCII brackets): they must not read as words ("电话" would look like asking for a human).
 _PII_LABEL = re.compile(r"\[已隐去的[^\]]{0,12}\]")

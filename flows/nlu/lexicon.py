@@ -116,7 +116,7 @@ def read_gender(text: str) -> Gender | None:
 # Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
 YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
-    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
+    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近|小)?$"
 )
 # Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
 # (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).

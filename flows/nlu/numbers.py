@@ -6,7 +6,7 @@ of a phone number or an ID never turn into a gap.
 Conventions for vague durations (documented because the policy answer depends on them):
 
 * 半年 = 6, 一年半 = 18, 大半年 = 8 (approximate), 半个月 = 1 (approximate: the month is unpaid),
-  个把月 = 1..2 (approximate),
+  个把月 = 1..2 (approximate), 一个季度 = 3,
   一个半月 = 2 (approximate, rounded up for the same reason).
 * "N多" forms (两年多, 三个多月, 十多个月) and ranges (三四个月, 6-7个月, 一两年) take the lower
   bound and are flagged approximate.
@@ -89,6 +89,7 @@ _DURATION = re.compile(
     rf"|(?P<mh>(?P<mh_n>{NUM})个半月)"
     rf"|(?P<halfm>半个月)"
     rf"|(?P<baf>个把月)"  # "断了个把月": a month or so
+    rf"|(?P<q>(?P<q_n>{NUM})个季度)"  # "一个季度" 3 months ("一季度" is the first quarter: not read)
     rf"|(?<![上下])(?P<half>半年)(?P<half_more>多)?"  # "下半年" is a time of year (flows.nlu.when)
     rf"|(?P<few>(?:好)?几(?:个多?月|多?年))"
     rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多|来)?个(?P<m_more2>多|来)?月"
@@ -134,6 +135,9 @@ def durations(text: str) -> list[Duration]:
             months, approx = 1, True
         elif m.group("baf"):
             months, approx, high = 1, True, 2
+        elif m.group("q"):
+            n = to_number(m.group("q_n"))
+            months = None if n is None else n * 3
         elif m.group("half"):
             months, unit = 6, "year"
             if m.group("half_more"):

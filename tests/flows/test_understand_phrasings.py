@@ -256,3 +256,21 @@ def test_a_two_digit_year_said_as_a_start_is_no_stretch(today: date, back: int, 
     u = understand(form.format(yy=f"{year % 100:02d}"), today, REGIONS)
     assert u.gap_months is None or u.gap_months <= months_between(date(year, 1, 1), today)
     assert u.years_paid is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "loose"),
+    [
+        ("医保断了个把月", 1, (1, 2)),
+        ("医保停了一个季度", 3, None),
+        ("断了两个季度", 6, None),
+        ("断了一季度", None, None),  # the first quarter, or one quarter: asked
+        ("断了小一年", 12, (11, 12)),  # read as exactly 12
+        ("医保段了三个月", 3, None),  # 段 typed for 断: read as an unmarked stretch
+        ("我系广州嘅，社保断咗两个月", 2, None),
+        ("医保断左3个月", 3, None),
+    ],
+)
+def test_spoken_durations(text: str, months: int | None, loose: tuple[int, int] | None) -> None:
+    u = understand(text, TODAY, REGIONS)
+    assert (u.gap_months, u.gap_range, u.years_paid, u.gap_unmarked) == (months, loose, None, False)
