@@ -252,12 +252,18 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     total: float | None = None
     medical: float | None = None
     parts = False
+    corrected = ""  # in a message that corrects itself, the kind of the last stretch said with a word
+    correcting = lx.CORRECTION.search(text) is not None
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
         stretches = durations(clause)
         for d in stretches:
             kind = _classify(clause, d, gap_verb, not_gap)
+            if kind == "unmarked" and corrected and (corrected == "gap" or d.unit == "year"):
+                kind = corrected  # "交了12年，不对，是13年": 13 years paid, not a gap of 13 years
+            elif correcting and kind in ("years", "gap"):
+                corrected = kind
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 said = round(d.months / 12, 2)
                 if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):

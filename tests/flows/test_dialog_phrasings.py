@@ -58,3 +58,12 @@ def test_years_paid_said_with_a_shortfall(dialog: GapDialog) -> None:
     chat.send("武汉 快退休了，交了12年，还差3年")
     assert chat.state.slots["years_paid"] == 12
     assert "gap_months" not in chat.state.slots
+
+
+def test_years_paid_corrected_in_one_reply(dialog: GapDialog) -> None:
+    """Was echoed as "断缴156个月，已缴12年"."""
+    chat = Chat(dialog)
+    chat.send("武汉 快退休了")
+    chat.send("交了十二年，不对，是十三年")
+    assert chat.state.slots["years_paid"] == 13
+    assert "gap_months" not in chat.state.slots

@@ -274,3 +274,17 @@ def test_a_two_digit_year_said_as_a_start_is_no_stretch(today: date, back: int, 
 def test_spoken_durations(text: str, months: int | None, loose: tuple[int, int] | None) -> None:
     u = understand(text, TODAY, REGIONS)
     assert (u.gap_months, u.gap_range, u.years_paid, u.gap_unmarked) == (months, loose, None, False)
+
+
+_CORRECTIONS = ["不对，是", "不对 ", "说错了，", "不对，应该是", "搞错了，是"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.integers(1, 40), b=st.integers(1, 40), data=st.data())
+def test_a_corrected_value_keeps_the_kind_it_corrects(a: int, b: int, data: st.DataObject) -> None:
+    """"交了12年，不对，是13年" was read as 12 years paid and a gap of 13 years."""
+    fix = data.draw(st.sampled_from(_CORRECTIONS))
+    years = understand(f"交了{data.draw(_numeral(a))}年，{fix}{data.draw(_numeral(b))}年", TODAY, REGIONS)
+    assert (years.years_paid, years.gap_months) == (float(b), None)
+    gap = understand(f"断了{data.draw(_numeral(a))}个月，{fix}{data.draw(_numeral(b))}个月", TODAY, REGIONS)
+    assert (gap.gap_months, gap.years_paid) == (b, None)
