@@ -122,10 +122,13 @@ def month_range(text: str, today: date) -> tuple[date, int] | None:
     return None
 
 
-# One month forgotten or skipped: "3月份忘记交了", "三月份漏交了", "2024年3月的没交上" (without a start
-# word: "3月份开始忘了交" is read as a start by `flows.understand`).
+# One month forgotten or skipped: "3月份忘记交了", "三月份漏交了", "2024年3月的没交上", "只有3月没交"
+# (without a start word: "3月份开始忘了交" is read as a start by `flows.understand`).
 _MISSED = re.compile(r"份?(?:的|那个月)?(?:忘记|忘了|忘|漏)了?(?:交|缴)?了?(?:交|缴)?|份?(?:的|那个月)(?:没交|没缴)")
 _STARTED = re.compile(r"开始|起|以来|一直|至今|到现在|从|以后|之后")
+# "只有3月没交", "就二月份没交": that month only.
+_ONLY_BEFORE = re.compile(r"(?:只有|只是|只|仅仅?|就)$")
+_UNPAID_AFTER = re.compile(r"份?(?:没有?|未)(?:交|缴)")
 
 
 def missed_month(text: str, today: date) -> tuple[date, int] | None:
@@ -135,7 +138,8 @@ def missed_month(text: str, today: date) -> tuple[date, int] | None:
     if _STARTED.search(text):
         return None
     for mention in month_mentions(text, today):
-        if _MISSED.match(text, mention.end) and mention.month < _shift(today, 0):
+        only = _ONLY_BEFORE.search(text, 0, mention.start) and _UNPAID_AFTER.match(text, mention.end)
+        if (only or _MISSED.match(text, mention.end)) and mention.month < _shift(today, 0):
             return mention.month, 1
     return None
 

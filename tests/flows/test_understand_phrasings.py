@@ -122,7 +122,8 @@ def test_after_the_festival_is_the_latest_february(today: date, phrase: str) -> 
 
 
 @pytest.mark.parametrize(
-    "text", ["3月份忘记交了", "三月份漏交了", "3月份的没交", "3月份忘了交", "就3月份一个月没交"]
+    "text", ["3月份忘记交了", "三月份漏交了", "3月份的没交", "3月份忘了交", "就3月份一个月没交", "只有3月没交",
+             "就二月份没交", "我是灵活就业的，3月份忘记交了，4月5月都交了"]
 )
 def test_one_month_forgotten(text: str) -> None:
     u = understand(text, TODAY, REGIONS)
@@ -288,3 +289,9 @@ def test_a_corrected_value_keeps_the_kind_it_corrects(a: int, b: int, data: st.D
     assert (years.years_paid, years.gap_months) == (float(b), None)
     gap = understand(f"断了{data.draw(_numeral(a))}个月，{fix}{data.draw(_numeral(b))}个月", TODAY, REGIONS)
     assert (gap.gap_months, gap.years_paid) == (b, None)
+
+
+@pytest.mark.parametrize(("text", "since"), [("3月没交", date(2025, 3, 1)), ("就3月份开始没交", date(2025, 3, 1)),
+                                             ("3月份开始忘了交", date(2025, 3, 1))])
+def test_a_month_with_no_word_for_one_month_is_still_a_start(text: str, since: date) -> None:
+    assert understand(text, TODAY, REGIONS).gap_since == since
