@@ -25,10 +25,14 @@ Conventions (the policy engine and the dialog rely on them):
 * Months said as a closed range ("3月到5月没交") are those months (the current one not counted); the
   last month paid ("交到去年12月") starts the gap the month after; "今年没交" starts it in January
   (not in January itself), and so does a year said as the start of a resident gap ("从前年就没交了").
+  One month said alone ("3月份忘记交了", "只有3月没交") is that month (1); "过完年就没交了" starts the gap
+  in February (this year's, or last year's before February), "年初" / "年底" alone in the latest such
+  January / December; a range's end without a year takes its start's ("2023年3月到8月": 6).
 * Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
-  years required ("要求男的25年"), still missing ("还差3年") or of work ("工龄20年") are neither. Parts
-  ("单位交了8年，自己交了2年") without a total leave the years unread. A stretch said with no word
-  at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
+  years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
+  work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
+  kind of the one it corrects. Parts ("单位交了8年，自己交了2年") without a total leave the years
+  unread. A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
   paid when that is what it asked.
 """
 
