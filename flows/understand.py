@@ -32,8 +32,8 @@ Conventions (the policy engine and the dialog rely on them):
   years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
   work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
   kind of the one it corrects. Parts ("单位交了8年，自己交了2年") without a total leave the years
-  unread. A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
-  paid when that is what it asked.
+  unread. A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so
+  the dialog can take it as the years paid when that is what it asked.
 """
 
 from __future__ import annotations
