@@ -138,7 +138,7 @@ def missed_month(text: str, today: date) -> tuple[date, int] | None:
     if _STARTED.search(text):
         return None
     for mention in month_mentions(text, today):
-        only = _ONLY_BEFORE.search(text, 0, mention.start) and _UNPAID_AFTER.match(text, mention.end)
+        only = _ONLY_BEFORE.search(text, max(0, mention.start - 2), mention.start) and _UNPAID_AFTER.match(text, mention.end)
         if (only or _MISSED.match(text, mention.end)) and mention.month < _shift(today, 0):
             return mention.month, 1
     return None
