@@ -25,11 +25,15 @@ Conventions (the policy engine and the dialog rely on them):
 * Months said as a closed range ("3月到5月没交") are those months (the current one not counted); the
   last month paid ("交到去年12月") starts the gap the month after; "今年没交" starts it in January
   (not in January itself), and so does a year said as the start of a resident gap ("从前年就没交了").
+  One month said alone ("3月份忘记交了", "只有3月没交") is that month (1); "过完年就没交了" starts the gap
+  in February (this year's, or last year's before February), "年初" / "年底" alone in the latest such
+  January / December; a range's end without a year takes its start's ("2023年3月到8月": 6).
 * Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
-  years required ("要求男的25年"), still missing ("还差3年") or of work ("工龄20年") are neither. Parts
-  ("单位交了8年，自己交了2年") without a total leave the years unread. A stretch said with no word
-  at all ("16年") is read as the gap, flagged `gap_unmarked` so the dialog can take it as the years
-  paid when that is what it asked.
+  years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
+  work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
+  kind of the one it corrects. Parts ("单位交了8年，自己交了2年") without a total leave the years
+  unread. A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so
+  the dialog can take it as the years paid when that is what it asked.
 """
 
 from __future__ import annotations
@@ -41,19 +45,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from flows.nlu import lexicon as lx
+from flows.nlu.intents import read_base, read_intents
 from flows.nlu.normalise import clauses, normalise
-from flows.nlu.numbers import Duration, durations, to_number
-from flows.nlu.when import MonthMention, month_mentions, month_range, months_between, paid_until, year_start
-from policies.limits import MAX_BASE, MAX_GAP_MONTHS, MAX_YEARS_PAID, MIN_BASE
+from flows.nlu.numbers import Duration, durations
+from flows.nlu.when import (
+    MonthMention,
+    missed_month,
+    month_mentions,
+    month_range,
+    months_between,
+    paid_until,
+    year_start,
+)
+from policies.limits import MAX_GAP_MONTHS, MAX_YEARS_PAID
 from policies.model import Gender, InsuranceType, Region
 from policies.regions import RegionIndex
 
-# "快4个月", "将近半年": just under the duration said.
-_ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼看)(?:有|要|到)?$")
+# "快4个月", "将近半年", "小一年": just under the duration said.
+_ALMOST = re.compile(r"(?:快|将近|接近|差不多|不到|快要|马上|眼看|小)(?:有|要|到)?$")  # 小: "小一年"
 # Labels flows/pii.py puts in place of phone and ID numbers ("［已隐去的电话号码］", NFKC'd to
 # ASCII brackets): they must not read as words ("电话" would look like asking for a human).
 _PII_LABEL = re.compile(r"\[已隐去的[^\]]{0,12}\]")
-_FIRST_CLAUSE_PUNCT = re.compile(r"[,。!?;、~…]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +146,8 @@ def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceTy
         cause=cause,
         years_paid=gap.years,
         gender=_read_gender(text, norm),
-        monthly_base=_read_base(norm),
-        intents=_read_intents(norm),
+        monthly_base=read_base(norm),
+        intents=read_intents(norm),
         gap_approximate=gap.approximate,
         gap_range=gap.range,
         gap_days=gap.days,
@@ -201,7 +213,8 @@ def _classify(clause: str, d: Duration, gap_verb: bool, not_gap: bool) -> str:
     if after.startswith(("前", "以前", "之前")):
         return ""  # "3个月前": a month, read by the month reader
     if d.unit == "year" and (lx.YEARS_REQUIRED_BEFORE.search(before) or lx.YEARS_TARGET_BEFORE.search(before)
-                             or lx.YEARS_ASKED_AFTER.match(after)):
+                             or lx.YEARS_ASKED_AFTER.match(after)
+                             or (lx.YEARS_FULL_BEFORE.search(before) and lx.YEARS_CONDITION_AFTER.match(after))):
         return ""  # the years required, not reached or asked about, not paid
     if lx.SHORT_BEFORE.search(before):
         return ""  # "还差3年": what is still missing
@@ -243,11 +256,18 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     total: float | None = None
     medical: float | None = None
     parts = False
+    corrected = ""  # in a message that corrects itself, the kind of the last stretch said with a word
+    correcting = lx.CORRECTION.search(text) is not None
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
-        for d in durations(clause):
+        stretches = durations(clause)
+        for d in stretches:
             kind = _classify(clause, d, gap_verb, not_gap)
+            if kind == "unmarked" and corrected and (corrected == "gap" or d.unit == "year"):
+                kind = corrected  # "交了12年，不对，是13年": 13 years paid, not a gap of 13 years
+            elif correcting and kind in ("years", "gap"):
+                corrected = kind
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 said = round(d.months / 12, 2)
                 if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
@@ -267,6 +287,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
         closed = month_range(clause, today) if gap_verb else None
+        if closed is None and not stretches:
+            closed = missed_month(clause, today)  # "3月份忘记交了": that month alone
         if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
             since = closed[0]
@@ -333,35 +355,3 @@ def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
         before, after = clause[max(0, mention.start - 3) : mention.start], clause[mention.end : mention.end + 4]
         return bool(lx.START_AFTER.search(after) or lx.START_BEFORE.search(before))
     return start_word
-
-
-def _read_base(text: str) -> float | None:
-    for pattern in lx.BASE:
-        m = pattern.search(text)
-        if m is None:
-            continue
-        value = to_number(m.group("n"))
-        if value is None:
-            continue
-        factor = lx.BASE_UNIT_FACTOR.get(m.group("u") or "", 1.0)
-        value = value * factor + int(m.group("tail") or 0) * factor / 10
-        if MIN_BASE <= value <= MAX_BASE:
-            return value
-    return None
-
-
-def _read_intents(text: str) -> frozenset[str]:
-    intents = {name for name, pattern in lx.INTENT_PATTERNS if pattern.search(text)}
-    off_topic = {f"off_topic_{name}" for name, pattern in lx.OFF_TOPIC if pattern.search(text)}
-    if off_topic:
-        intents |= off_topic | {"off_topic"}
-    if lx.GAP_TALK.search(text):
-        intents.add("gap_talk")
-    head = _FIRST_CLAUSE_PUNCT.split(text, maxsplit=1)[0].strip()
-    if lx.YES.match(head):
-        intents.add("yes")
-    elif lx.NO.match(head):
-        intents.add("no")
-        if head.startswith("不是") and len(text) <= len(head) + 1:
-            intents.discard("correction")  # a bare "不是" answers a question; it corrects nothing
-    return frozenset(intents)

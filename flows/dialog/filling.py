@@ -8,6 +8,7 @@ from typing import Any
 from flows import texts
 from flows.dialog import answering, asking, edges
 from flows.dialog.context import Ctx
+from flows.nlu.normalise import normalise
 from flows.slots import (
     BY_LETTER,
     GAP_DETAILS,
@@ -79,7 +80,7 @@ def read_direct_reply(ctx: Ctx) -> None:
         return
     if asked == "region":
         if not ctx.heard.region_candidates:
-            resolved = ctx.dialog.regions.resolve(ctx.text)
+            resolved = ctx.dialog.regions.resolve(normalise(ctx.text))  # typos, former names
             if resolved.region is not None:
                 ctx.updates["region"] = resolved.region.code
         return

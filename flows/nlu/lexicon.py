@@ -116,7 +116,7 @@ def read_gender(text: str) -> Gender | None:
 # Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
 YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
-    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近)?$"
+    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近|小)?$"
 )
 # Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
 # (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).
@@ -141,11 +141,19 @@ YEARS_REQUIRED_BEFORE = re.compile(
 )
 # Straight after a stretch of years, a question about them, not years paid: "缴费满15年了吗".
 YEARS_ASKED_AFTER = re.compile(r"了?[吗么嘛]")
-# Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年"),
-# neither paid nor a gap.
-SHORT_BEFORE = re.compile(r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$")
-# Years as a target not reached: "公司没给我交够15年", "还差5个月满15年", "没交满15年".
-YEARS_TARGET_BEFORE = re.compile(r"差(?!不多)|不够|不足|(?:没有?|未)(?:给我|给|帮我|帮)?(?:交|缴)?(?:够|满)$")
+# Years to reach, as a condition: "交够15年才能退休", "缴满20年才可以" (够/满 before, 才 after).
+YEARS_FULL_BEFORE = re.compile(r"(?:够|满)$")
+YEARS_CONDITION_AFTER = re.compile(r"才[能可行算]")  # read on the 2 characters after
+# Just before a stretch of time, these make it what is still missing ("还差3年", "差七年", "缺2年",
+# "再交3年就够了", "还得缴两年"), neither paid nor a gap.
+SHORT_BEFORE = re.compile(
+    r"(?:差|缺|不够|不足)(?:了|个|大概|将近)?$|(?:再|还要|还得|还需要?|还需|还应该?)(?:补)?(?:交|缴)(?:上|个|满|够)?$"
+)
+# Years as a target not reached: "公司没给我交够15年", "还差5个月满15年", "没交满15年", "再交2年就满
+# 15年了", "交够15年才能退休".
+YEARS_TARGET_BEFORE = re.compile(
+    r"差(?!不多)|不够|不足|(?:没有?|未|就|才)(?:能|可以|会)?(?:给我|给|帮我|帮)?(?:交|缴)?(?:够|满)$"
+)
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.
@@ -263,7 +271,9 @@ OFF_TOPIC: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chronic", re.compile(r"慢特病|慢性病|门特|门慢|特殊病|特门|两病")),
 )
 # Words that make a message about a gap (off-topic readers then stay quiet).
-GAP_TALK = re.compile(r"断缴|断了|断保|停缴|停保|补缴|补交|没交|没缴|漏缴|欠缴|断档|中断|停了|断开|续不上|没续")
+GAP_TALK = re.compile(
+    r"断缴|断了|断保|停缴|停保|补缴|补交|没交|没缴|漏缴|漏交|欠缴|断档|中断|停了|停交|断开|续不上|没续|忘交|忘了交|忘记交"
+)
 
 _PARTICLES = r"(?:的|啊|呀|吧|哦|噢|呢|了|嘛)?"
 YES = re.compile(

@@ -6,6 +6,7 @@ of a phone number or an ID never turn into a gap.
 Conventions for vague durations (documented because the policy answer depends on them):
 
 * 半年 = 6, 一年半 = 18, 大半年 = 8 (approximate), 半个月 = 1 (approximate: the month is unpaid),
+  个把月 = 1..2 (approximate), 一个季度 = 3,
   一个半月 = 2 (approximate, rounded up for the same reason).
 * "N多" forms (两年多, 三个多月, 十多个月) and ranges (三四个月, 6-7个月, 一两年) take the lower
   bound and are flagged approximate.
@@ -87,6 +88,8 @@ _DURATION = re.compile(
     rf"|(?P<yh>(?P<yh_n>{NUM})年半)"
     rf"|(?P<mh>(?P<mh_n>{NUM})个半月)"
     rf"|(?P<halfm>半个月)"
+    rf"|(?P<baf>个把月)"  # "断了个把月": a month or so
+    rf"|(?P<q>(?P<q_n>{NUM})个季度)"  # "一个季度" 3 months ("一季度" is the first quarter: not read)
     rf"|(?<![上下])(?P<half>半年)(?P<half_more>多)?"  # "下半年" is a time of year (flows.nlu.when)
     rf"|(?P<few>(?:好)?几(?:个多?月|多?年))"
     rf"|(?P<m>(?P<m_n>{NUM})(?:{_RANGE_SEP}(?P<m_hi>{NUM}))?(?P<m_more1>多|来)?个(?P<m_more2>多|来)?月"
@@ -130,6 +133,11 @@ def durations(text: str) -> list[Duration]:
             high = months
         elif m.group("halfm"):
             months, approx = 1, True
+        elif m.group("baf"):
+            months, approx, high = 1, True, 2
+        elif m.group("q"):
+            n = to_number(m.group("q_n"))
+            months = None if n is None else n * 3
         elif m.group("half"):
             months, unit = 6, "year"
             if m.group("half_more"):
@@ -146,7 +154,7 @@ def durations(text: str) -> list[Duration]:
             high = 3 if approx else None
         elif m.group("y"):
             n, ranged = _lower_bound(m.group("y_n"), m.group("y_hi"))
-            if n is None or n >= 100:  # "2025年" is a year, not a duration
+            if n is None or n >= 100 or _calendar_year(text, m):  # "2025年", "从24年开始": a year
                 continue
             months, unit = n * 12, "year"
             approx = ranged or bool(m.group("y_more1") or m.group("y_more2"))
@@ -165,6 +173,23 @@ def durations(text: str) -> list[Duration]:
             continue
         out.append(Duration(m.start(), m.end(), months, approx, unit, high))
     return out
+
+
+# A two-digit year said as a time, not a stretch: "从24年开始没交", "24年年底", "23年就没交了".
+_YEAR_BEFORE = re.compile(r"(?:从|自从|自|打)$")
+_YEAR_AFTER = re.compile(r"开始|起|年[初底末中]|[上下]半年|那年|的时候|就")
+_STRETCH_BEFORE = re.compile(r"[交缴断停了满够差有共计]")  # "交了15年就断了": 15 years, not 2015
+
+
+def _calendar_year(text: str, m: re.Match[str]) -> bool:
+    """Whether a plain two-digit "NN年" is a calendar year by the words around it."""
+    token = m.group("y_n")
+    if len(token) != 2 or not token.isdigit() or m.group("y_hi") or m.group("y_more1") or m.group("y_more2"):
+        return False
+    if _YEAR_BEFORE.search(text, max(0, m.start() - 2), m.start()):
+        return True
+    return bool(_YEAR_AFTER.match(text, m.end())) and not _STRETCH_BEFORE.search(text, max(0, m.start() - 3),
+                                                                                 m.start())
 
 
 def _from_days(token: str, more: str | None) -> tuple[float | None, bool, float | None]:

@@ -23,9 +23,15 @@ _MONTH = re.compile(
     r"|(?P<this>这个月|本月|当月)"
     rf"|(?P<ago>(?P<ago_n>{NUM})个月(?:以前|之前|前))"
     rf"|(?P<ry>大前年|前年|去年|今年)(?:的)?(?:(?P<ry_m>{NUM})月|(?P<ry_e>年初|年底|年末|上半年|下半年|初|底))"
-    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2})月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
+    r"|(?P<ay>(?<!\d)(?:19|20)\d{2}|(?<!\d)\d{2})(?:年(?P<am>\d{1,2}|十[一二]|十|[一二三四五六七八九])月|(?<=\d{4})[-/.](?P<am2>\d{1,2})(?!\d)"
     r"|年(?P<ae>年初|年底|年末|初|底))"  # "2024年底": as 去年年底
     rf"|(?P<bm>(?<![\d年.])(?:1[0-2]|0?[1-9])|(?<![一二两三四五六七八九十年])(?:十[一二]|十|[一二三四五六七八九]))月"
+    # "年初就断了", "年底开始没交": the latest such month, like a bare month ("三年底" is no edge)
+    r"|(?<![今去前明每\d年一二两三四五六七八九十几多半])(?P<be>年初|年底|年末)"
+    # After the Spring Festival ("过完年就没交了", "年后一直没交"): February, the month after the
+    # festival in most years (it falls between 21 Jan and 20 Feb). "三年后", "半年后" are durations.
+    r"|(?:(?P<fy>大前年|前年|去年|今年)的?)?(?P<fest>过完年|过了年|过完春节|过了春节|春节(?:过)?(?:以后|之后|后)"
+    r"|过年(?:以后|之后|后)|(?<![今去前明每\d一二两三四五六七八九十百千几多半整成周])年(?:以后|之后|后))"
 )
 
 
@@ -37,6 +43,11 @@ class MonthMention:
     month: date  # first day of the month
     bare: bool  # "10月份" without a year: needs a start marker to count as the gap's beginning
     half: bool = False  # "去年下半年": its first month only with "开始/起" ("下半年没交" may be just those months)
+
+
+def _latest(today: date, month: int) -> date:
+    """The latest given month of the year not after today's month ("10月份" in June: last October)."""
+    return date(today.year if month <= today.month else today.year - 1, month, 1)
 
 
 def _shift(today: date, months: int) -> date:
@@ -73,14 +84,18 @@ def month_mentions(text: str, today: date) -> list[MonthMention]:
         elif m.group("ay"):
             year = int(m.group("ay"))
             year += 2000 if year < 100 else 0
-            mon = _EDGE_MONTH[m.group("ae")] if m.group("ae") else int(m.group("am") or m.group("am2"))
+            mon = _EDGE_MONTH[m.group("ae")] if m.group("ae") else int(to_number(m.group("am") or m.group("am2")) or 0)
             if 1 <= mon <= 12 and 1990 <= year <= today.year:
                 month = date(year, mon, 1)
-        else:
+        elif m.group("bm"):
             number = to_number(m.group("bm"))
             if number is not None and 1 <= number <= 12:
-                year = today.year if int(number) <= today.month else today.year - 1
-                month, bare = date(year, int(number), 1), True
+                month, bare = _latest(today, int(number)), True
+        elif m.group("be"):
+            month, bare = _latest(today, _EDGE_MONTH[m.group("be")]), True
+        else:  # after the Spring Festival: this year's February, or the one a year said
+            said = m.group("fy")
+            month = date(today.year + _REL_YEAR[said], 2, 1) if said else _latest(today, 2)
         if month is not None and month <= today:
             half = (m.group("ry_e") or "").endswith("半年")
             out.append(MonthMention(m.start(), m.end(), month, bare, half))
@@ -96,16 +111,43 @@ def month_range(text: str, today: date) -> tuple[date, int] | None:
     counted as the gap convention counts (the current month is not one); None when there is none."""
     mentions = month_mentions(text, today)
     for first, last in pairwise(mentions):
-        if _RANGE_JOIN.fullmatch(text, first.end, last.start) and first.month <= last.month:
-            end = min(_shift(last.month, 1), _shift(today, 0))  # the month after the last, at most now
+        if not _RANGE_JOIN.fullmatch(text, first.end, last.start):
+            continue
+        upto = last.month
+        if last.bare and not first.bare:  # "2023年3月到8月": August of 2023, not the latest August
+            upto = date(first.month.year + (upto.month < first.month.month), upto.month, 1)
+        if first.month <= upto:
+            end = min(_shift(upto, 1), _shift(today, 0))  # the month after the last, at most now
             return first.month, months_between(first.month, end)
+    return None
+
+
+# One month forgotten or skipped: "3月份忘记交了", "三月份漏交了", "2024年3月的没交上", "只有3月没交"
+# (without a start word: "3月份开始忘了交" is read as a start by `flows.understand`).
+_MISSED = re.compile(r"份?(?:的|那个月)?(?:忘记|忘了|忘|漏)了?(?:交|缴)?了?(?:交|缴)?|份?(?:的|那个月)(?:没交|没缴)")
+_STARTED = re.compile(r"开始|起|以来|一直|至今|到现在|从|以后|之后")
+# "只有3月没交", "就二月份没交": that month only.
+_ONLY_BEFORE = re.compile(r"(?:只有|只是|只|仅仅?|就)$")
+_UNPAID_AFTER = re.compile(r"份?(?:没有?|未)(?:交|缴)")
+
+
+def missed_month(text: str, today: date) -> tuple[date, int] | None:
+    """A single month said to be missed ("3月份忘记交了"): that month and 1, as `month_range` gives a
+    range of one month; None when there is none, when a start word is in the text, or when it is
+    the current month (not yet a gap)."""
+    if _STARTED.search(text):
+        return None
+    for mention in month_mentions(text, today):
+        only = _ONLY_BEFORE.search(text, max(0, mention.start - 2), mention.start) and _UNPAID_AFTER.match(text, mention.end)
+        if (only or _MISSED.match(text, mention.end)) and mention.month < _shift(today, 0):
+            return mention.month, 1
     return None
 
 
 # A whole year unpaid: "今年没交", "今年的新农合忘交了"; with a start word any year ("从去年开始就没交",
 # "2023年就没交了") - read by `year_start`.
 _YEAR_UNPAID = re.compile(
-    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年)(?:的|份)?"
+    r"(?P<start>从|自从|自)?(?<![前去大\d])(?P<y>今年|去年|前年|(?:19|20)\d{2}年|\d{2}年)(?:的|份)?"
     r"(?P<mark>开始|起|以来|就|一直)?[^,。!?;\d月初底末半]{0,6}?"
     r"(?:(?:没有?|未|忘了?|忘记)(?:给我?|帮我?)?(?:交|缴|续|买|参保)|(?<![没不])(?:断|停))"
 )
@@ -117,7 +159,8 @@ def year_start(text: str, today: date, yearly: bool) -> date | None:
     ("从去年开始就没交"). "去年没交" alone is left: one year missed, or every year since?"""
     for m in _YEAR_UNPAID.finditer(text):
         said = m.group("y")
-        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:4])
+        year = today.year + _REL_YEAR[said] if said in _REL_YEAR else int(said[:-1])
+        year += 0 if year >= 100 else 2000 if year <= today.year % 100 else 1900  # "23年": 2023
         if not 1990 <= year <= today.year or (year, today.month) == (today.year, 1):
             continue  # in January "今年没交" may be a month not yet due: asked instead
         if year == today.year or (yearly and (m.group("start") or m.group("mark"))):
