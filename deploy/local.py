@@ -72,6 +72,7 @@ class LocalStack:
     deeplink_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     web: bool | None = None  # None: start it when `python -m bot web` exists
     dispatcher: bool | None = None  # None: start it when `python -m bot reminders send-due` exists
+    wechat: bool | None = None  # None: start it when WECHAT_* are given (deploy/wechat.py); False: never
     dispatch_every: float = 30.0
     shared_port: bool = False  # True: every worker on base_port (SO_REUSEPORT, the kernel spreads POSTs)
     env: dict[str, str] = field(default_factory=dict)  # extra settings for every bot process
@@ -124,7 +125,9 @@ class LocalStack:
         from deploy.wechat import skip_reason
 
         self.skipped.clear()
-        wechat_skipped = skip_reason(self._bot_env(), ROOT / ".env")  # malformed settings: raises here
+        wechat_skipped = "turned off (wechat=False)" if self.wechat is False else skip_reason(self._bot_env(), ROOT / ".env")
+        if self.wechat and wechat_skipped:  # malformed settings raised already
+            raise ValueError(f"LocalStack(wechat=True) cannot start WeChat: {wechat_skipped}")
         self.dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.dir / "metrics", ignore_errors=True)  # multiprocess files of an earlier run
         (self.dir / "metrics").mkdir()

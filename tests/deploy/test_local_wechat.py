@@ -35,7 +35,8 @@ def ports(stack_dir: Path) -> list[str]:
 async def test_wechat_worker_starts_with_its_settings_answers_and_stops_on_down(tmp_path: Path) -> None:
     async with FakeBotApi() as api, FakeWeChat() as wechat:
         stack = LocalStack(dir=tmp_path, workers=1, redis_port=free_port(), base_port=free_port(),
-                           wechat_port=free_port(), web=False, dispatcher=False, api_base=api.base, token=api.token,
+                           wechat_port=free_port(), web=False, dispatcher=False, wechat=True,
+                           api_base=api.base, token=api.token,
                            env={"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APP_ID, "WECHAT_APPSECRET": APP_SECRET,
                                 "WECHAT_API_BASE": wechat.base})
         await asyncio.to_thread(stack.start)
