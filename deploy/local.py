@@ -11,11 +11,15 @@ It starts, each a process of its own, exactly what deploy/compose.yaml runs:
   sharing Redis and one Prometheus multiprocess directory;
 * the web chat (`python -m bot web`) and the reminder dispatcher (`python -m bot
   reminders send-due`, run every --dispatch-every seconds) when this checkout has those
-  commands (they are skipped with a note otherwise).
+  commands (they are skipped with a note otherwise);
+* the WeChat worker (`python -m bot wechat`, on --wechat-port, path WECHAT_PATH) when the
+  WeChat settings are given (WECHAT_TOKEN, WECHAT_APPID, WECHAT_APPSECRET in the environment
+  or `.env`; deploy/wechat.py): it sends its followers' reminders itself, as in compose.
+  Otherwise it is skipped with the reason (`skipped`, printed by `up`/`run`).
 
 It returns once every worker's /readyz answers 200, and stops everything with SIGTERM
 (SIGKILL after a grace period). benchmarks/load.py and fault tests use `LocalStack`.
-Ports default to 18300-18329 (loopback only).
+Ports default to 18300-18331 (loopback only).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 WEBHOOK_PATH = "/telegram/webhook"
+DEFAULT_WECHAT_PATH = "/wechat"
 STATE_FILE = "local.json"
 GRACE = 10.0  # seconds a process gets to finish after SIGTERM
 
@@ -60,16 +65,19 @@ class LocalStack:
     redis_port: int = 18300
     base_port: int = 18310
     web_port: int = 18330
+    wechat_port: int = 18331
     api_base: str = ""
     token: str = ""
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     deeplink_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     web: bool | None = None  # None: start it when `python -m bot web` exists
     dispatcher: bool | None = None  # None: start it when `python -m bot reminders send-due` exists
+    wechat: bool | None = None  # None: start it when WECHAT_* are given (deploy/wechat.py); False: never
     dispatch_every: float = 30.0
     shared_port: bool = False  # True: every worker on base_port (SO_REUSEPORT, the kernel spreads POSTs)
     env: dict[str, str] = field(default_factory=dict)  # extra settings for every bot process
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # process name -> why it was not started
 
     @property
     def redis_url(self) -> str:
@@ -83,6 +91,14 @@ class LocalStack:
     def webhook_urls(self) -> list[str]:
         """One URL per worker (the same URL for all of them with `shared_port`)."""
         return [f"http://{HOST}:{port}{WEBHOOK_PATH}" for port in self.worker_ports]
+
+    @property
+    def wechat_url(self) -> str | None:
+        """The WeChat push endpoint, when the WeChat worker runs."""
+        if "wechat" not in self.procs:
+            return None
+        path = self._bot_env().get("WECHAT_PATH") or DEFAULT_WECHAT_PATH
+        return f"http://{HOST}:{self.wechat_port}{path}"
 
     def _bot_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "WEB_"))}
@@ -106,6 +122,12 @@ class LocalStack:
         """Start Redis, the workers, the web chat and the dispatcher; wait until they are ready."""
         if not self.token or not self.api_base:
             raise ValueError("LocalStack needs token and api_base (a Bot API server the workers can reach)")
+        from deploy.wechat import skip_reason
+
+        self.skipped.clear()
+        wechat_skipped = "turned off (wechat=False)" if self.wechat is False else skip_reason(self._bot_env(), ROOT / ".env")
+        if self.wechat and wechat_skipped:  # malformed settings raised already
+            raise ValueError(f"LocalStack(wechat=True) cannot start WeChat: {wechat_skipped}")
         self.dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.dir / "metrics", ignore_errors=True)  # multiprocess files of an earlier run
         (self.dir / "metrics").mkdir()
@@ -125,9 +147,16 @@ class LocalStack:
             if self.dispatcher if self.dispatcher is not None else has_command("reminders", "send-due"):
                 self._spawn("dispatcher", [sys.executable, "-m", "deploy.every", str(self.dispatch_every),
                                            "--", *bot, "reminders", "send-due"], env)
+            if wechat_skipped is None:  # followers' reminders go out from the WeChat worker (REMINDERS on)
+                self._spawn("wechat", [*bot, "wechat", "--listen", f"{HOST}:{self.wechat_port}"],
+                            {**env, "REMINDERS": self.env.get("REMINDERS", "on")})
+            else:
+                self.skipped["wechat"] = wechat_skipped
             ports = sorted(set(self.worker_ports))
             if "web" in self.procs:
                 ports.append(self.web_port)
+            if "wechat" in self.procs:
+                ports.append(self.wechat_port)
             for port in ports:
                 _wait(lambda p=port: _ready(p), timeout, f"/readyz on port {port}", self.procs)
             self._save()
@@ -137,7 +166,7 @@ class LocalStack:
 
     def _save(self) -> None:
         state = {"pids": {name: p.pid for name, p in self.procs.items()}, "webhooks": self.webhook_urls,
-                 "secret": self.secret, "redis": self.redis_url}
+                 "wechat": self.wechat_url, "secret": self.secret, "redis": self.redis_url}
         (self.dir / STATE_FILE).write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
@@ -181,7 +210,16 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Exited, waiting for its parent to reap it (`down` from another shell: the parent is not us,
+    and a container's init may never reap): it is done, not worth waiting for."""
+    try:
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # gone, or no /proc (not Linux): kill(pid, 0) has answered
+        return False
 
 
 def _redis_ping(port: int) -> bool:
@@ -242,6 +280,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis-port", type=int, default=18300)
     parser.add_argument("--base-port", type=int, default=18310, help="worker i listens on base+i")
     parser.add_argument("--web-port", type=int, default=18330)
+    parser.add_argument("--wechat-port", type=int, default=18331, help="the WeChat worker (when WECHAT_* are set)")
     parser.add_argument("--api-base", default=os.environ.get("TELEGRAM_API_BASE", ""))
     parser.add_argument("--token", default=os.environ.get("TELEGRAM_BOT_TOKEN", ""))
     parser.add_argument("--fake-api", action="store_true", help="run: serve the local fake Bot API")
@@ -262,12 +301,18 @@ def main(argv: list[str] | None = None) -> int:
         stop_pids([pids["redis"]] if "redis" in pids else [])
         state_path.unlink()
         return 0
-    if args.fake_api:
-        if args.action != "run":
-            raise SystemExit("--fake-api needs `run` (the fake server lives in this process)")
-        return _run_with_fake_api(args)
-    stack = _stack(args)
-    stack.start()
+    from deploy.wechat import WeChatSettingsError
+
+    if args.fake_api and args.action != "run":
+        raise SystemExit("--fake-api needs `run` (the fake server lives in this process)")
+    try:
+        if args.fake_api:
+            return _run_with_fake_api(args)
+        stack = _stack(args)
+        stack.start()
+    except WeChatSettingsError as exc:  # given but unusable: say so, start nothing
+        print("\n".join(exc.lines), file=sys.stderr)
+        return 2
     _announce(stack)
     if args.action == "up":
         return 0
@@ -276,15 +321,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _stack(args: argparse.Namespace, **overrides: str) -> LocalStack:
     values = dict(dir=args.dir, workers=args.workers, framework=args.framework, redis_port=args.redis_port,
-                  base_port=args.base_port, web_port=args.web_port, api_base=args.api_base, token=args.token,
+                  base_port=args.base_port, web_port=args.web_port, wechat_port=args.wechat_port,
+                  api_base=args.api_base, token=args.token,
                   dispatch_every=args.dispatch_every, shared_port=args.shared_port)
     values.update(overrides)
     return LocalStack(**values)  # type: ignore[arg-type]
 
 
 def _announce(stack: LocalStack) -> None:
-    print(json.dumps({"redis": stack.redis_url, "webhooks": stack.webhook_urls, "secret": stack.secret,
-                      "processes": {n: p.pid for n, p in stack.procs.items()}}, indent=2), flush=True)
+    print(json.dumps({"redis": stack.redis_url, "webhooks": stack.webhook_urls, "wechat": stack.wechat_url,
+                      "secret": stack.secret, "processes": {n: p.pid for n, p in stack.procs.items()},
+                      "skipped": stack.skipped}, indent=2), flush=True)
+    for name, why in stack.skipped.items():
+        print(f"{name} skipped: {why}", file=sys.stderr, flush=True)
 
 
 def _hold(stack: LocalStack) -> int:

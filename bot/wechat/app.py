@@ -1,11 +1,13 @@
 """The WeChat message-push endpoint (aiohttp): verify, decrypt, answer within WeChat's 5 seconds.
 
-GET  `path`: server verification - `echostr` back when `signature` matches, else 403.
+GET  `path`: server verification - `echostr` back when `signature` matches (else 403), the
+`timestamp` is fresh and the signed query was never used before (else 403; bot.wechat.freshness).
 POST `path`: a pushed message. Order of checks, each failing before anything is stored:
-signature (403), a `timestamp` within 5 minutes of now (403: a recorded request
-replayed later; WeChat's own retries come within seconds), body size and XML (400; defusedxml, no DTD or entities), in safe mode
-`msg_signature` and decryption (403 / 400), required fields (400). Then the user's
-48-hour window is noted, the retry record decides whether this delivery is new
+signature (403), a `timestamp` within 5 minutes of now (403: a recorded request replayed
+later; WeChat's own retries come within seconds), body size and XML (400; defusedxml, no DTD
+or entities), in safe mode `msg_signature` and decryption (403 / 400), required fields (400),
+then the signed query must not have carried another message before (403, bot.wechat.freshness).
+Then the user's 48-hour window is noted, the retry record decides whether this delivery is new
 (bot.wechat.retries), and the event goes to the conversation service.
 
 The 5-second rule: the reply is awaited for `reply_seconds` (4.5 s). In time, it is the
@@ -13,7 +15,8 @@ passive reply (encrypted in safe mode). Late, the request answers "success" (WeC
 neither retries nor shows an error) and the reply follows as a customer-service message.
 When another worker is draining this conversation, the service answers there, through
 its sink - also a customer-service message. Nothing a request carries can make the
-handler fail: unexpected errors are logged and answered "success" (no retry storm).
+handler fail: unexpected errors are logged and answered "success" (no retry storm; a
+verification is answered unrecorded: it only echoes `echostr`).
 Refusals are counted in `yibao_dropped_updates_total` by reason.
 """
 
@@ -32,6 +35,7 @@ from aiohttp import web
 from bot.metrics import DROPPED_UPDATES, ERRORS
 from bot.ops_http import Check, add_ops_routes
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature_ok
+from bot.wechat.freshness import VERIFY, SignedOnce, Use, fresh
 from bot.wechat.outbox import (
     CHOICES_TTL,
     WINDOW_SECONDS,
@@ -49,20 +53,11 @@ from flows.messages import InEvent, OutMessage
 log = logging.getLogger(__name__)
 
 SUCCESS = "success"
-MAX_SKEW_SECONDS = 300  # a signed push older (or newer) than this is a replay, not WeChat retrying
 
 
 def _refuse(status: int, text: str, reason: str) -> web.Response:
     DROPPED_UPDATES.labels(reason).inc()
     return web.Response(status=status, text=text)
-
-
-def fresh(timestamp: str, now: float) -> bool:
-    """Whether a push's signed `timestamp` (Unix seconds) is within MAX_SKEW_SECONDS of `now`."""
-    try:
-        return abs(now - int(timestamp)) <= MAX_SKEW_SECONDS
-    except ValueError:  # signed, but not a number: not a request WeChat sent
-        return False
 
 
 class Handler(Protocol):
@@ -92,6 +87,7 @@ class WeChatReceiver:
         self.outbox = outbox
         self.reminders = reminders  # due reminders are shown with the reply to a follower's message
         self.retries = RetryRecords(outbox.redis)
+        self.once = SignedOnce(outbox.redis, outbox.keys.prefix, endpoint.app_id)
         self._background: set[asyncio.Task[None]] = set()
 
     # --- GET ------------------------------------------------------------------------------
@@ -99,7 +95,21 @@ class WeChatReceiver:
         q = request.query
         if not self._signed(request):
             return _refuse(403, "bad signature", "wechat_signature")
+        if not fresh(q.get("timestamp", ""), time.time()):
+            return _refuse(403, "stale timestamp", "wechat_stale")
+        try:
+            use = await self._use(request, VERIFY)
+        except Exception:  # Redis away: signed and fresh is enough for a verification (it only echoes)
+            ERRORS.labels("wechat").inc()
+            log.exception("recording a WeChat verification failed; answering it unrecorded")
+            use = Use.FIRST
+        if use is not Use.FIRST:
+            return _refuse(403, "signed query already used", "wechat_replay")
         return web.Response(text=q.get("echostr", ""))
+
+    async def _use(self, request: web.Request, carries: str) -> Use:
+        q = request.query
+        return await self.once.use(q.get("signature", ""), q.get("timestamp", ""), carries, time.time())
 
     def _signed(self, request: web.Request) -> bool:
         q = request.query
@@ -126,6 +136,8 @@ class WeChatReceiver:
         except (BadXml, NotAMessage) as exc:
             return _refuse(400, str(exc), "wechat_malformed")
         try:
+            if await self._use(request, f"{pushed.openid}\x00{pushed.dedupe}") is Use.OTHER:
+                return _refuse(403, "signed query already used", "wechat_replay")
             reply = await self._answer(pushed, fields, started)
         except Exception:
             ERRORS.labels("wechat").inc()

@@ -39,7 +39,7 @@ async def test_local_stack_starts_answers_on_both_workers_and_stops(tmp_path: Pa
     async with FakeBotApi() as api:
         first = _free_ports(3)
         stack = LocalStack(dir=tmp_path, workers=2, redis_port=first, base_port=first + 1, web=False,
-                           dispatcher=False, api_base=api.base, token=api.token)
+                           dispatcher=False, wechat=False, api_base=api.base, token=api.token)
         await asyncio.to_thread(stack.start)
         try:
             procs = list(stack.procs.values())
