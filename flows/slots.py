@@ -145,6 +145,10 @@ SLOTS: tuple[SlotSpec, ...] = (
 # them as days: 宜昌 counts 60/61 and 180/181 days; "N多天" is N+1, the least it means, with a range
 # of months). A new gap that does not bring one clears it.
 GAP_DETAILS = ("gap_since", "gap_range", "gap_days")
+# What travels with years_paid: the years a loosely said figure can mean ("交了快20年": [19, 20]).
+# It may stay without years_paid: near the local requirement the figure is not used and the exact
+# years are asked (`flows.dialog.years`).
+YEARS_DETAILS = ("years_range",)
 
 SLOT_SPECS: dict[str, SlotSpec] = {spec.name: spec for spec in SLOTS}
 BY_LETTER: dict[str, SlotSpec] = {spec.letter: spec for spec in SLOTS if spec.letter}
@@ -186,11 +190,21 @@ def parse_bare_reply(slot: str, text: str) -> Any | None:
 
 
 def new_gap(slots: dict[str, Any], updates: Mapping[str, Any]) -> None:
-    """A new gap in months: drop the details of the old one that the new one does not bring."""
-    if "gap_months" in updates:
-        for name in GAP_DETAILS:
-            if name not in updates:
-                slots.pop(name, None)
+    """A new gap in months (or new years paid): drop the details of the old one that the new one
+    does not bring."""
+    for slot, details in (("gap_months", GAP_DETAILS), ("years_paid", YEARS_DETAILS)):
+        if slot in updates:
+            for name in details:
+                if name not in updates:
+                    slots.pop(name, None)
+
+
+def loose_years(values: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The years a loosely said figure can mean ("交了快20年": (19, 20)), when the slots hold them."""
+    loose = values.get("years_range")
+    if isinstance(loose, list) and len(loose) == 2 and all(isinstance(v, int | float) for v in loose):
+        return float(loose[0]), float(loose[1])
+    return None
 
 
 def days_label(values: Mapping[str, Any]) -> str:
@@ -216,6 +230,8 @@ def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
             parts.append(f"{year}年{int(month)}月起断缴")
         elif spec.name == "gap_months" and isinstance(loose := values.get("gap_range"), list) and len(loose) == 2:
             parts.append(f"断缴约{loose[0]}–{loose[1]}个月")
+        elif spec.name == "years_paid" and (years := loose_years(values)) is not None:
+            parts.append(f"已缴约{years[0]:g}–{years[1]:g}年")
         else:
             parts.append(spec.label(value))
     return "，".join(parts)

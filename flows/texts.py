@@ -111,6 +111,18 @@ CUT_REASON = "…（全文见“依据和说明”）"
 GAP_EDGE_GROUP = "注意：刚好{months}个月和超过{months}个月的结果不同，以下按{used}个月回答；可以私聊我细说。"
 GAP_EDGE_SHORT = "还想确认一下：是刚好{months}个月，还是已经超过{months}个月？"
 EDGE_SAME = "不管是刚好{months}个月还是超过{months}个月，下面这些都一样："
+# Years paid said loosely ("交了快20年") where the verdict turns inside what they can mean.
+YEARS_EXACT = (
+    "您说的缴费年数（约{low}–{high}年）正好在当地规定的年限附近，差几个月结果就不同。"
+    "请告诉我准确的职工医保缴费年数，例如“19年”或“19年8个月”。"
+)
+BTN_YEARS_UNSURE = "记不清准确年数"
+YEARS_UNKNOWN = "好的，先不按您的缴费年数判断，下面说明还需要确认什么。"
+# Asked about Taiwan's 健保, Hong Kong or Macao: said once, then the mainland city is asked as usual.
+OUTSIDE_MAINLAND = (
+    "抱歉，我只能回答中国内地（大陆）的职工医保（含灵活就业）和城乡居民医保问题，"
+    "台湾地区的健保以及香港、澳门的医疗保障不在范围内。如果您是在内地参保的，请接着告诉我情况。"
+)
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

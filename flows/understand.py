@@ -28,11 +28,15 @@ Conventions (the policy engine and the dialog rely on them):
   One month said alone ("3月份忘记交了", "只有3月没交") is that month (1); "过完年就没交了" starts the gap
   in February (this year's, or last year's before February), "年初" / "年底" alone in the latest such
   January / December; a range's end without a year takes its start's ("2023年3月到8月": 6).
+  A month a job ended in ("3月份离职的，之后一直没交") starts the gap the month after (the employer
+  normally paid that month; see `flows.nlu.when.left_job`), when the message says something is unpaid.
+  A month unpaid and since paid back ("3月份没交，4月又补上了") is that month alone, not ongoing.
 * Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
   years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
   work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
   kind of the one it corrects. Parts ("单位交了8年，自己交了2年") without a total leave the years
-  unread. A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so
+  unread. Years said with a hedge ("交了快20年") keep the figure and give `years_range` (19–20; see
+  `flows.nlu.numbers.years_span`). A stretch said with no word at all ("16年") is read as the gap, flagged `gap_unmarked` so
   the dialog can take it as the years paid when that is what it asked.
 """
 
@@ -47,9 +51,10 @@ from datetime import date
 from flows.nlu import lexicon as lx
 from flows.nlu.intents import read_base, read_intents
 from flows.nlu.normalise import clauses, normalise
-from flows.nlu.numbers import Duration, durations
+from flows.nlu.numbers import Duration, durations, years_span
 from flows.nlu.when import (
     MonthMention,
+    left_job,
     missed_month,
     month_mentions,
     month_range,
@@ -88,6 +93,9 @@ class Understanding:
     # The gap is a stretch of time said with no word for what it is ("16年", "不对，是16年", "大概半年"):
     # a reply to "断缴多久了", but also to "一共交了多少年" (the dialog knows which was asked).
     gap_unmarked: bool = False
+    # Years said loosely ("交了快20年" 19–20, "差不多20年" 19–21, "20多年" 20–20.92): the years they can
+    # mean; also for an unmarked stretch of years ("快20年"), which the dialog may take as years paid.
+    years_range: tuple[float, float] | None = None
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -152,6 +160,7 @@ def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceTy
         gap_range=gap.range,
         gap_days=gap.days,
         gap_unmarked=gap.unmarked,
+        years_range=gap.years_range,
     )
 
 
@@ -242,6 +251,7 @@ class _Gap:
     range: tuple[int, int] | None = None
     days: int | None = None
     unmarked: bool = False
+    years_range: tuple[float, float] | None = None
 
 
 def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
@@ -256,8 +266,12 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     total: float | None = None
     medical: float | None = None
     parts = False
+    spans: dict[float, tuple[float, float] | None] = {}  # years said -> the years they can mean
+    gap_span: tuple[float, float] | None = None  # the same for the gap, were it years paid
     corrected = ""  # in a message that corrects itself, the kind of the last stretch said with a word
     correcting = lx.CORRECTION.search(text) is not None
+    repaid = lx.BACKPAID_DONE.search(text) is not None  # "3月份没交，4月又补上了": that month alone
+    any_gap_verb = lx.GAP_VERB.search(text) is not None  # "3月份离职的，之后一直没交": from April
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
@@ -270,6 +284,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                 corrected = kind
             if kind == "years" and d.months is not None and 0 <= d.months / 12 <= MAX_YEARS_PAID:
                 said = round(d.months / 12, 2)
+                spans[said] = years_span(clause, d, MAX_YEARS_PAID)
                 if lx.YEARS_TOTAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
                     total = said
                 elif lx.YEARS_MEDICAL_BEFORE.search(clause, max(0, d.start - 8), d.start):
@@ -286,20 +301,23 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                 else:
                     gap, vague_gap = d, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
+                    gap_span = years_span(clause, d, MAX_YEARS_PAID)
         closed = month_range(clause, today) if gap_verb else None
         if closed is None and not stretches:
-            closed = missed_month(clause, today)  # "3月份忘记交了": that month alone
+            closed = missed_month(clause, today, repaid)  # "3月份忘记交了": that month alone
         if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
             since = closed[0]
         elif since is None:
-            since = paid_until(clause, today) or _read_since(clause, today, gap_verb)
+            since = (paid_until(clause, today) or (left_job(clause, today) if any_gap_verb else None)
+                     or _read_since(clause, today, gap_verb))
     if since is None and gap is None and not vague_gap:
         since = year_start(text, today, yearly)  # "今年没交": since January
     if total is not None or medical is not None:
         years = total if total is not None else medical
     elif parts and not lx.CORRECTION.search(text):
         years = None  # several stretches paid: the total is asked, not the last part taken for it
+    years_range = spans.get(years) if years is not None else None
     months: int | None = None
     approx = False
     loose: tuple[int, int] | None = None
@@ -318,12 +336,16 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     if since is not None:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
-            return _Gap(from_since, since, False, years)  # a month said: not an unmarked stretch
+            return _Gap(from_since, since, False, years, years_range=years_range)  # a month: not unmarked
         if months is not None and abs(from_since - months) > 1:
             since = None  # the duration wins (see module docstring)
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
-    return _Gap(months, since, approx, years, loose, days, unmarked and months is not None)
+    unmarked = unmarked and months is not None
+    if unmarked and years is None and gap is not None and gap.unit == "year":
+        years_range = gap_span  # "快20年" answering "一共交了多少年": 19–20 years
+    return _Gap(months, since, approx, years, loose, days, unmarked, years_range)
+
 
 
 def _one_or_other(clause: str, first: Duration, second: Duration) -> Duration | None:

@@ -97,6 +97,8 @@ class GapDialog:
         ctx.updates = filling.slot_updates(ctx.heard)
         filling.read_direct_reply(ctx)
         turn = self._route_text(ctx)
+        if "outside_mainland" in ctx.heard.intents and "region" not in ctx.updates:
+            _outside_mainland(ctx, turn)
         cut = _CUT_AT.get(ctx.event.platform)
         if cut is not None and len(text) >= cut:
             _note_first(turn, texts.LONG_MESSAGE_CUT.format(platform=ctx.event.platform.title()))
@@ -136,6 +138,19 @@ class GapDialog:
         return OutMessage(
             texts.CONTINUE_PRIVATELY, private_payload=self.handoff_payload(state), link_label=texts.PRIVATE_LINK_LABEL
         )
+
+
+# Kept in `ConversationState.pending` once the user was told the bot covers mainland China only.
+_TOLD_MAINLAND = "mainland"
+
+
+def _outside_mainland(ctx: Ctx, turn: Turn) -> None:
+    """Taiwan's 健保, Hong Kong or Macao named and no mainland region read: say once, politely, that
+    only the mainland's schemes are answered; the turn goes on (it asks for the city as usual)."""
+    if turn.state is None or turn.state.pending.get(_TOLD_MAINLAND):
+        return
+    turn.state.pending[_TOLD_MAINLAND] = 1
+    _note_first(turn, texts.OUTSIDE_MAINLAND)
 
 
 def _note_first(turn: Turn, note: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows import texts
-from flows.dialog import keyboards
+from flows.dialog import keyboards, years
 from flows.dialog.context import Ctx
 from flows.messages import OutMessage
 from flows.slots import ASKABLE_EXTRAS, CORE_ORDER, SLOT_SPECS, new_gap
@@ -48,6 +48,9 @@ def ask(ctx: Ctx, slot: str, prefix: str | None = None) -> Turn:
     pending = _pending_regions(ctx) if slot == "region" else ()
     if pending:  # the user answered something else while choosing among same-named regions
         question, buttons = texts.WHICH_REGION, keyboards.region_rows(pending)
+    exact = years.question(ctx) if slot == "years_paid" else None
+    if exact is not None:  # "交了快20年" where the verdict turns at 20: the exact years
+        question, buttons = exact, years.rows()
     text = question if not prefix else f"{prefix}\n\n{question}"
     return ctx.turn(OutMessage(text, buttons=buttons + keyboards.back_row(ctx.state)))
 
@@ -85,7 +88,8 @@ def reask(ctx: Ctx, note: str | None) -> Turn | None:
     spec = SLOT_SPECS.get(slot) if slot else None
     if spec is not None:
         text = f"{note}\n\n{spec.hint}" if note else spec.hint
-        return ctx.turn(OutMessage(text, buttons=spec.buttons + keyboards.back_row(state)))
+        extra = years.rows() if years.pending(ctx) else ()
+        return ctx.turn(OutMessage(text, buttons=spec.buttons + extra + keyboards.back_row(state)))
     return None
 
 

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Any
 
 from flows import texts
-from flows.dialog import answering, asking, edges
+from flows.dialog import answering, asking, edges, years
 from flows.dialog.context import Ctx
 from flows.nlu.normalise import normalise
 from flows.slots import (
@@ -39,6 +39,8 @@ def slot_updates(heard: Understanding) -> dict[str, Any]:
         updates["gap_range"] = list(heard.gap_range)
     if "gap_months" in updates and heard.gap_days is not None:
         updates["gap_days"] = heard.gap_days
+    if "years_paid" in updates and heard.years_range is not None:
+        updates["years_range"] = list(heard.years_range)
     return updates
 
 
@@ -66,6 +68,8 @@ def _years_not_gap(ctx: Ctx) -> None:
     for name in ("gap_months", *GAP_DETAILS):
         ctx.updates.pop(name, None)
     ctx.updates["years_paid"] = years
+    if heard.years_range is not None:  # "快20年": 19–20 years
+        ctx.updates["years_range"] = list(heard.years_range)
 
 
 def read_direct_reply(ctx: Ctx) -> None:
@@ -148,6 +152,7 @@ def _changed_line(ctx: Ctx, changed: tuple[str, ...], answering: bool = True) ->
 def advance(ctx: Ctx, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
     """Ask the next missing slot, or answer when nothing essential is missing."""
     state = ctx.state
+    years.settle(ctx)  # loose years the verdict turns on are not used: they are asked exactly
     ask_prefix = _changed_line(ctx, changed, answering=False) if changed else prefix
     missing = asking.next_core_slot(state.slots)
     if missing == "cause" and not _cause_matters(ctx):
@@ -215,6 +220,11 @@ def skip(ctx: Ctx) -> Turn | None:
     return advance(ctx)
 
 
+def years_unsure(ctx: Ctx) -> Turn | None:
+    """The "记不清准确年数" button; None (stale) when the exact-years question is not open."""
+    return advance(ctx, prefix=texts.YEARS_UNKNOWN) if years.give_up(ctx, said=True) else None
+
+
 def other_region(ctx: Ctx) -> Turn:
     ctx.state.push_history()
     ctx.state.slots.pop("region", None)
@@ -232,6 +242,8 @@ def ask_base(ctx: Ctx) -> Turn:
 
 def nothing_read(ctx: Ctx) -> Turn:
     """The message filled nothing and no route took it: greet, repeat the question, or say so."""
+    if years.give_up(ctx):  # "记不清" answering the exact-years question
+        return advance(ctx, prefix=texts.YEARS_UNKNOWN)
     if ctx.state.answered:
         return answering.cannot_answer(ctx)
     if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows import reminders_dialog as reminders
-from flows.dialog import answering, commands, edges, filling
+from flows.dialog import answering, commands, edges, filling, years
 from flows.dialog.context import Handler
 from flows.slots import BY_LETTER
 
@@ -42,6 +42,7 @@ BUTTONS: Mapping[str, Handler] = {
     "a:why": answering.topic("why"),
     "a:now": answering.topic("now"),
     "a:both": edges.both_button,
+    years.UNSURE_PAYLOAD: filling.years_unsure,
 }
 
 # Payloads "<kind>:<arg>" with an argument: slot buttons ("t:flexible", by the slot's letter) and skips.

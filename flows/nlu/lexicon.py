@@ -116,7 +116,7 @@ def read_gender(text: str) -> Gender | None:
 # Words that, just before a stretch of years, make it years paid rather than a gap ("交了18年").
 YEARS_PAID_BEFORE = re.compile(
     r"(?:交了|缴了|交费|缴费|累计|一共|总共|共|已经?交|已经?缴|交够|缴够|缴满|交满|满|参保|年限|交过)"
-    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近|小)?$"
+    r"(?:了|有|是|为|已经|已)?(?:快|将近|接近|差不多|大概|大约|约|近|小|不到)?$"
 )
 # Without a gap verb in the clause, years held are years paid: "15年的缴费记录", "有15年医保"
 # (after the stretch; no ^: `match` at the stretch's end anchors it), "职工医保15年" (before it).
@@ -153,6 +153,11 @@ SHORT_BEFORE = re.compile(
 # 15年了", "交够15年才能退休".
 YEARS_TARGET_BEFORE = re.compile(
     r"差(?!不多)|不够|不足|(?:没有?|未|就|才)(?:能|可以|会)?(?:给我|给|帮我|帮)?(?:交|缴)?(?:够|满)$"
+)
+# A gap said to have been paid back since ("3月份没交，4月又补上了", "后来补交了"): not ongoing. Not a
+# question ("补上了吗").
+BACKPAID_DONE = re.compile(
+    r"(?:补|交|缴)(?:上|齐|好|完)了(?![吗么嘛没])|(?:已经?|又|后来|都)补(?:交|缴)?了(?![吗么嘛没])"
 )
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
@@ -223,6 +228,9 @@ INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("own_reminder", re.compile(r"提醒(?:我|一下)")),  # a day of one's own is read in flows.reminders_when
     ("human", re.compile(r"人工|客服|电话|热线|真人|12393")),
+    # Outside mainland China (Taiwan's 全民健保, Hong Kong, Macao): not the schemes this bot knows.
+    # "香港路" and the like are streets in mainland cities.
+    ("outside_mainland", re.compile(r"台湾|台北|香港(?![中东西南北]?路|街|大道)|澳门(?![中东西南北]?路|街)|健保")),
     (
         "question_backpay",
         re.compile(r"能补|可以补|补缴|补交|怎么补|还能交|能不能交|能不能补|可不可以补|补上|补办|续上|接上|能续"),

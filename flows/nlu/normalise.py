@@ -110,6 +110,9 @@ _ANY_TYPO = re.compile("|".join(re.escape(wrong) for wrong, _ in _REPLACEMENTS))
 # people type it. Only 1900-2099, so "一二三四年" and durations ("两三年") are left alone.
 _CN_YEAR = re.compile(r"(?<![零〇一二三四五六七八九十])(?:一九|二[零〇])[零〇一二三四五六七八九]{2}(?=年)")
 _CN_DIGIT = str.maketrans("零〇一二三四五六七八九", "00123456789")
+# 各 typed for 个 (same pinyin, ge) between a number and 月: "三各月", "5各多月". Not a plain map
+# entry: "各月" alone is a word ("各月份的缴费").
+_GE_TYPO = re.compile(r"(?<=[\d一二两三四五六七八九十几半])各(?=多?月)")
 
 
 def normalise(text: str) -> str:
@@ -126,6 +129,8 @@ def normalise(text: str) -> str:
         for wrong, right in _REPLACEMENTS:
             if wrong in text:
                 text = text.replace(wrong, right)
+    if "各" in text:
+        text = _GE_TYPO.sub("个", text)
     if "年" in text and ("二" in text or "一九" in text):
         text = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGIT), text)
     if " " in text or not text.isprintable():

@@ -16,6 +16,10 @@ Conventions for vague durations (documented because the policy answer depends on
 * Each approximate duration also says the most it can mean (`Duration.high`): 三个多月 3..4,
   两年多 24..35, 大半年 7..11, 小半年 4..6, 半年多 6..7; "快/将近/接近/差不多/不到 N个月" is N-1..N
   (read in `flows.understand`). The dialog asks when the answer changes inside that range.
+* Years said with a hedge (`years_span`) can mean: just under ("快20年", "将近20年", "不到20年",
+  "小20年": 19–20), about ("差不多20年", "大概20年", "20年左右": 19–21), or an "N多年" form's range
+  ("20多年": 20–20.92). The figure said stays the value; the dialog asks for the exact years when
+  the verdict changes inside the range (`flows.dialog.years`).
 """
 
 from __future__ import annotations
@@ -217,3 +221,26 @@ def _upper(low: str, high: str | None, value: float | None, step: float) -> floa
     if len(low) == 2 and None not in digits:
         return float(digits[1] or 0)
     return value + step
+
+
+# Hedges around a stretch of years: `search` on the few characters before it, `match` after it.
+_UNDER_BEFORE = re.compile(r"(?:快|将近|接近|不到|快要|(?<!最)近|小)(?:有|要|到)?$")
+_ABOUT_BEFORE = re.compile(r"(?:差不多|大概|大约|约)(?:有|是)?$")
+_ABOUT_AFTER = re.compile(r"左右|上下")
+
+
+def years_span(text: str, d: Duration, most: float = 60) -> tuple[float, float] | None:
+    """The years a hedged stretch of years in `text` can mean ("快20年" 19–20, "差不多20年" 19–21,
+    "20多年" 20–20.92), at most `most`; None when it is said plainly or is no stretch of years."""
+    if d.months is None or d.unit != "year" or d.months < 12:
+        return None
+    said, before = d.months / 12, text[max(0, d.start - 4) : d.start]
+    if _ABOUT_BEFORE.search(before) or _ABOUT_AFTER.match(text, d.end):
+        low, high = said - 1, said + 1
+    elif _UNDER_BEFORE.search(before):
+        low, high = said - 1, said
+    elif d.approximate and d.high is not None:
+        low, high = said, d.high / 12
+    else:
+        return None
+    return round(low, 2), round(min(high, most), 2)

@@ -131,14 +131,16 @@ _ONLY_BEFORE = re.compile(r"(?:只有|只是|只|仅仅?|就)$")
 _UNPAID_AFTER = re.compile(r"份?(?:没有?|未)(?:交|缴)")
 
 
-def missed_month(text: str, today: date) -> tuple[date, int] | None:
+def missed_month(text: str, today: date, repaid: bool = False) -> tuple[date, int] | None:
     """A single month said to be missed ("3月份忘记交了"): that month and 1, as `month_range` gives a
     range of one month; None when there is none, when a start word is in the text, or when it is
-    the current month (not yet a gap)."""
+    the current month (not yet a gap). `repaid`: the message says the gap was paid back since
+    ("3月份没交，4月又补上了"), so a month said unpaid is that month alone, not a start."""
     if _STARTED.search(text):
         return None
     for mention in month_mentions(text, today):
-        only = _ONLY_BEFORE.search(text, max(0, mention.start - 2), mention.start) and _UNPAID_AFTER.match(text, mention.end)
+        only = ((repaid or _ONLY_BEFORE.search(text, max(0, mention.start - 2), mention.start))
+                and _UNPAID_AFTER.match(text, mention.end))
         if (only or _MISSED.match(text, mention.end)) and mention.month < _shift(today, 0):
             return mention.month, 1
     return None
@@ -176,6 +178,27 @@ def paid_until(text: str, today: date) -> date | None:
     """The month after the last month said to be paid (the first unpaid one), or None."""
     for mention in month_mentions(text, today):
         if _PAID_UNTIL.search(text, max(0, mention.start - 8), mention.start):
+            after = _shift(mention.month, 1)
+            return after if after <= today else None
+    return None
+
+
+# A job that ended in a month: "3月份离职的", "去年10月辞职后", "4月底被裁了". The employer normally
+# still pays for the month a person leaves in (contributions are declared per month on the payroll
+# and a leaver is usually taken off the rolls from the next month), so the first unpaid month is
+# the one after. Said back in the echo ("2025年4月起断缴"), so a user whose March was not paid can
+# correct it.
+_LEFT_JOB = re.compile(
+    r"份?(?:初|中旬|上旬|下旬|中|底|末)?(?:的时候|时)?(?:就|才|刚)?(?:从[^,。!?;]{0,6}?)?"
+    r"(?:离职|辞职|辞工|被辞退|被裁员?|被开除|离开(?:了)?(?:公司|单位)|失业(?!金|保险))"
+)
+
+
+def left_job(text: str, today: date) -> date | None:
+    """The month after a month in which a job is said to have ended (the first unpaid month), or
+    None; see `_LEFT_JOB` for why the month after."""
+    for mention in month_mentions(text, today):
+        if _LEFT_JOB.match(text, mention.end):
             after = _shift(mention.month, 1)
             return after if after <= today else None
     return None

@@ -616,7 +616,7 @@ def test_spoken_base_with_a_tail_digit(regions: RegionIndex, text: str, base: fl
         ("去年11月到今年2月断了", 4, None),  # over: those 4 months, not 7 up to now
         ("从3月到现在没交", 3, date(2025, 3, 1)),
         ("2024年底开始没交", 6, date(2024, 12, 1)),  # read nothing
-        ("24年底离职后一直没交", 6, date(2024, 12, 1)),
+        ("24年底离职后一直没交", 5, date(2025, 1, 1)),  # the month left in was paid: from the next
         ("从2023年初就没交了", 29, date(2023, 1, 1)),
     ],
 )
