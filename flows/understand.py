@@ -22,7 +22,8 @@ Conventions (the policy engine and the dialog rely on them):
   "新单位还没交") is a situation of its own. The person's own doing when said so ("自己忘了交",
   "我自己换工作断的"). "unknown" only when the user says they do not know the reason.
 * A self-payer ("自己交的", "个人交社保") is a flexible worker (灵活就业) unless a scheme is named later.
-* Months said as a closed range ("3月到5月没交") are those months (the current one not counted); the
+* Months said as a closed range ("3月到5月没交") are those months (the current one not counted), with
+  their start month only when they reach the current month (the engine counts up to now from it); the
   last month paid ("交到去年12月") starts the gap the month after; "今年没交" starts it in January
   (not in January itself), and so does a year said as the start of a resident gap ("从前年就没交了").
   One month said alone ("3月份忘记交了", "只有3月没交") is that month (1); "过完年就没交了" starts the gap
@@ -268,6 +269,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     parts = False
     spans: dict[float, tuple[float, float] | None] = {}  # years said -> the years they can mean
     gap_span: tuple[float, float] | None = None  # the same for the gap, were it years paid
+    ended = False  # the gap is a closed range of months ("3月到5月没交", "3月份忘记交了")
     corrected = ""  # in a message that corrects itself, the kind of the last stretch said with a word
     correcting = lx.CORRECTION.search(text) is not None
     repaid = lx.BACKPAID_DONE.search(text) is not None  # "3月份没交，4月又补上了": that month alone
@@ -299,7 +301,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
                 elif gap is not None and (either := _one_or_other(clause, gap, d)) is not None:
                     gap = either  # "3个月还是4个月": either, so 3..4
                 else:
-                    gap, vague_gap = d, False
+                    gap, vague_gap, ended = d, False, False
                     almost = _ALMOST.search(clause[max(0, d.start - 4) : d.start]) is not None
                     gap_span = years_span(clause, d, MAX_YEARS_PAID)
         closed = month_range(clause, today) if gap_verb else None
@@ -307,7 +309,7 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
             closed = missed_month(clause, today, repaid)  # "3月份忘记交了": that month alone
         if closed is not None and closed[1] > 0:  # "3月到5月没交": those months, not "since 5月"
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
-            since = closed[0]
+            since, ended = closed[0], True
         elif since is None:
             since = (paid_until(clause, today) or (left_job(clause, today) if any_gap_verb else None)
                      or _read_since(clause, today, gap_verb))
@@ -337,8 +339,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
         from_since = months_between(since, today)
         if months is None and not vague_gap:
             return _Gap(from_since, since, False, years, years_range=years_range)  # a month: not unmarked
-        if months is not None and abs(from_since - months) > 1:
-            since = None  # the duration wins (see module docstring)
+        if months is not None and (abs(from_since - months) > 1 or (ended and from_since != months)):
+            since = None  # the duration wins (see module docstring); a closed range ends before now
     if loose is not None:
         loose = (loose[0], min(loose[1], MAX_GAP_MONTHS))
     unmarked = unmarked and months is not None
