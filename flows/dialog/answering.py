@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import texts
-from flows.dialog import asking, edges, keyboards
+from flows.dialog import asking, edges, keyboards, years
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.render import render_card, render_topic
@@ -102,7 +102,8 @@ def _provisional(ctx: Ctx, topics: set[str]) -> Turn | None:
     spec = SLOT_SPECS[asked]
     note = texts.PROVISIONAL.format(question=spec.question.split("？", 1)[0] + "？")
     message = render_topic(answer, ctx.today, topics)
-    return ctx.turn(OutMessage(note + "\n\n" + message.text, buttons=spec.buttons))
+    extra = years.rows() if years.pending(ctx) else ()  # "记不清准确年数" stays under the question
+    return ctx.turn(OutMessage(note + "\n\n" + message.text, buttons=spec.buttons + extra))
 
 
 def what_if(ctx: Ctx) -> Turn | None:

@@ -34,6 +34,9 @@ def test_hedged_years_at_the_requirement_are_asked_exactly() -> None:
     assert chat.state.step == Step.ask("years_paid")
     assert "years_paid" not in chat.state.slots  # the loose figure is not used anywhere meanwhile
     assert "约19–20年" in chat.text() and UNSURE_PAYLOAD in chat.payloads()
+    chat.send("要多少钱")  # answered from what is known (years unknown); the question stays open
+    assert chat.state.step == Step.ask("years_paid") and UNSURE_PAYLOAD in chat.payloads()
+    assert "years_paid" not in chat.state.slots
     chat.send("19年8个月")
     assert chat.state.slots["years_paid"] == pytest.approx(19.67)
     assert "years_range" not in chat.state.slots
