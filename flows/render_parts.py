@@ -118,7 +118,11 @@ def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
 
 
 def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
-    """"几号申报": the local payment and declaration windows, or plainly that none is known."""
+    """"几号申报": the local payment and declaration windows, or plainly that none is known (a
+    resident's enrolment period that has ended is known: said, with whom to ask about joining now)."""
+    if answer.enrolment_closed is not None:
+        closed = texts.ENROLMENT_CLOSED.format(day=answer.enrolment_closed.isoformat())
+        return [f"📌 {closed}", *(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
     if not facts.timing_notes:
         region = answer.region.full_name or answer.region.name
         return [texts.NO_WINDOW_KNOWN.format(region=region), how_line(answer, facts, card=False)]
@@ -126,6 +130,8 @@ def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
 
 
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
+    if answer.retiree is not None:  # topping up years: no wait, no gap-period claims (the card says none)
+        return ["🗓 什么时候能用：" + texts.RETIREE_WHEN, *(f"📌 {n}" for n in facts.waiting_notes)]
     if is_no(answer):
         r = answer.re_enrol
         benefits = r.benefits_from if r else "按新参保人员享受待遇"
@@ -136,6 +142,8 @@ def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
         return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
     known = answer.waiting_months is not None or answer.waiting_days is not None
     when = wait_phrase(answer, facts, card=False) if known else "等待期" + wording.wait_text(answer)
+    if answer.enrolment_closed is not None:  # no date: whether the region takes enrolment now is local
+        when += "；" + texts.ENROLMENT_CLOSED.format(day=answer.enrolment_closed.isoformat())
     if answer.benefits_resume:
         when += f"；{if_paid_today(answer)}，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
     claim = answer.retroactive
@@ -202,7 +210,7 @@ def _backpay_part(answer: Answer, facts: Facts) -> list[str | None]:
 TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "backpay": ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "channels"),
     "cost": ("cost.", "late_fee.", "retiree."),
-    "when": ("gap_band", "waiting_months", "enrollment_deadline"),
+    "when": ("gap_band", "waiting_months", "enrollment_deadline", "retiree.", "note:retiree_benefits"),
     "where": ("channels", "materials", "hotlines", "declaration_window"),
     "window": ("declaration_window", "enrollment_deadline", "channels"),
     "now": ("gap_band", "can_backpay", "channels", "re_enrol"),
