@@ -132,8 +132,12 @@ def wait_phrase(answer: Answer, facts: Facts, card: bool = True) -> str:
 
 
 def if_paid_today(answer: Answer) -> str:
-    """Who pays decides whose "today" it is: an employer-caused gap is paid by the employer."""
-    return "如单位今天补缴" if answer.employer_duty is not None else f"如今天{paid_verb(answer)}"
+    """Who pays decides whose "today" it is (an employer-caused gap is paid by the employer), and a
+    local declaration window whether it is today at all."""
+    if answer.employer_duty is not None:
+        return "如单位今天补缴"
+    # outside a local declaration window (天津) the day is its next opening, not today
+    return f"如{wording.pay_day(answer)}{paid_verb(answer)}"
 
 
 def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
@@ -142,7 +146,10 @@ def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
         return None
     if answer.employer_duty is not None:
         return f"费用：{answer.employer_duty.employer_pays}由单位补缴，个人不用交"
-    cost = answer.cost
+    cost, retiree = answer.cost, answer.retiree
+    if cost is None and retiree is not None and retiree.lump_sum is not None and retiree.shortfall_years:
+        return (f"费用：一次性补足{retiree.shortfall_years:g}年约{money(retiree.lump_sum)}"
+                + tagged(_shown(facts, facts.national.cost, card)))
     if cost is None:
         return None
     owed = cost.person_pays if cost.person_pays is not None else cost.total

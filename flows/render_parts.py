@@ -25,7 +25,7 @@ from flows.answer_lines import (
 )
 from flows.messages import OutMessage
 from policies import wording
-from policies.model import Answer, Channel, ReEnrolment
+from policies.model import Answer, Channel, ReEnrolment, Scheme
 
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
 MAX_SOURCES = 8
@@ -41,6 +41,8 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
                  *(f"• {step}" for step in duty.steps)]
         return ["\n".join(lines), _late_fee_line(answer)]
     cost = answer.cost
+    if answer.retiree is not None and cost is None:  # topping up years: the lump sum is the cost
+        return _retiree_cost(answer, facts)
     if cost is None:
         unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
         return [unknown, _late_fee_line(answer), _retiree_line(answer)]
@@ -51,6 +53,20 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
     if cost.base_note:
         lines.append(cost.base_note)
     return ["\n".join(lines), _late_fee_line(answer), _retiree_line(answer)]
+
+
+def _retiree_cost(answer: Answer, facts: Facts) -> list[str | None]:
+    """The lump sum when it is known (its rate said national when it is), else what it needs first;
+    a published example (江西's 10 years) either way."""
+    r = answer.retiree
+    examples = [f"📌 {n}" for n in facts.cost_notes]
+    if r is not None and r.lump_sum is not None:
+        tag = f" · {facts.national.cost}" if facts.national.cost else ""
+        return [f"💰 费用估算{tag}", _retiree_line(answer), *examples]
+    if r is None or r.shortfall_years is None:
+        return [texts.RETIREE_COST_NEEDS_YEARS, *examples]
+    unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
+    return [unknown, _retiree_line(answer), *examples]
 
 
 def _late_fee_line(answer: Answer) -> str | None:
@@ -125,7 +141,8 @@ def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
         return [f"📌 {closed}", *(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
     if not facts.timing_notes:
         region = answer.region.full_name or answer.region.name
-        return [texts.NO_WINDOW_KNOWN.format(region=region), how_line(answer, facts, card=False)]
+        unknown = texts.NO_ENROLMENT_WINDOW_KNOWN if answer.scheme is Scheme.RESIDENT else texts.NO_WINDOW_KNOWN
+        return [unknown.format(region=region), how_line(answer, facts, card=False)]
     return [*(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
 
 

@@ -15,7 +15,9 @@ CONDITION = "城乡居民医保按年度缴费：断保期间的医疗费用不�
 # Before a rule on the wait is in force (国办发〔2024〕38号, from 2025): the wait is the region's (the
 # note `waiting_before_2025` says so with its sources), not one every region has.
 CONDITION_LOCAL_WAIT = "城乡居民医保按年度缴费：断保期间的医疗费用不能报销；断保后再参保，部分地区设有待遇等待期"
-APPLIES_IF = "在当地参保缴费期内参保缴费的"
+# Whom the steps are for: 国办发〔2024〕38号 foresees joining outside the collection period (with the
+# fixed wait), but whether a region takes it is its own matter.
+APPLIES_IF = "在集中参保期内或当地允许期外参保缴费的"
 # The local enrolment period of the question's year is known to have ended (聊城 2025-02-28): 国办发
 # 〔2024〕38号 gives joining outside it the fixed wait, but whether the region takes enrolment now is
 # its own matter; no date is promised (`Answer.benefits_resume` None).

@@ -6,7 +6,9 @@ as properties over the real engine.
   or a day benefits start; the 几号申报 part knows the deadline; the deadline is said once.
 * A retiree topping up years: no wait anywhere (the card has no 能用 line; the part says what the
   law says and that the day is unknown), never "等待期未知".
-* A day benefits start is said by the card and the when part alike, or by neither.
+* A day benefits start is said by the card and the when part alike, or by neither; outside a local
+  declaration window (天津) it is not "如今天…".
+* A retiree's lump sum is the card's cost and the cost part's, never beside "估算不了".
 
 Over every rule region, regions without rules, every type, cause and gap, and question dates on
 both sides of 聊城's deadline; then hypothesis over the whole region index.
@@ -22,9 +24,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.render import TOPICS, render_card, topic_parts
-from policies import Cause, Gender, InsuranceType, Query, RuleBook, load_rulebook
+from policies import Cause, Gender, InsuranceType, Query, RuleBook, load_rulebook, wording
 from policies.loader import RULES_DIR, load_rule_files
-from policies.model import Answer
+from policies.model import Answer, Scheme
 from policies.regions import RegionIndex
 
 REGIONS = RegionIndex.load()
@@ -32,7 +34,7 @@ BOOK: RuleBook = load_rulebook(regions=REGIONS)
 RULE_REGIONS = sorted(rf.region_code for rf in load_rule_files(RULES_DIR) if rf.region_code != "000000")
 CODES = [*RULE_REGIONS, "371502", "371581", "510100", "610100", "441900"]  # 聊城's districts, no rules, 东莞
 DATES = [date(2024, 12, 1), date(2025, 2, 10), date(2025, 2, 28), date(2025, 3, 1), date(2025, 6, 10),
-         date(2026, 6, 10)]
+         date(2025, 6, 20), date(2026, 6, 10)]  # 06-20: outside 天津's window (26日至次月15日)
 GAPS: list[int | None] = [None, 0, 1, 3, 4, 7, 12, 13, 25, 49]
 CAUSES = (Cause.EMPLOYER, Cause.PERSONAL, Cause.UNKNOWN)
 DAY = re.compile(r"(\d{4}-\d{2}-\d{2})起")
@@ -62,7 +64,7 @@ def _problems(a: Answer, on: date, where: str) -> list[str]:
             found = [p for p in PROMISE if p in said]
             if found:
                 out.append(f"{where}: {name} promises paying today after the period ended: {found}")
-        if "在当地参保缴费期内" in text:
+        if "在集中参保期内" in text:
             out.append(f"{where}: the card's steps are only for the period that has ended")
         if day not in parts["window"] or "资料里没有" in parts["window"]:
             out.append(f"{where}: 几号申报 does not know the ended period: {parts['window']!r}")
@@ -81,6 +83,15 @@ def _problems(a: Answer, on: date, where: str) -> list[str]:
             out.append(f"{where}: a retiree topping up years is given a wait: {parts['when']!r}")
         if "第二十七条" not in parts["when"]:
             out.append(f"{where}: the retiree's when part does not cite what it says")
+    r = a.retiree
+    if r is not None and r.lump_sum is not None and not a.no_gap:  # the lump sum is the cost, said alike
+        if "估算不了" in parts["cost"] or f"约{wording.money(r.lump_sum)}元" not in (_line(text, "费用：") or ""):
+            out.append(f"{where}: card and cost part disagree on the retiree's lump sum: {parts['cost']!r}")
+    if a.scheme is Scheme.RESIDENT and "每月" in parts["window"]:
+        out.append(f"{where}: resident insurance is paid yearly, yet 几号申报 speaks of months")
+    if any(wording.OUTSIDE_WINDOW.split("，")[0] in t.value for t in a.trace):
+        if any("如今天" in said for said in (text, parts["when"])):
+            out.append(f"{where}: today is outside the declaration window, yet '如今天…' is said")
     on_card = DAY.findall(_line(text, "能用：") or "")
     in_part = DAY.findall(parts["when"].split("\n", 1)[0])
     if not a.no_gap and on_card != in_part:
@@ -96,8 +107,9 @@ def test_card_and_parts_agree_for_every_type_cause_gap_and_date(code: str) -> No
             for cause in CAUSES if kind in (InsuranceType.EMPLOYEE, InsuranceType.FLEXIBLE) else (Cause.UNKNOWN,):
                 for gap in GAPS:
                     years = 12.0 if kind is InsuranceType.RETIREE else None
+                    base = 6000.0 if gap in (3, 7) else None
                     a = BOOK.answer(Query(code, kind, on, gap_months=gap, cause=cause, years_paid=years,
-                                          gender=Gender.FEMALE if gap == 7 else None))
+                                          gender=Gender.FEMALE if gap == 7 else None, monthly_base=base))
                     problems += _problems(a, on, f"{code} {kind} {cause} {gap} {on}")
     assert not problems, "\n".join(problems[:15])
 
