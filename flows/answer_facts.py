@@ -21,7 +21,7 @@ _TIMING = ("申报缴费", "申报时间", "缴费时间", "日至", "号至", "
 _WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等", "全国通行做法")
 _REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
 _COST = ("费用约", "大病保险费")
-_VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")
+_VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "no_gap")
 _ORDER = (Confidence.OFFICIAL, Confidence.OFFICIAL_REPLY, Confidence.CONTENT_SITE)
 
 

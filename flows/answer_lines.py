@@ -163,7 +163,8 @@ def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
 
 def basis_line(answer: Answer, facts: Facts) -> str:
     """"依据：本地规定 · 非官方网站 · …": who decided, how sure, as of when."""
-    level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
+    # nothing to pay back rests on the law (第六十条, 第四十八条), not on what most places do
+    level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_RULE_TAG if answer.no_gap else texts.NATIONAL_PRACTICE
     as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
     disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
     return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"

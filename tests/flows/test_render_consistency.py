@@ -83,6 +83,8 @@ def _problems(a: Answer, on: date, where: str) -> list[str]:
             out.append(f"{where}: a retiree topping up years is given a wait: {parts['when']!r}")
         if "第二十七条" not in parts["when"]:
             out.append(f"{where}: the retiree's when part does not cite what it says")
+    if a.no_gap and not a.local_rule and "全国一般做法" in text:  # it is the law (第六十条, 第四十八条)
+        out.append(f"{where}: nothing to pay back is called national practice: {text!r}")
     r = a.retiree
     if r is not None and r.lump_sum is not None and not a.no_gap:  # the lump sum is the cost, said alike
         if "估算不了" in parts["cost"] or f"约{wording.money(r.lump_sum)}元" not in (_line(text, "费用：") or ""):
