@@ -20,7 +20,8 @@ _TIMING = ("申报缴费", "申报时间", "缴费时间", "日至", "号至", "
 # (a local verdict's note that its claims or continuity are national practice belongs with the wait)
 _WAITING = ("等待期", "待遇", "恢复", "减少", "缩短", "少等", "全国通行做法")
 _REENROL = ("重新参保", "新参保", "首次参保", "参保登记")
-_VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline")
+_COST = ("费用约", "大病保险费")
+_VERDICT_FIELDS = ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "no_gap")
 _ORDER = (Confidence.OFFICIAL, Confidence.OFFICIAL_REPLY, Confidence.CONTENT_SITE)
 
 
@@ -52,6 +53,7 @@ class Facts:
     timing_notes: tuple[str, ...]  # payment and declaration windows (local first)
     waiting_notes: tuple[str, ...]  # waiting period and its reductions
     reenrol_notes: tuple[str, ...]  # what a new enrolment involves
+    cost_notes: tuple[str, ...]  # published example costs, what a contribution may include
     late_fee_uncertain: bool  # an individual's late fee that is only local practice (never in a total)
     uncertain_late_fee: float | None  # its possible amount, when known
     gap_start: str | None
@@ -117,9 +119,10 @@ def _cost_tag(answer: Answer) -> str | None:
     """An estimate at a national rate, or on a base that is a national share of the local average
     (read only when the person gave no base), is national practice; a national 60–300% range that
     only bounds the person's own base is not the estimate's figure."""
-    if answer.cost is None:
-        return None
     national = {t.field for t in answer.trace if t.level is Level.NATIONAL}
+    if answer.cost is None:  # a retiree's lump sum at the national rate
+        lump = answer.retiree is not None and answer.retiree.lump_sum is not None
+        return texts.NATIONAL_COST_TAG if lump and "retiree.rate" in national else None
     if "cost.rate" in national:
         return texts.NATIONAL_COST_TAG
     return texts.NATIONAL_BASE_TAG if "cost.flexible_base_ratio" in national else None
@@ -168,6 +171,7 @@ def facts_of(answer: Answer, on: date) -> Facts:
         timing_notes=tuple(n for n in ordered if any(w in n for w in _TIMING)),
         waiting_notes=tuple(n for n in ordered if any(w in n for w in _WAITING)),
         reenrol_notes=tuple(n for n in ordered if any(w in n for w in _REENROL)),
+        cost_notes=tuple(n for n in ordered if any(w in n for w in _COST)),
         late_fee_uncertain=(uncertain := _late_fee_uncertain(answer)),
         uncertain_late_fee=answer.late_fee.amount if uncertain else None,
         gap_start=gap_start,

@@ -132,8 +132,12 @@ def wait_phrase(answer: Answer, facts: Facts, card: bool = True) -> str:
 
 
 def if_paid_today(answer: Answer) -> str:
-    """Who pays decides whose "today" it is: an employer-caused gap is paid by the employer."""
-    return "如单位今天补缴" if answer.employer_duty is not None else f"如今天{paid_verb(answer)}"
+    """Who pays decides whose "today" it is (an employer-caused gap is paid by the employer), and a
+    local declaration window whether it is today at all."""
+    if answer.employer_duty is not None:
+        return "如单位今天补缴"
+    # outside a local declaration window (天津) the day is its next opening, not today
+    return f"如{wording.pay_day(answer)}{paid_verb(answer)}"
 
 
 def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
@@ -142,7 +146,10 @@ def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
         return None
     if answer.employer_duty is not None:
         return f"费用：{answer.employer_duty.employer_pays}由单位补缴，个人不用交"
-    cost = answer.cost
+    cost, retiree = answer.cost, answer.retiree
+    if cost is None and retiree is not None and retiree.lump_sum is not None and retiree.shortfall_years:
+        return (f"费用：一次性补足{retiree.shortfall_years:g}年约{money(retiree.lump_sum)}"
+                + tagged(_shown(facts, facts.national.cost, card)))
     if cost is None:
         return None
     owed = cost.person_pays if cost.person_pays is not None else cost.total
@@ -156,7 +163,8 @@ def cost_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
 
 def basis_line(answer: Answer, facts: Facts) -> str:
     """"依据：本地规定 · 非官方网站 · …": who decided, how sure, as of when."""
-    level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_PRACTICE
+    # nothing to pay back rests on the law (第六十条, 第四十八条), not on what most places do
+    level = texts.LOCAL_RULE if facts.local_rule else texts.NATIONAL_RULE_TAG if answer.no_gap else texts.NATIONAL_PRACTICE
     as_of = f" · {wording.as_of_text(answer.as_of)}" if answer.as_of else ""
     disagree = f" · {texts.SOURCES_DISAGREE}" if facts.disagreements else ""
     return f"依据：{level} · {CONFIDENCE_LABELS[facts.confidence]}{as_of}{disagree} · 咨询12393"

@@ -83,7 +83,8 @@ def _view(answer: Answer, facts: Facts, changed: tuple[str, ...]) -> AnswerView:
         cost_rows=cost_rows(answer, facts),
         timeline=Timeline(
             gap_start=facts.gap_start,
-            paid_on=None if is_no(answer) else facts.paid_on,
+            # no day of paying is assumed when the enrolment period has ended (joining now is local)
+            paid_on=None if is_no(answer) or answer.enrolment_closed else facts.paid_on,
             waiting_ends=facts.waiting_ends,
             benefits_resume=facts.benefits_resume,
         ),

@@ -25,7 +25,7 @@ from flows.answer_lines import (
 )
 from flows.messages import OutMessage
 from policies import wording
-from policies.model import Answer, Channel, ReEnrolment
+from policies.model import Answer, Channel, ReEnrolment, Scheme
 
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
 MAX_SOURCES = 8
@@ -41,6 +41,8 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
                  *(f"• {step}" for step in duty.steps)]
         return ["\n".join(lines), _late_fee_line(answer)]
     cost = answer.cost
+    if answer.retiree is not None and cost is None:  # topping up years: the lump sum is the cost
+        return _retiree_cost(answer, facts)
     if cost is None:
         unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
         return [unknown, _late_fee_line(answer), _retiree_line(answer)]
@@ -51,6 +53,20 @@ def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
     if cost.base_note:
         lines.append(cost.base_note)
     return ["\n".join(lines), _late_fee_line(answer), _retiree_line(answer)]
+
+
+def _retiree_cost(answer: Answer, facts: Facts) -> list[str | None]:
+    """The lump sum when it is known (its rate said national when it is), else what it needs first;
+    a published example (江西's 10 years) either way."""
+    r = answer.retiree
+    examples = [f"📌 {n}" for n in facts.cost_notes]
+    if r is not None and r.lump_sum is not None:
+        tag = f" · {facts.national.cost}" if facts.national.cost else ""
+        return [f"💰 费用估算{tag}", _retiree_line(answer), *examples]
+    if r is None or r.shortfall_years is None:
+        return [texts.RETIREE_COST_NEEDS_YEARS, *examples]
+    unknown = texts.COST_NEEDS_BASE if "monthly_base" in answer.missing_inputs else texts.COST_UNKNOWN
+    return [unknown, _retiree_line(answer), *examples]
 
 
 def _late_fee_line(answer: Answer) -> str | None:
@@ -118,14 +134,21 @@ def _where_part(answer: Answer, facts: Facts) -> list[str | None]:
 
 
 def _window_part(answer: Answer, facts: Facts) -> list[str | None]:
-    """"几号申报": the local payment and declaration windows, or plainly that none is known."""
+    """"几号申报": the local payment and declaration windows, or plainly that none is known (a
+    resident's enrolment period that has ended is known: said, with whom to ask about joining now)."""
+    if answer.enrolment_closed is not None:
+        closed = texts.ENROLMENT_CLOSED.format(day=answer.enrolment_closed.isoformat())
+        return [f"📌 {closed}", *(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
     if not facts.timing_notes:
         region = answer.region.full_name or answer.region.name
-        return [texts.NO_WINDOW_KNOWN.format(region=region), how_line(answer, facts, card=False)]
+        unknown = texts.NO_ENROLMENT_WINDOW_KNOWN if answer.scheme is Scheme.RESIDENT else texts.NO_WINDOW_KNOWN
+        return [unknown.format(region=region), how_line(answer, facts, card=False)]
     return [*(f"📌 {n}" for n in facts.timing_notes), how_line(answer, facts, card=False)]
 
 
 def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
+    if answer.retiree is not None:  # topping up years: no wait, no gap-period claims (the card says none)
+        return ["🗓 什么时候能用：" + texts.RETIREE_WHEN, *(f"📌 {n}" for n in facts.waiting_notes)]
     if is_no(answer):
         r = answer.re_enrol
         benefits = r.benefits_from if r else "按新参保人员享受待遇"
@@ -136,6 +159,8 @@ def _when_part(answer: Answer, facts: Facts) -> list[str | None]:
         return ["\n".join(lines), *(f"📌 {n}" for n in facts.waiting_notes)]
     known = answer.waiting_months is not None or answer.waiting_days is not None
     when = wait_phrase(answer, facts, card=False) if known else "等待期" + wording.wait_text(answer)
+    if answer.enrolment_closed is not None:  # no date: whether the region takes enrolment now is local
+        when += "；" + texts.ENROLMENT_CLOSED.format(day=answer.enrolment_closed.isoformat())
     if answer.benefits_resume:
         when += f"；{if_paid_today(answer)}，预计{answer.benefits_resume.isoformat()}起恢复报销（住院、门诊都从这天起）"
     claim = answer.retroactive
@@ -202,7 +227,7 @@ def _backpay_part(answer: Answer, facts: Facts) -> list[str | None]:
 TOPIC_FIELDS: dict[str, tuple[str, ...]] = {
     "backpay": ("gap_band", "can_backpay", "retiree.", "enrollment_deadline", "channels"),
     "cost": ("cost.", "late_fee.", "retiree."),
-    "when": ("gap_band", "waiting_months", "enrollment_deadline"),
+    "when": ("gap_band", "waiting_months", "enrollment_deadline", "retiree.", "note:retiree_benefits"),
     "where": ("channels", "materials", "hotlines", "declaration_window"),
     "window": ("declaration_window", "enrollment_deadline", "channels"),
     "now": ("gap_band", "can_backpay", "channels", "re_enrol"),

@@ -12,6 +12,7 @@ from policies.parts import Core
 from policies.reader import Reader, least_specific
 from policies.schema import DayWindow, Entry
 from policies.verdict import Outcome, deadline, decide, general, national_details, resume_date
+from policies.wording import OUTSIDE_WINDOW
 
 NO_RULE = "未找到适用的补缴规定，请咨询当地医保经办机构"
 FLEXIBLE_CAUSE_NOTE = "灵活就业人员自行缴费，按个人原因断缴处理；如系单位原因，请说明"
@@ -78,7 +79,7 @@ def _window_note(r: Reader, e: Entry, on: date) -> None:
     inside = on.day >= window.from_day or on.day <= window.to_day
     parts = [] if e.note else [f"个人缴费人员每月{window.from_day}日至次月{window.to_day}日办理申报缴费"]
     if not inside:
-        parts.append(f"今天不在申报缴费时间内，下一次从本月{window.from_day}日起可申报缴费")
+        parts.append(OUTSIDE_WINDOW.format(day=window.from_day))
     if parts:
         text = "；".join(parts)
         r.record("declaration_window.today", e, text, e.line)

@@ -163,6 +163,7 @@ class RuleBook:
             missing_inputs=tuple(dict.fromkeys(missing)),
             no_gap=no_gap,
             wait_after=core.wait_after,
+            enrolment_closed=core.enrolment_closed,
         )
 
 

@@ -246,6 +246,10 @@ class Answer:
     # source counts the wait from resuming contributions and does not say the gap can be paid back,
     # e.g. 杭州 "缴费满6个月后"; a resident's wait after enrolling again)
     wait_after: str = "backpay"
+    # resident insurance: this year's local enrolment period is known to have ended on this day,
+    # before the question's date (聊城 2025-02-28). Joining now is outside it: 国办发〔2024〕38号's
+    # fixed wait applies, but whether the region takes enrolment now is local, so no resume date.
+    enrolment_closed: date | None = None
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -296,6 +300,7 @@ class Answer:
             "missing_inputs": list(self.missing_inputs),
             "no_gap": self.no_gap,
             "wait_after": self.wait_after,
+            "enrolment_closed": _iso(self.enrolment_closed),
         }
 
 

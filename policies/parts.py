@@ -30,5 +30,6 @@ class Core:
     deadline: date | None = None
     gap_days: int | None = None
     waiting_range: tuple[int, int | None] | None = None  # high None: no upper bound ("至少3个月")
-    nothing_due: bool = False
-    wait_after: str = "backpay"  # the wait counts from paying the gap back, or from paying again  # nothing to pay back (a retiree with the years): answered like no gap
+    nothing_due: bool = False  # nothing to pay back (a retiree with the years): answered like no gap
+    wait_after: str = "backpay"  # the wait counts from paying the gap back, or from paying again
+    enrolment_closed: date | None = None  # this year's local enrolment period ended on this day

@@ -26,7 +26,7 @@ def render_text(answer: Answer) -> str:
         lines.append(f"待遇等待期：{w.wait_text(a)}")
         if a.benefits_resume:
             # an employer-caused gap is paid by the employer: its "today", not the person's
-            who = "如单位今天补缴" if a.employer_duty is not None else "如今天缴费"
+            who = "如单位今天补缴" if a.employer_duty is not None else f"如{w.pay_day(a)}缴费"
             lines.append(f"{who}，预计 {a.benefits_resume.isoformat()} 起恢复医保待遇")
         lines.append("断缴期间的医疗费：" + w.retroactive_text(a.retroactive))
         lines.append("连续参保年限：" + w.continuity_text(a.continuity_reset))

@@ -5,6 +5,7 @@ from here, so the two never say the same thing two ways.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import cn2an
@@ -61,6 +62,9 @@ NO_GAP = "没有断缴，无需补缴"  # the rules add what to pay instead (key
 # Someone who chose "on unemployment benefit" but no longer draws it: the fund no longer pays.
 NOT_ON_BENEFIT = "停领失业金后断缴的，请按灵活就业人员查询能否补缴"
 NOTE_ESTIMATE = "费用为按公式的估算，实际金额以当地医保/税务部门核定为准"
+# Today is outside a local monthly declaration window (天津 26日至次月15日): paying today is not possible.
+OUTSIDE_WINDOW = "今天不在申报缴费时间内，下一次从本月{day}日起可申报缴费"
+_OUTSIDE = re.compile(re.escape(OUTSIDE_WINDOW).replace(re.escape("{day}"), r"(\d+)"))
 
 
 def money(amount: float) -> str:
@@ -101,6 +105,14 @@ def verdict_text(answer: Answer) -> str:
         return answer.condition or NO_GAP
     text = VERDICT_TEXT[answer.can_backpay]
     return text + (f"（{answer.condition}）" if answer.condition else "")
+
+
+def pay_day(answer: Answer) -> str:
+    """When the resume date assumes paying: "今天", or the window's next opening ("本月26日") when
+    today is outside it (the next opening is in the same month, so the resume date is the same)."""
+    said = next((t.value for t in answer.trace if t.field == "declaration_window.today"), "")
+    found = _OUTSIDE.search(said)
+    return f"本月{found.group(1)}日" if found else "今天"
 
 
 def wait_text(answer: Answer) -> str:
