@@ -27,23 +27,23 @@ and /stop are never limited and jump the queue. `close` stops draining gracefull
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
 
+from flows.lease_keeper import LeaseKeeper, release_shielded
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
 from flows.referrals import Referrals, person_of
 from flows.reminders_actions import ReminderActions
 from flows.reminders_store import ReminderStore
 from flows.reminders_time import Clock, china_today, real_clock
+from flows.sinks import CollectingSink, Sink
 from flows.state import ConversationState
+from flows.storable import jumps_queue, storable
 from flows.store import (
     KEEP,
     AcquireStatus,
@@ -58,20 +58,22 @@ from flows.store import (
 )
 from flows.turn import CancelReminders, CountReferral, Dialog, Effect, ScheduleReminder, Turn
 
+__all__ = [
+    "APOLOGY",
+    "FLOOD_NOTICE",
+    "CollectingSink",
+    "ConversationService",
+    "Sink",
+    "SubmitOutcome",
+    "SubmitResult",
+]
+
 log = logging.getLogger(__name__)
 
 _FRESH_STATE = ConversationState().dumps()
 APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
 FLOOD_NOTICE = "您发消息太快了，请稍等片刻再发；这段时间里新发的消息我先不处理。发 /cancel 可以重新开始。"
 _WATCH_MARGIN = 0.02  # seconds after a lease's expiry before trying to take over
-# Commands that must not wait behind a long queue (nor be dropped by the flood limit).
-_JUMP_COMMANDS = frozenset({"/cancel", "/stop"})
-
-
-class Sink(Protocol):
-    """Where replies go: an adapter sends them to the chat the event came from."""
-
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None: ...
 
 
 class SubmitOutcome(StrEnum):
@@ -85,16 +87,6 @@ class SubmitOutcome(StrEnum):
 class SubmitResult:
     outcome: SubmitOutcome
     processed: int = 0  # updates this call took through the dialog (its own and others')
-
-
-class CollectingSink:
-    """A sink that keeps what it is given (terminal chat, tests)."""
-
-    def __init__(self) -> None:
-        self.delivered: list[tuple[InEvent, list[OutMessage]]] = []
-
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
-        self.delivered.append((event, list(messages)))
 
 
 @dataclass(slots=True)
@@ -190,8 +182,8 @@ class ConversationService:
             await asyncio.wait(late, timeout=grace)
 
     async def _submit(self, event: InEvent, capture: _Capture | None) -> SubmitResult:
-        clean = _redacted(event)
-        jump = (clean.text or "").strip().split("@", 1)[0].lower() in _JUMP_COMMANDS
+        clean = storable(event)
+        jump = jumps_queue(clean)
         cid = clean.conversation_id
         submitted = await self.store.submit(cid, clean.update_id, encode_event(clean), jump=jump)
         status = submitted.status
@@ -240,12 +232,12 @@ class ConversationService:
         task = asyncio.current_task()
         if task is not None:
             self._draining.add(task)
-        keeper = _LeaseKeeper(self.store, lease)
+        keeper = LeaseKeeper(self.store, lease)
         self._active.add(lease.conversation_id)
         try:
             return await self._drain_leased(lease, capture, own)
         except asyncio.CancelledError:
-            await _shielded(self.store.release(lease))
+            await release_shielded(self.store.release(lease))
             raise
         finally:
             keeper.stop()
@@ -336,64 +328,3 @@ class ConversationService:
                     await self.reminders.cancel_all(cid)
             except Exception as exc:  # the turn is committed; a failed effect must not undo it
                 log.error("effect %s of %s failed: %s", type(effect).__name__, cid, redact(repr(exc)))
-
-
-class _LeaseKeeper:
-    """Renews a lease every eighth of its period while its drain runs.
-
-    A timer rather than a task per drain: most turns end before the first renewal."""
-
-    def __init__(self, store: ConversationStore, lease: Lease):
-        self._store = store
-        self._lease = lease
-        self._every = store.renew_every
-        self._loop = asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = self._loop.call_later(self._every, self._fire)
-        self._renewing: asyncio.Task[None] | None = None
-
-    def _fire(self) -> None:
-        self._renewing = self._loop.create_task(self._renew())
-
-    async def _renew(self) -> None:
-        try:
-            held = await self._store.renew(self._lease)
-        except Exception as exc:  # Redis away: the commit will tell; keep trying meanwhile
-            log.warning("lease renewal of %s failed: %s", self._lease.conversation_id, redact(repr(exc)))
-            held = True
-        if held and self._timer is not None:
-            self._timer = self._loop.call_later(self._every, self._fire)
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._renewing is not None:
-            self._renewing.cancel()
-
-
-async def _shielded(release: Awaitable[bool]) -> None:
-    """Give a lease back even while being cancelled; a failure only delays the next drainer."""
-    with contextlib.suppress(Exception):
-        await asyncio.shield(release)
-
-
-def _redacted(event: InEvent) -> InEvent:
-    """The event as it may be stored: personal numbers hidden, update id normalised."""
-    update_id = normalise_update_id(event.update_id) or f"gen-{uuid.uuid4().hex}"
-    text, payload = _opt(event.text), _opt(event.payload)
-    start, name = _opt(event.start_payload), _opt(event.user_name)
-    if (update_id, text, payload, start, name) == (
-        event.update_id,
-        event.text,
-        event.payload,
-        event.start_payload,
-        event.user_name,
-    ):
-        return event
-    return replace(
-        event, update_id=update_id, text=text, payload=payload, start_payload=start, user_name=name
-    )
-
-
-def _opt(value: str | None) -> str | None:
-    return redact(value) if value else value
