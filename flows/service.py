@@ -20,8 +20,8 @@ Faults: the lease is short and renewed while a turn takes long, so a dead draine
 holds its conversation up for about 1.6 s: a worker that queued an update behind it
 takes over when the lease runs out, as does the next submit, and `recover` (run
 every half second by the workers) catches the rest. Past the store's flood limit a conversation
-gets one notice and its further updates are dropped until the window passes; /cancel
-and /stop are never limited and jump the queue. `close` stops draining gracefully.
+gets one notice (unless its adapter refuses them itself) and its further updates are
+dropped until the window passes; /cancel and /stop are never limited and jump the queue. `close` stops draining gracefully.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ class SubmitOutcome(StrEnum):
 class SubmitResult:
     outcome: SubmitOutcome
     processed: int = 0  # updates this call took through the dialog (its own and others')
+    retry_after: float = 0.0  # THROTTLED: seconds until the flood window ends
 
 
 @dataclass(slots=True)
@@ -109,11 +110,15 @@ class ConversationService:
         clock: Callable[[], date] = china_today,
         reminders: ReminderStore | None = None,
         reminder_clock: Clock = real_clock,
+        flood_notice: str | None = FLOOD_NOTICE,
     ):
+        """`flood_notice` is said (once per window) to a conversation past the store's flood
+        limit; None for an adapter that refuses such updates itself (the web page: HTTP 429)."""
         self.store = store
         self.dialog = dialog
         self.sink = sink
         self.clock = clock
+        self.flood_notice = flood_notice
         # ReminderStore is typed for one server; it only uses commands both clients have.
         self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)  # type: ignore[arg-type]
         self._closing = False
@@ -190,9 +195,9 @@ class ConversationService:
         if status is SubmitStatus.DUPLICATE:
             return SubmitResult(SubmitOutcome.DUPLICATE)
         if status is SubmitStatus.FLOODED or status is SubmitStatus.DROPPED:
-            if status is SubmitStatus.FLOODED:
-                await self._deliver(clean, [OutMessage(FLOOD_NOTICE)], capture)
-            return SubmitResult(SubmitOutcome.THROTTLED)
+            if status is SubmitStatus.FLOODED and self.flood_notice:
+                await self._deliver(clean, [OutMessage(self.flood_notice)], capture)
+            return SubmitResult(SubmitOutcome.THROTTLED, retry_after=submitted.retry_after)
         if submitted.lease is None:
             self._watch(cid, submitted.lease_left)
             return SubmitResult(SubmitOutcome.QUEUED)

@@ -26,15 +26,18 @@ from flows.store import KeySpace
 
 MAX_ENTRIES = 200
 SYSTEM_PREFIX = "sys-"  # update ids of events the page sends by itself (start, restart): no user bubble
+RESTART_PREFIX = SYSTEM_PREFIX + "restart-"  # "重新开始": the page is emptied by the reply's own write
 
-# KEYS: list, counter. ARGV: ttl ms, entries kept, since (-1: return nothing), entries...
+# KEYS: list, counter. ARGV: ttl ms, entries kept, since (-1: return nothing), 'c' to empty the
+# list first (else ''), entries...
 # Returns the entries numbered above `since` when asked: the numbers are consecutive, so they
 # are the list's last (counter - since), read as a range (not a scan of the whole list, which
 # cost Redis about ten times as much per turn once a conversation had 200 entries).
 _APPEND = """
 local ttl, keep, since = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-for i = 4, #ARGV do
+if ARGV[4] == 'c' then redis.call('DEL', KEYS[1]) end
+for i = 5, #ARGV do
   n = redis.call('INCR', KEYS[2])
   redis.call('RPUSH', KEYS[1], n .. '\\t' .. ARGV[i])
 end
@@ -100,9 +103,11 @@ class Transcript:
     def _seq(self, cid: str) -> str:
         return self.keys.conversation(cid, "ws")
 
-    async def append(self, cid: str, entries: Sequence[dict[str, Any]], since: int = -1) -> list[dict[str, Any]]:
-        """Append entries (each gets the next number); with `since` >= 0, return the entries after it."""
-        args = [self.ttl_ms, MAX_ENTRIES, since, *(orjson.dumps(e) for e in entries)]
+    async def append(self, cid: str, entries: Sequence[dict[str, Any]], since: int = -1, *,
+                     clear: bool = False) -> list[dict[str, Any]]:
+        """Append entries (each gets the next number); with `since` >= 0, return the entries after it.
+        `clear` empties the page first, in the same step (numbers keep rising)."""
+        args = [self.ttl_ms, MAX_ENTRIES, since, "c" if clear else "", *(orjson.dumps(e) for e in entries)]
         raw = await self._append(keys=[self._log(cid), self._seq(cid)], args=args)
         return _parse(raw, since)
 
@@ -140,7 +145,8 @@ class TranscriptSink:
             entries.append({"role": "user", "text": said, "uid": event.update_id})
         for message in messages:
             entries.append({**message_json(message), "uid": event.update_id})
-        new = await self.transcript.append(cid, entries, own.since if own else -1)
+        new = await self.transcript.append(cid, entries, own.since if own else -1,
+                                           clear=event.update_id.startswith(RESTART_PREFIX))
         if own is not None:
             own.entries = new
 

@@ -97,6 +97,7 @@ class Submitted:
     status: SubmitStatus
     lease: Lease | None = None  # set when status is LEASED
     lease_left: float = 0.0  # QUEUED: seconds the holder's lease has left (unless renewed)
+    retry_after: float = 0.0  # FLOODED, DROPPED: seconds until the flood window ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +184,9 @@ class ConversationStore:
         if code == 1:
             return Submitted(SubmitStatus.QUEUED, lease_left=_left(reply))
         if code == 3:
-            return Submitted(SubmitStatus.FLOODED)
+            return Submitted(SubmitStatus.FLOODED, retry_after=_left(reply))
         if code == 4:
-            return Submitted(SubmitStatus.DROPPED)
+            return Submitted(SubmitStatus.DROPPED, retry_after=_left(reply))
         if len(reply) == 4:  # the first waiting update is the caller's own: payload not echoed
             reply = [*reply, payload]
         return Submitted(SubmitStatus.LEASED, _lease_from(cid, token, reply))
@@ -278,7 +279,7 @@ def _lease_from(cid: str, token: str, reply: list[Any]) -> Lease:
 
 
 def _left(reply: list[Any]) -> float:
-    """Seconds a held lease has left, from a {1, pttl} reply (0 if it just expired)."""
+    """Seconds a key (lease, flood counter) has left, from a {code, pttl} reply (0 if it just expired)."""
     return max(0, int(reply[1])) / 1000 if len(reply) > 1 else 0.0
 
 

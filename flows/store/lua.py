@@ -23,8 +23,8 @@ The store's tunables (TTL, lease, ...) are compiled into the scripts as constant
 (`build_scripts`), which keeps the per-call arguments to the few values that change.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains) | {3} over the flood limit,
-           send the notice | {4} over the flood limit, dropped
+  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains)
+           | {3, ms the flood window has left} over the flood limit, send the notice | {4, ms left} dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
   acquire  {0} inbox empty | {1, ms the lease has left} lease held elsewhere | {2, v, body, next_id, next_payload}
   commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
@@ -92,8 +92,9 @@ if FLOOD_MAX > 0 and not jump then
   local n = redis.call('INCR', KEYS[5])
   if n == 1 then redis.call('PEXPIRE', KEYS[5], FLOOD_MS) end
   if n > FLOOD_MAX then
-    if n == FLOOD_MAX + 1 then return {3} end
-    return {4}
+    local left = redis.call('PTTL', KEYS[5])
+    if n == FLOOD_MAX + 1 then return {3, left} end
+    return {4, left}
   end
 end
 -- decimal ids (Telegram's) sort numerically; up to 15 digits are exact in a double

@@ -257,6 +257,18 @@ async def test_flood_gets_one_notice_and_cancel_still_goes_through(redis: Redis,
     assert _texts(sink)[-2:] == ["bye", "got hi"]
 
 
+async def test_an_adapter_that_refuses_floods_itself_gets_no_notice_and_the_time_to_wait(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    store = ConversationStore(redis, keyspace, StoreConfig(flood_limit=2, flood_window=timedelta(seconds=30)))
+    sink = CollectingSink()
+    service = ConversationService(store, ListDialog(), sink, clock=lambda: TODAY, flood_notice=None)
+    results = [await service.submit(make_event(i, f"m{i}")) for i in range(1, 5)]
+    assert [r.outcome for r in results] == [SubmitOutcome.PROCESSED] * 2 + [SubmitOutcome.THROTTLED] * 2
+    assert all(28 < r.retry_after <= 30 for r in results[2:]) and results[0].retry_after == 0
+    assert _texts(sink) == ["got m1", "got m2"]  # no notice: the adapter says it (e.g. HTTP 429)
+
+
 async def test_a_long_turn_keeps_its_lease_and_nothing_is_applied_twice(
     redis: Redis, keyspace: KeySpace
 ) -> None:

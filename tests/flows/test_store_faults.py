@@ -125,8 +125,9 @@ async def test_flood_gets_one_notice_then_drops_and_cancel_jumps_the_queue(
 ) -> None:
     store = ConversationStore(redis, keyspace, StoreConfig(flood_limit=5, flood_window=timedelta(seconds=1)))
     lease = (await _submit(store, 100)).lease
-    statuses = [(await _submit(store, 100 + i)).status for i in range(1, 9)]
-    assert statuses == [SubmitStatus.QUEUED] * 4 + [SubmitStatus.FLOODED] + [SubmitStatus.DROPPED] * 3
+    submitted = [await _submit(store, 100 + i) for i in range(1, 9)]
+    assert [s.status for s in submitted] == [SubmitStatus.QUEUED] * 4 + [SubmitStatus.FLOODED] + [SubmitStatus.DROPPED] * 3
+    assert all(0 < s.retry_after <= 1 for s in submitted[4:])  # the time the window has left
     assert (await _submit(store, 200, jump=True)).status is SubmitStatus.QUEUED  # /cancel: never limited
     assert (await _submit(store, 7, user="43")).status is SubmitStatus.LEASED  # another user is unaffected
     assert lease is not None and lease.item is not None
