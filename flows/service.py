@@ -14,14 +14,18 @@ Replies go out before the commit, while the lease is held, so replies to one
 conversation are sent strictly in the order the updates are applied, even across
 workers. The price: a drainer that stalls past its lease (or dies between sending and
 committing) has its update processed again by the next drainer, so that reply is sent
-twice; state and effects still apply once. Effects (Redis writes) run after the commit.
+twice; state and effects still apply once. A sink that keeps its chat with the conversation
+(a web page's transcript) returns the replies as a `LogReply` instead, and the commit
+writes them with the state: they too land exactly once. Effects (Redis writes) run after
+the commit.
 
 Faults: the lease is short and renewed while a turn takes long, so a dead drainer
 holds its conversation up for about 1.6 s: a worker that queued an update behind it
 takes over when the lease runs out, as does the next submit, and `recover` (run
-every half second by the workers) catches the rest. Past the store's flood limit a conversation
-gets one notice (unless its adapter refuses them itself) and its further updates are
-dropped until the window passes; /cancel and /stop are never limited and jump the queue. `close` stops draining gracefully.
+every half second by the workers) catches the rest. Past the store's flood limit a
+conversation gets one notice (unless its adapter refuses such updates itself) and its
+further updates are dropped until the window passes; /cancel and /stop are never limited
+and jump the queue. `close` stops draining gracefully.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from flows.referrals import Referrals, person_of
 from flows.reminders_actions import ReminderActions
 from flows.reminders_store import ReminderStore
 from flows.reminders_time import Clock, china_today, real_clock
-from flows.sinks import CollectingSink, Sink
+from flows.sinks import CollectingSink, LogReply, Sink
 from flows.state import ConversationState
 from flows.storable import jumps_queue, storable
 from flows.store import (
@@ -51,6 +55,7 @@ from flows.store import (
     ConversationStore,
     Keep,
     Lease,
+    LogEntry,
     SubmitStatus,
     decode_event,
     encode_event,
@@ -63,6 +68,7 @@ __all__ = [
     "FLOOD_NOTICE",
     "CollectingSink",
     "ConversationService",
+    "LogReply",
     "Sink",
     "SubmitOutcome",
     "SubmitResult",
@@ -196,7 +202,9 @@ class ConversationService:
             return SubmitResult(SubmitOutcome.DUPLICATE)
         if status is SubmitStatus.FLOODED or status is SubmitStatus.DROPPED:
             if status is SubmitStatus.FLOODED and self.flood_notice:
-                await self._deliver(clean, [OutMessage(self.flood_notice)], capture)
+                reply = await self._deliver(clean, [OutMessage(self.flood_notice)], capture)
+                if reply is not None:  # no commit to write it with: on its own
+                    self._written(clean, reply, await self.store.logs.append(cid, reply.append))
             return SubmitResult(SubmitOutcome.THROTTLED, retry_after=submitted.retry_after)
         if submitted.lease is None:
             self._watch(cid, submitted.lease_left)
@@ -261,15 +269,19 @@ class ConversationService:
             if event is not None and turn.effects:  # reminders: done before the reply confirms them
                 turn = await self.reminder_actions.resolve(event, turn)
             # Deliver while still holding the lease: no other worker can answer a later
-            # update of this conversation before this reply has gone out.
+            # update of this conversation before this reply has gone out. A sink that keeps
+            # its chat with the conversation has the commit write the replies, with the state.
+            reply = None
             if event is not None and turn.messages:
-                await self._deliver(event, turn.messages, capture)
-            status = await self.store.commit(lease, state)
+                reply = await self._deliver(event, turn.messages, capture)
+            status = await self.store.commit(lease, state, reply.append if reply else None)
             if status is not CommitStatus.COMMITTED:
                 # Our lease expired and another worker took over; it continues from here.
                 log.warning("drain of %s stopped at update %s: %s", lease.conversation_id, update_id, status)
                 break
             processed += 1
+            if event is not None and reply is not None:
+                self._written(event, reply, lease.logged)
             if turn.effects:
                 await self._apply(lease.conversation_id, turn.effects)
         return processed
@@ -310,17 +322,29 @@ class ConversationService:
         unchanged = lease.state if lease.state is not None else _FRESH_STATE
         return event, turn, KEEP if data == unchanged else data
 
-    async def _deliver(self, event: InEvent, messages: list[OutMessage], capture: _Capture | None) -> None:
+    async def _deliver(
+        self, event: InEvent, messages: list[OutMessage], capture: _Capture | None
+    ) -> LogReply | None:
         if capture and event.update_id == capture.update_id and event.conversation_id == capture.cid:
             capture.messages.extend(messages)
-            return
+            return None
         try:
-            await self.sink.deliver(event, messages)
+            return await self.sink.deliver(event, messages)
         except Exception as exc:
             # The state is committed; a failed send must not undo it or stop the drain.
             log.error(
                 "sink failed for %s update %s: %s", event.conversation_id, event.update_id, redact(repr(exc))
             )
+            return None
+
+    @staticmethod
+    def _written(event: InEvent, reply: LogReply, entries: list[LogEntry]) -> None:
+        if reply.written is None:
+            return
+        try:
+            reply.written(entries)
+        except Exception as exc:  # the turn is committed; the adapter's failure must not stop the drain
+            log.error("log reader failed for %s: %s", event.conversation_id, redact(repr(exc)))
 
     async def _apply(self, cid: str, effects: Sequence[Effect]) -> None:
         for effect in effects:
