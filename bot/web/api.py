@@ -107,13 +107,13 @@ class ChatApi:
     async def start(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
         body = await _json_body(request)
-        entries = await self.transcript.since(visitor.conversation_id, 0)
-        if not entries:  # a reload or a second tab of a started conversation starts nothing
-            payload = _signed_start(body.get("start")) or self._start_payload(body.get("region"), body.get("src"))
-            event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start",
-                                  start_payload=payload)
-            return await self._turn(request, visitor, event, 0)
-        return await self._reply(request, visitor, 0)
+        # A reload or a second tab of a started conversation starts nothing (a new session has nothing yet).
+        entries = [] if visitor.new else await self.transcript.since(visitor.conversation_id, 0)
+        if entries:
+            return self._respond(request, visitor, entries, 0)
+        payload = _signed_start(body.get("start")) or self._start_payload(body.get("region"), body.get("src"))
+        event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start", start_payload=payload)
+        return await self._turn(request, visitor, event, 0)
 
     async def message(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
