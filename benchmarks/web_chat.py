@@ -271,7 +271,7 @@ def serving_ms(run: Run) -> float:
 
 async def append_cost(rt: Runtime, prefix: str, turns: int = 300) -> float:
     """Redis time (µs, commandstats) of one turn's transcript write once a page holds its most entries:
-    the real `Transcript.append` with the entries the core makes of SCRIPT, cycled."""
+    the real `Transcript.append` (the Lua the commit runs for them) with the core's replies to SCRIPT."""
     sink = CollectingSink()
     service = rt.make_service(sink, clock=lambda: TODAY)
     for n, (text, payload) in enumerate((("/start", None), *SCRIPT)):
