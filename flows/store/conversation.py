@@ -241,8 +241,8 @@ class ConversationStore:
         if not isinstance(state, Keep):
             lease.state = state
         lease.item = InboxItem(_str(reply[2]), _bytes_or_none(reply[3])) if code == 1 else None
-        logged = reply[4 if code == 1 else 2] if log is not None and len(reply) > (4 if code == 1 else 2) else None
-        lease.logged = parse_log(logged, log.since) if log is not None else []
+        at = 4 if code == 1 else 2  # where the log's entries are, when a log was written
+        lease.logged = parse_log(reply[at] if len(reply) > at else None, log.since) if log is not None else []
         return CommitStatus.COMMITTED
 
     async def renew(self, lease: Lease) -> bool:

@@ -1,12 +1,11 @@
 """The Lua scripts that make every state change of a conversation one atomic round trip.
 
-KEYS = st, in, ip, ls, fl (see flows.store.keys; `commit` adds rm, and a conversation log's
-two keys when it writes one), all in the
-conversation's hash slot, and for `submit` and `commit` optionally a last key, the
-global pending-hint ZSET: submit adds the conversation, the commit that empties the
-inbox removes it. Only on a single Redis server, where a script may touch any key;
-under Cluster the store writes the hint with a separate command and `recover` removes
-it. The record format is in flows.store.record.
+KEYS = st, in, ip, ls, fl (see flows.store.keys; `commit` adds rm, and a conversation
+log's two keys when it writes one), all in the conversation's hash slot, and for
+`submit` and `commit` optionally a last key, the global pending-hint ZSET: submit adds
+the conversation, the commit that empties the inbox removes it. Only on a single Redis
+server, where a script may touch any key; under Cluster the store writes the hint with
+a separate command and `recover` removes it. The record format is in flows.store.record.
 
 Which update ids count as already applied (`seen` below): every id listed in the
 record's header, and every decimal id at or below its floor. Decimal ids are a
