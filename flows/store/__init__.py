@@ -1,4 +1,4 @@
-"""Redis conversation store: keys, Lua scripts, event wire format and the store itself."""
+"""Redis conversation store: keys, Lua scripts, event wire format, conversation logs and the store itself."""
 
 from flows.store.client import RedisClient, is_cluster
 from flows.store.codec import decode_event, encode_event, normalise_update_id
