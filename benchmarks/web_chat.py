@@ -12,21 +12,18 @@
   same dialog and Redis; a counting sink checks every turn was answered.
 * http floor: the least any JSON-over-HTTP adapter does (see `serve_floor`), driven like the
   web: what the HTTP path itself costs on this machine, so the web's own part is visible.
-* web@REV: with --baseline, the web server as of a git revision (or from a folder): before
-  and after a change, in the same run.
+* web@REV: with --baseline, the web server as of a git revision (or a folder), in the same run.
 
-Fair shares of the machine: the code under test (this process in the core run, the server
-in the web runs) is pinned to one CPU, and what is not under test - Redis, and in the web
-runs the HTTP client that stands in for the visitors' phones - to the other. Unpinned, the
-client (about a quarter of the server's CPU per turn) takes its share of the two cores from
-the server, which the core run never pays. CPU seconds are read per process (/proc), Redis's
-from INFO, Redis commands per turn from INFO commandstats; "busy" says whether the serving
-process was the bottleneck (near 100%: turns per second measure its CPU; well below: the
-machine is shared with other work, or the hops between processes set the pace). The 2-core
-bound is what two cores could carry at the measured CPU per turn (serving process + Redis).
-Rounds alternate core and the servers (their order rotating) and medians are reported, so a
-noisy moment hits all alike. Redis is an embedded server of this run's own (a unix socket in
-a temporary folder), so its CPU and command counts are this benchmark's alone.
+Fair shares of the machine: the code under test (this process in the core run, the server in
+the web runs) is pinned to one CPU; Redis and the web runs' HTTP client (the visitors' phones,
+about a quarter of the server's CPU per turn, which the core run never pays) to the other.
+CPU seconds are read per process (/proc), Redis's from INFO, its commands per turn from INFO
+commandstats, round trips per turn from MONITOR in a separate untimed pass; "busy" says whether
+the serving process was the bottleneck (near 100%: turns per second measure its CPU; well
+below: the machine is shared, or the hops between processes set the pace). The 2-core bound is
+what two cores could carry at the measured CPU per turn (serving process + Redis). Rounds
+alternate core and the servers (their order rotating), medians reported, so a noisy moment hits
+all alike. Redis is an embedded server of this run's own (a unix socket in a temporary folder).
 """
 
 from __future__ import annotations
@@ -75,8 +72,7 @@ JSON = {"Content-Type": "application/json"}
 class CountingSink:
     """The core run's sink: replies are counted (every turn must get one), then dropped."""
 
-    def __init__(self) -> None:
-        self.answered = 0
+    answered = 0  # per instance once counted
 
     async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
         self.answered += bool(messages)
@@ -111,9 +107,7 @@ class Cpus:
     @classmethod
     def split(cls, pin: bool) -> Cpus:
         mine = sorted(os.sched_getaffinity(0))
-        if len(mine) < 2 or not pin:
-            return cls(None, None)
-        return cls({mine[0]}, {mine[1]})
+        return cls({mine[0]}, {mine[1]}) if pin and len(mine) >= 2 else cls(None, None)
 
     def pin(self, pid: int, tested: bool) -> None:
         cpus = self.tested if tested else self.helpers
@@ -255,6 +249,21 @@ async def measured(run: Awaitable[Run], redis: object) -> Run:
     return result
 
 
+async def round_trips(redis: object, run: Awaitable[Run]) -> float:
+    """Commands sent to Redis per turn of `run` (a script once, not the commands it runs), from MONITOR."""
+    async with redis.monitor() as monitor:  # type: ignore[attr-defined]
+        async def count(sent: int = 0) -> int:
+            async for command in monitor.listen():
+                if command["command"] == "ECHO round-trips-end":
+                    return sent
+                sent += command["client_type"] != "lua"
+            return sent
+        counting = asyncio.create_task(count())
+        turns = (await run).turns
+        await redis.echo("round-trips-end")  # type: ignore[attr-defined]
+        return await counting / turns
+
+
 def serving_ms(run: Run) -> float:
     """CPU per turn of the process that serves the turn (the core's, or the web server's)."""
     return run.cpu_ms(run.cpu["core (this process)" if run.name == "core" else "server"])
@@ -262,7 +271,7 @@ def serving_ms(run: Run) -> float:
 
 async def append_cost(rt: Runtime, prefix: str, turns: int = 300) -> float:
     """Redis time (µs, commandstats) of one turn's transcript write once a page holds its most entries:
-    the real `Transcript.append` with the entries the core makes of SCRIPT, cycled."""
+    the real `Transcript.append` (the Lua the commit runs for them) with the core's replies to SCRIPT."""
     sink = CollectingSink()
     service = rt.make_service(sink, clock=lambda: TODAY)
     for n, (text, payload) in enumerate((("/start", None), *SCRIPT)):
@@ -280,7 +289,7 @@ async def append_cost(rt: Runtime, prefix: str, turns: int = 300) -> float:
     return float(stats["usec"]) / int(stats["calls"])
 
 
-def report(runs: list[Run], names: Sequence[str], cpus: int, concurrency: int) -> None:
+def report(runs: list[Run], names: Sequence[str], cpus: int, concurrency: int, trips: dict[str, float]) -> None:
     def median(name: str, value: Callable[[Run], float]) -> float:
         return statistics.median(value(r) for r in runs if r.name == name)
 
@@ -296,7 +305,7 @@ def report(runs: list[Run], names: Sequence[str], cpus: int, concurrency: int) -
         print("             CPU per turn: " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items()))
         print(f"             Redis per turn: {median(name, lambda r: r.redis.calls.get('evalsha', 0) / r.turns):.2f} "
               f"scripts (EVALSHA), {median(name, lambda r: sum(r.redis.calls.values()) / r.turns):.1f} commands "
-              "(those run by scripts included)")
+              f"(those run by scripts included), {trips[name]:.2f} round trips (MONITOR)")
     print(f"{cpus}-core bound at the CPU per turn above (serving process + Redis; the web on {cpus} workers): " +
           ", ".join(f"{n} {bound[n]:.0f}" for n in names) + " turns/s")
     for name in names[1:]:
@@ -367,12 +376,16 @@ async def main(argv: Sequence[str] | None = None) -> None:
                         runs.append(await measured(run_web(name, url, proc.pid, users, args.concurrency), rt.redis))
                     print(f"  round {n + 1}: " + ", ".join(f"{r.name} {r.per_second:.0f}" for r in runs[-1 - len(order):])
                           + " turns/s", file=sys.stderr)
+                few, c = range(10**6, 10**6 + 12), args.concurrency  # round trips: a few fresh visitors, untimed
+                trips = {"core": await round_trips(rt.redis, run_core(service, sink, few, c, "rt-"))} | {
+                    name: await round_trips(rt.redis, run_web(name, url, proc.pid, few, c))
+                    for name, (url, proc) in servers.items()}
             pinning = (f"the code under test pinned to CPU {min(cpus.tested)}, Redis and the client to CPU "
                        f"{min(cpus.helpers)}") if cpus.tested and cpus.helpers else "not pinned"
             print(f"web chat vs core: {args.users} visitors x {len(SCRIPT) + 1} turns, {args.concurrency} at once, "
                   f"{args.rounds} alternating rounds (medians); embedded Redis of its own; {machine} CPUs: "
                   f"{pinning}")
-            report(runs, ["core", *servers], machine, args.concurrency)
+            report(runs, ["core", *servers], machine, args.concurrency, trips)
             async with open_runtime(handle.url, key_prefix="ybappend") as rt:
                 print(f"Redis time of a turn's transcript write at {MAX_ENTRIES} entries (the most a page keeps): "
                       f"{await append_cost(rt, 'ybappend'):.0f} µs")

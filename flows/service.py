@@ -14,36 +14,40 @@ Replies go out before the commit, while the lease is held, so replies to one
 conversation are sent strictly in the order the updates are applied, even across
 workers. The price: a drainer that stalls past its lease (or dies between sending and
 committing) has its update processed again by the next drainer, so that reply is sent
-twice; state and effects still apply once. Effects (Redis writes) run after the commit.
+twice; state and effects still apply once. A sink that keeps its chat with the conversation
+(a web page's transcript) returns the replies as a `LogReply` instead, and the commit
+writes them with the state: they too land exactly once. Effects (Redis writes) run after
+the commit.
 
 Faults: the lease is short and renewed while a turn takes long, so a dead drainer
 holds its conversation up for about 1.6 s: a worker that queued an update behind it
 takes over when the lease runs out, as does the next submit, and `recover` (run
-every half second by the workers) catches the rest. Past the store's flood limit a conversation
-gets one notice and its further updates are dropped until the window passes; /cancel
-and /stop are never limited and jump the queue. `close` stops draining gracefully.
+every half second by the workers) catches the rest. Past the store's flood limit a
+conversation gets one notice (unless its adapter refuses such updates itself) and its
+further updates are dropped until the window passes; /cancel and /stop are never limited
+and jump the queue. `close` stops draining gracefully.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
 
+from flows.lease_keeper import LeaseKeeper, release_shielded
 from flows.messages import InEvent, OutMessage
 from flows.pii import redact
 from flows.referrals import Referrals, person_of
 from flows.reminders_actions import ReminderActions
 from flows.reminders_store import ReminderStore
 from flows.reminders_time import Clock, china_today, real_clock
+from flows.sinks import CollectingSink, LogReply, Sink
 from flows.state import ConversationState
+from flows.storable import jumps_queue, storable
 from flows.store import (
     KEEP,
     AcquireStatus,
@@ -51,6 +55,7 @@ from flows.store import (
     ConversationStore,
     Keep,
     Lease,
+    LogEntry,
     SubmitStatus,
     decode_event,
     encode_event,
@@ -58,20 +63,23 @@ from flows.store import (
 )
 from flows.turn import CancelReminders, CountReferral, Dialog, Effect, ScheduleReminder, Turn
 
+__all__ = [
+    "APOLOGY",
+    "FLOOD_NOTICE",
+    "CollectingSink",
+    "ConversationService",
+    "LogReply",
+    "Sink",
+    "SubmitOutcome",
+    "SubmitResult",
+]
+
 log = logging.getLogger(__name__)
 
 _FRESH_STATE = ConversationState().dumps()
 APOLOGY = "抱歉，处理您的消息时出了点问题，请再发一次，或拨打12393咨询。"
 FLOOD_NOTICE = "您发消息太快了，请稍等片刻再发；这段时间里新发的消息我先不处理。发 /cancel 可以重新开始。"
 _WATCH_MARGIN = 0.02  # seconds after a lease's expiry before trying to take over
-# Commands that must not wait behind a long queue (nor be dropped by the flood limit).
-_JUMP_COMMANDS = frozenset({"/cancel", "/stop"})
-
-
-class Sink(Protocol):
-    """Where replies go: an adapter sends them to the chat the event came from."""
-
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None: ...
 
 
 class SubmitOutcome(StrEnum):
@@ -85,16 +93,7 @@ class SubmitOutcome(StrEnum):
 class SubmitResult:
     outcome: SubmitOutcome
     processed: int = 0  # updates this call took through the dialog (its own and others')
-
-
-class CollectingSink:
-    """A sink that keeps what it is given (terminal chat, tests)."""
-
-    def __init__(self) -> None:
-        self.delivered: list[tuple[InEvent, list[OutMessage]]] = []
-
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
-        self.delivered.append((event, list(messages)))
+    retry_after: float = 0.0  # THROTTLED: seconds until the flood window ends
 
 
 @dataclass(slots=True)
@@ -117,11 +116,15 @@ class ConversationService:
         clock: Callable[[], date] = china_today,
         reminders: ReminderStore | None = None,
         reminder_clock: Clock = real_clock,
+        flood_notice: str | None = FLOOD_NOTICE,
     ):
+        """`flood_notice` is said (once per window) to a conversation past the store's flood
+        limit; None for an adapter that refuses such updates itself (the web page: HTTP 429)."""
         self.store = store
         self.dialog = dialog
         self.sink = sink
         self.clock = clock
+        self.flood_notice = flood_notice
         # ReminderStore is typed for one server; it only uses commands both clients have.
         self.reminders = reminders or ReminderStore(store.redis, store.keys, store.config.ttl)  # type: ignore[arg-type]
         self._closing = False
@@ -190,17 +193,19 @@ class ConversationService:
             await asyncio.wait(late, timeout=grace)
 
     async def _submit(self, event: InEvent, capture: _Capture | None) -> SubmitResult:
-        clean = _redacted(event)
-        jump = (clean.text or "").strip().split("@", 1)[0].lower() in _JUMP_COMMANDS
+        clean = storable(event)
+        jump = jumps_queue(clean)
         cid = clean.conversation_id
         submitted = await self.store.submit(cid, clean.update_id, encode_event(clean), jump=jump)
         status = submitted.status
         if status is SubmitStatus.DUPLICATE:
             return SubmitResult(SubmitOutcome.DUPLICATE)
         if status is SubmitStatus.FLOODED or status is SubmitStatus.DROPPED:
-            if status is SubmitStatus.FLOODED:
-                await self._deliver(clean, [OutMessage(FLOOD_NOTICE)], capture)
-            return SubmitResult(SubmitOutcome.THROTTLED)
+            if status is SubmitStatus.FLOODED and self.flood_notice:
+                reply = await self._deliver(clean, [OutMessage(self.flood_notice)], capture)
+                if reply is not None:  # no commit to write it with: on its own
+                    self._written(clean, reply, await self.store.logs.append(cid, reply.append))
+            return SubmitResult(SubmitOutcome.THROTTLED, retry_after=submitted.retry_after)
         if submitted.lease is None:
             self._watch(cid, submitted.lease_left)
             return SubmitResult(SubmitOutcome.QUEUED)
@@ -240,12 +245,12 @@ class ConversationService:
         task = asyncio.current_task()
         if task is not None:
             self._draining.add(task)
-        keeper = _LeaseKeeper(self.store, lease)
+        keeper = LeaseKeeper(self.store, lease)
         self._active.add(lease.conversation_id)
         try:
             return await self._drain_leased(lease, capture, own)
         except asyncio.CancelledError:
-            await _shielded(self.store.release(lease))
+            await release_shielded(self.store.release(lease))
             raise
         finally:
             keeper.stop()
@@ -264,15 +269,19 @@ class ConversationService:
             if event is not None and turn.effects:  # reminders: done before the reply confirms them
                 turn = await self.reminder_actions.resolve(event, turn)
             # Deliver while still holding the lease: no other worker can answer a later
-            # update of this conversation before this reply has gone out.
+            # update of this conversation before this reply has gone out. A sink that keeps
+            # its chat with the conversation has the commit write the replies, with the state.
+            reply = None
             if event is not None and turn.messages:
-                await self._deliver(event, turn.messages, capture)
-            status = await self.store.commit(lease, state)
+                reply = await self._deliver(event, turn.messages, capture)
+            status = await self.store.commit(lease, state, reply.append if reply else None)
             if status is not CommitStatus.COMMITTED:
                 # Our lease expired and another worker took over; it continues from here.
                 log.warning("drain of %s stopped at update %s: %s", lease.conversation_id, update_id, status)
                 break
             processed += 1
+            if event is not None and reply is not None:
+                self._written(event, reply, lease.logged)
             if turn.effects:
                 await self._apply(lease.conversation_id, turn.effects)
         return processed
@@ -313,17 +322,29 @@ class ConversationService:
         unchanged = lease.state if lease.state is not None else _FRESH_STATE
         return event, turn, KEEP if data == unchanged else data
 
-    async def _deliver(self, event: InEvent, messages: list[OutMessage], capture: _Capture | None) -> None:
+    async def _deliver(
+        self, event: InEvent, messages: list[OutMessage], capture: _Capture | None
+    ) -> LogReply | None:
         if capture and event.update_id == capture.update_id and event.conversation_id == capture.cid:
             capture.messages.extend(messages)
-            return
+            return None
         try:
-            await self.sink.deliver(event, messages)
+            return await self.sink.deliver(event, messages)
         except Exception as exc:
             # The state is committed; a failed send must not undo it or stop the drain.
             log.error(
                 "sink failed for %s update %s: %s", event.conversation_id, event.update_id, redact(repr(exc))
             )
+            return None
+
+    @staticmethod
+    def _written(event: InEvent, reply: LogReply, entries: list[LogEntry]) -> None:
+        if reply.written is None:
+            return
+        try:
+            reply.written(entries)
+        except Exception as exc:  # the turn is committed; the adapter's failure must not stop the drain
+            log.error("log reader failed for %s: %s", event.conversation_id, redact(repr(exc)))
 
     async def _apply(self, cid: str, effects: Sequence[Effect]) -> None:
         for effect in effects:
@@ -336,64 +357,3 @@ class ConversationService:
                     await self.reminders.cancel_all(cid)
             except Exception as exc:  # the turn is committed; a failed effect must not undo it
                 log.error("effect %s of %s failed: %s", type(effect).__name__, cid, redact(repr(exc)))
-
-
-class _LeaseKeeper:
-    """Renews a lease every eighth of its period while its drain runs.
-
-    A timer rather than a task per drain: most turns end before the first renewal."""
-
-    def __init__(self, store: ConversationStore, lease: Lease):
-        self._store = store
-        self._lease = lease
-        self._every = store.renew_every
-        self._loop = asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = self._loop.call_later(self._every, self._fire)
-        self._renewing: asyncio.Task[None] | None = None
-
-    def _fire(self) -> None:
-        self._renewing = self._loop.create_task(self._renew())
-
-    async def _renew(self) -> None:
-        try:
-            held = await self._store.renew(self._lease)
-        except Exception as exc:  # Redis away: the commit will tell; keep trying meanwhile
-            log.warning("lease renewal of %s failed: %s", self._lease.conversation_id, redact(repr(exc)))
-            held = True
-        if held and self._timer is not None:
-            self._timer = self._loop.call_later(self._every, self._fire)
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._renewing is not None:
-            self._renewing.cancel()
-
-
-async def _shielded(release: Awaitable[bool]) -> None:
-    """Give a lease back even while being cancelled; a failure only delays the next drainer."""
-    with contextlib.suppress(Exception):
-        await asyncio.shield(release)
-
-
-def _redacted(event: InEvent) -> InEvent:
-    """The event as it may be stored: personal numbers hidden, update id normalised."""
-    update_id = normalise_update_id(event.update_id) or f"gen-{uuid.uuid4().hex}"
-    text, payload = _opt(event.text), _opt(event.payload)
-    start, name = _opt(event.start_payload), _opt(event.user_name)
-    if (update_id, text, payload, start, name) == (
-        event.update_id,
-        event.text,
-        event.payload,
-        event.start_payload,
-        event.user_name,
-    ):
-        return event
-    return replace(
-        event, update_id=update_id, text=text, payload=payload, start_payload=start, user_name=name
-    )
-
-
-def _opt(value: str | None) -> str | None:
-    return redact(value) if value else value

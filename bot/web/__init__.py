@@ -5,6 +5,6 @@ region filled in: `/?region=650100&src=jiedao12`. The adapter turns HTTP JSON in
 `InEvent`s (platform "web") and lays out `OutMessage`s; it decides nothing.
 
 Modules: `session` (signed cookie), `transcript` (what the page shows, kept in Redis),
-`limits` (per-session rate), `api` (the JSON endpoints), `app` (routes, headers, static
+`limits` (the per-session rate, kept by the core's store), `api` (the JSON endpoints), `app` (routes, headers, static
 files), `server` (`python -m bot web`).
 """

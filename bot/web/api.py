@@ -13,6 +13,7 @@ payload a Telegram deep link carries, and the dialog in `flows` does the rest.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +22,8 @@ from typing import Any, Protocol
 import orjson
 from aiohttp import web
 
-from bot.web.limits import RateLimiter
 from bot.web.session import COOKIE_NAME, SessionSigner
-from bot.web.transcript import CURRENT, SYSTEM_PREFIX, Exchange, Transcript
+from bot.web.transcript import CURRENT, RESTART_PREFIX, SYSTEM_PREFIX, Exchange, Transcript
 from flows.deeplink import StartContext, encode_start
 from flows.messages import ChatKind, InEvent
 from flows.service import SubmitOutcome, SubmitResult
@@ -89,14 +89,14 @@ class Visitor:
 class ChatApi:
     """Request handlers; one instance per app, sharing the core's service and store."""
 
-    def __init__(self, service: Submitter, transcript: Transcript, limiter: RateLimiter,
-                 signer: SessionSigner, deeplink_key: str, flood_retry_s: int = 30) -> None:
+    def __init__(self, service: Submitter, transcript: Transcript, signer: SessionSigner,
+                 deeplink_key: str) -> None:
+        # The service's store counts each session's messages against the web's rate (its flood
+        # limit, see bot.web.limits): a message over it is refused in the call that would queue it.
         self.service = service
         self.transcript = transcript
-        self.limiter = limiter
         self.signer = signer
         self.deeplink_key = deeplink_key
-        self.flood_retry_s = flood_retry_s  # the core's flood window: when to try again after it
 
     # ------------------------------------------------------------------ routes
     async def history(self, request: web.Request) -> web.Response:
@@ -107,14 +107,13 @@ class ChatApi:
     async def start(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
         body = await _json_body(request)
-        entries = await self.transcript.since(visitor.conversation_id, 0)
-        if not entries:  # a reload or a second tab of a started conversation starts nothing
-            await self._limit(visitor)
-            payload = _signed_start(body.get("start")) or self._start_payload(body.get("region"), body.get("src"))
-            event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start",
-                                  start_payload=payload)
-            return await self._turn(request, visitor, event, 0)
-        return await self._reply(request, visitor, 0)
+        # A reload or a second tab of a started conversation starts nothing (a new session has nothing yet).
+        entries = [] if visitor.new else await self.transcript.since(visitor.conversation_id, 0)
+        if entries:
+            return self._respond(request, visitor, entries, 0)
+        payload = _signed_start(body.get("start")) or self._start_payload(body.get("region"), body.get("src"))
+        event = visitor.event(f"{SYSTEM_PREFIX}start-{self.signer.new_id()}", text="/start", start_payload=payload)
+        return await self._turn(request, visitor, event, 0)
 
     async def message(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
@@ -128,7 +127,6 @@ class ChatApi:
             raise ApiError(400, EMPTY)
         elif len(text) > MAX_TEXT:
             raise ApiError(422, TOO_LONG)
-        await self._limit(visitor)
         client_id = body.get("id")
         if not (isinstance(client_id, str) and _CLIENT_ID.match(client_id)):
             client_id = self.signer.new_id()
@@ -140,9 +138,9 @@ class ChatApi:
     async def restart(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
         await _json_body(request)
-        await self._limit(visitor)
-        await self.transcript.clear(visitor.conversation_id)
-        event = visitor.event(f"{SYSTEM_PREFIX}restart-{self.signer.new_id()}", text="/restart")
+        # The page is emptied by the write of the restart's own reply (see TranscriptSink): a
+        # refused restart (429) leaves it as it was.
+        event = visitor.event(f"{RESTART_PREFIX}{self.signer.new_id()}", text="/restart")
         return await self._turn(request, visitor, event, 0)
 
     # ----------------------------------------------------------------- helpers
@@ -151,11 +149,6 @@ class ChatApi:
         if session_id is None:
             return Visitor(self.signer.new_id(), new=True)
         return Visitor(session_id, new=False)
-
-    async def _limit(self, visitor: Visitor) -> None:
-        wait = await self.limiter.hit(self.transcript.keys.conversation(visitor.conversation_id, "wr"))
-        if wait:
-            raise ApiError(429, TOO_FAST, {"Retry-After": str(max(1, round(wait)))})
 
     async def _turn(self, request: web.Request, visitor: Visitor, event: InEvent, since: int,
                     label: str | None = None) -> web.Response:
@@ -166,10 +159,10 @@ class ChatApi:
             result = await self.service.submit(event)
         finally:
             CURRENT.reset(token)
+        if result.outcome is SubmitOutcome.THROTTLED:  # over the session's rate: nothing was queued
+            raise ApiError(429, TOO_FAST, {"Retry-After": str(max(1, math.ceil(result.retry_after)))})
         if exchange.entries is not None:  # delivered in this request: the entries came back with the write
             return self._respond(request, visitor, exchange.entries, since)
-        if result.outcome is SubmitOutcome.THROTTLED:  # past the core's flood limit, told once already
-            raise ApiError(429, TOO_FAST, {"Retry-After": str(self.flood_retry_s)})
         if result.outcome is SubmitOutcome.QUEUED:
             await self._await_answer(event)
         return await self._reply(request, visitor, since)

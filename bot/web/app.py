@@ -17,15 +17,16 @@ from pathlib import Path
 import redis.exceptions
 from aiohttp import web
 
-from bot.metered import MeteredService, MeteredSink
+from bot.metered import MeteredService
 from bot.ops_http import add_ops_routes, readiness
 from bot.runtime import Runtime
 from bot.web.api import ApiError, ChatApi, json_response
-from bot.web.limits import RateLimit, RateLimiter
+from bot.web.limits import RateLimit
 from bot.web.session import SessionSigner, load_signing_key
 from bot.web.transcript import Transcript, TranscriptSink
 from flows.reminders_time import china_today
 from flows.service import ConversationService
+from flows.store import ConversationStore
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +127,12 @@ async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
     keys = runtime.store.keys
     key = await load_signing_key(runtime.redis, f"{keys.prefix}:web:session-key", config.session_key)
     transcript = Transcript(runtime.redis, keys, runtime.store.config.ttl)
-    service = runtime.make_service(MeteredSink(TranscriptSink(transcript)), clock=clock)
-    api = ChatApi(MeteredService(service, "web"), transcript, RateLimiter(runtime.redis, config.rate),
-                  SessionSigner(key), runtime.dialog.deeplink_key,
-                  max(1, round(runtime.store.config.flood_window.total_seconds())))
+    # The web's own store: the same keys and scripts, with the session rate as its flood limit
+    # (web conversations are submitted only here). Over it a request gets 429, no notice.
+    store = ConversationStore(runtime.redis, keys, config.rate.store_config(runtime.store.config))
+    service = ConversationService(store, runtime.dialog, TranscriptSink(transcript), clock=clock,
+                                  flood_notice=None)
+    api = ChatApi(MeteredService(service, "web"), transcript, SessionSigner(key), runtime.dialog.deeplink_key)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _same_origin])
     app[SERVICE] = service
     app.on_response_prepare.append(_headers)

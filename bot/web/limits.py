@@ -1,22 +1,18 @@
-"""Per-session message rate, counted in Redis so every worker sees the same count.
+"""The web's per-session message rate (WEB_RATE_LIMIT per WEB_RATE_WINDOW_S), kept by the core.
 
-A fixed window per session (`...:{cid}:wr`): the first message of a window starts it,
-and past `limit` messages the rest of the window is refused with the time left.
+A session is one conversation, and the store's submit script already counts every
+conversation's updates in a fixed window (its flood limit): the web process gives its own
+store that limit with these settings, so a message is counted and refused (HTTP 429, with
+the time left in the window) in the same Redis call that queues it, and every worker sees
+the same count. /cancel and /stop are never limited, as on every platform.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from redis.asyncio import Redis
-
-_COUNT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local left = redis.call('PTTL', KEYS[1])
-if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); left = tonumber(ARGV[1]) end
-return {n, left}
-"""
+from flows.store import StoreConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +22,6 @@ class RateLimit:
     limit: int = 12
     window_ms: int = 10_000
 
-
-class RateLimiter:
-    """Counts one session's messages; `hit` says how long to wait (0: go ahead)."""
-
-    def __init__(self, redis: Redis, rate: RateLimit) -> None:
-        self.rate = rate
-        self._count = redis.register_script(_COUNT)
-
-    async def hit(self, key: str) -> float:
-        """Count one message under `key`; seconds until the window ends if over the limit, else 0."""
-        n, left = await self._count(keys=[key], args=[self.rate.window_ms])
-        return 0.0 if int(n) <= self.rate.limit else max(int(left), 1) / 1000
+    def store_config(self, base: StoreConfig) -> StoreConfig:
+        """`base` (the process's store settings) with this rate as the conversation flood limit."""
+        return replace(base, flood_limit=self.limit, flood_window=timedelta(milliseconds=self.window_ms))

@@ -1,13 +1,15 @@
 """What the page shows, kept in Redis so a reload (on any worker) shows the same conversation.
 
-Two keys per conversation, under its hash tag (one slot on Redis Cluster):
-`...:{cid}:wl` LIST of "<seq>\\t<entry JSON>" (the latest `MAX_ENTRIES`) and
-`...:{cid}:ws` the sequence counter, so a page asks only for entries after the last
-one it has. Entries are written by `TranscriptSink` while the conversation service
-delivers a turn, from the event as stored (personal numbers already redacted).
+A conversation log of the store (flows.store.log) under the conversation's hash tag:
+`...:{cid}:wl` LIST of "<seq>\t<entry JSON>" (the latest `MAX_ENTRIES`) and `...:{cid}:ws`
+the sequence counter, so a page asks only for entries after the last one it has. The
+entries of a turn (the user's words, the replies) are written by the store's commit
+script, with the conversation's state (`TranscriptSink` hands them to the service as a
+`LogReply`): a worker that dies or loses its lease before the commit writes nothing, the
+one that takes over writes them once, and a reload never shows a reply twice or loses one.
 
 A request that delivers its own turn (the usual case) gets the page's new entries back
-from the same script that writes them (`Exchange`): one Redis round trip, not two.
+from that same commit (`Exchange`): no Redis round trip of its own.
 """
 
 from __future__ import annotations
@@ -21,29 +23,15 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
+from bot.metered import count_replies
 from flows.messages import InEvent, OutMessage
-from flows.store import KeySpace
+from flows.service import LogReply
+from flows.store import ConversationLog, KeySpace, LogAppend, LogEntry, LogStore
 
 MAX_ENTRIES = 200
 SYSTEM_PREFIX = "sys-"  # update ids of events the page sends by itself (start, restart): no user bubble
-
-# KEYS: list, counter. ARGV: ttl ms, entries kept, since (-1: return nothing), entries...
-# Returns the entries numbered above `since` when asked: the numbers are consecutive, so they
-# are the list's last (counter - since), read as a range (not a scan of the whole list, which
-# cost Redis about ten times as much per turn once a conversation had 200 entries).
-_APPEND = """
-local ttl, keep, since = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-for i = 4, #ARGV do
-  n = redis.call('INCR', KEYS[2])
-  redis.call('RPUSH', KEYS[1], n .. '\\t' .. ARGV[i])
-end
-redis.call('LTRIM', KEYS[1], -keep, -1)
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-if since < 0 or n <= since then return {} end
-return redis.call('LRANGE', KEYS[1], since - n, -1)
-"""
+RESTART_PREFIX = SYSTEM_PREFIX + "restart-"  # "重新开始": the page is emptied by the reply's own write
+LOG = ConversationLog("wl", "ws", MAX_ENTRIES)
 
 
 @dataclass(slots=True)
@@ -55,6 +43,10 @@ class Exchange:
     since: int
     label: str | None = None
     entries: list[dict[str, Any]] | None = None
+
+    def take(self, logged: list[LogEntry]) -> None:
+        """The commit wrote the turn: these are the page's entries after `since`."""
+        self.entries = _entries(logged)
 
 
 CURRENT: ContextVar[Exchange | None] = ContextVar("web_exchange", default=None)
@@ -73,15 +65,12 @@ def message_json(message: OutMessage) -> dict[str, Any]:
     return entry
 
 
-def _parse(raw: Sequence[bytes], since: int) -> list[dict[str, Any]]:
+def _entries(logged: Sequence[LogEntry]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for item in raw:
-        number, _, body = bytes(item).partition(b"\t")
-        n = int(number)
-        if n > since:
-            entry = orjson.loads(body)
-            entry["seq"] = n
-            out.append(entry)
+    for item in logged:
+        entry = orjson.loads(item.data)
+        entry["seq"] = item.seq
+        out.append(entry)
     return out
 
 
@@ -89,30 +78,27 @@ class Transcript:
     """Reads and writes the per-conversation transcript."""
 
     def __init__(self, redis: Redis, keys: KeySpace, ttl: timedelta) -> None:
-        self.redis = redis
-        self.keys = keys
-        self.ttl_ms = int(ttl.total_seconds() * 1000)
-        self._append = redis.register_script(_APPEND)
+        self.logs = LogStore(redis, keys, ttl)
 
-    def _log(self, cid: str) -> str:
-        return self.keys.conversation(cid, "wl")
+    @staticmethod
+    def entries_to_append(entries: Sequence[dict[str, Any]], since: int = -1, *, clear: bool = False) -> LogAppend:
+        """`entries` as the store writes them; `since` and `clear` as for `append`."""
+        return LogAppend(LOG, tuple(orjson.dumps(e) for e in entries), since, clear)
 
-    def _seq(self, cid: str) -> str:
-        return self.keys.conversation(cid, "ws")
-
-    async def append(self, cid: str, entries: Sequence[dict[str, Any]], since: int = -1) -> list[dict[str, Any]]:
-        """Append entries (each gets the next number); with `since` >= 0, return the entries after it."""
-        args = [self.ttl_ms, MAX_ENTRIES, since, *(orjson.dumps(e) for e in entries)]
-        raw = await self._append(keys=[self._log(cid), self._seq(cid)], args=args)
-        return _parse(raw, since)
+    async def append(self, cid: str, entries: Sequence[dict[str, Any]], since: int = -1, *,
+                     clear: bool = False) -> list[dict[str, Any]]:
+        """Append entries on their own (each gets the next number); with `since` >= 0, return the
+        entries after it. `clear` empties the page first, in the same step (numbers keep rising).
+        A turn's entries are written by its commit instead (`TranscriptSink`)."""
+        return _entries(await self.logs.append(cid, self.entries_to_append(entries, since, clear=clear)))
 
     async def since(self, cid: str, seq: int) -> list[dict[str, Any]]:
         """Entries numbered above `seq`, oldest first, each with its "seq"."""
-        return _parse(await self.redis.lrange(self._log(cid), 0, -1), seq)  # type: ignore[misc]
+        return _entries(await self.logs.since(cid, LOG, seq))
 
     async def clear(self, cid: str) -> None:
         """Forget what the page showed (the counter stays, so numbers keep rising)."""
-        await self.redis.delete(self._log(cid))
+        await self.logs.clear(cid, LOG)
 
     async def button_label(self, cid: str, payload: str) -> str | None:
         """The label of the latest button with `payload` the page showed."""
@@ -126,11 +112,12 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class TranscriptSink:
-    """The conversation service's sink for the web: replies go into the transcript."""
+    """The conversation service's sink for the web: a turn's entries, for its commit to write."""
 
     transcript: Transcript
 
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> LogReply:
+        count_replies(messages)  # bot.metered's reply counts (a MeteredSink would drop the LogReply)
         cid = event.conversation_id
         exchange = CURRENT.get()
         own = exchange if exchange is not None and exchange.update_id == event.update_id else None
@@ -140,9 +127,9 @@ class TranscriptSink:
             entries.append({"role": "user", "text": said, "uid": event.update_id})
         for message in messages:
             entries.append({**message_json(message), "uid": event.update_id})
-        new = await self.transcript.append(cid, entries, own.since if own else -1)
-        if own is not None:
-            own.entries = new
+        append = self.transcript.entries_to_append(entries, own.since if own else -1,
+                                                   clear=event.update_id.startswith(RESTART_PREFIX))
+        return LogReply(append, own.take if own else None)
 
     async def _user_words(self, cid: str, event: InEvent, own: Exchange | None) -> str | None:
         if event.update_id.startswith(SYSTEM_PREFIX):

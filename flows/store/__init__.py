@@ -1,4 +1,4 @@
-"""Redis conversation store: keys, Lua scripts, event wire format and the store itself."""
+"""Redis conversation store: keys, Lua scripts, event wire format, conversation logs and the store itself."""
 
 from flows.store.client import RedisClient, is_cluster
 from flows.store.codec import decode_event, encode_event, normalise_update_id
@@ -16,6 +16,7 @@ from flows.store.conversation import (
     Submitted,
 )
 from flows.store.keys import DEFAULT_PREFIX, KeySpace
+from flows.store.log import ConversationLog, LogAppend, LogEntry, LogStore, parse_log
 from flows.store.record import StoredRecord, pack_state, parse_record, unpack_state
 
 __all__ = [
@@ -24,11 +25,15 @@ __all__ = [
     "AcquireStatus",
     "Acquired",
     "CommitStatus",
+    "ConversationLog",
     "ConversationStore",
     "InboxItem",
     "Keep",
     "KeySpace",
     "Lease",
+    "LogAppend",
+    "LogEntry",
+    "LogStore",
     "RedisClient",
     "StoreConfig",
     "StoredRecord",
@@ -39,6 +44,7 @@ __all__ = [
     "is_cluster",
     "normalise_update_id",
     "pack_state",
+    "parse_log",
     "parse_record",
     "unpack_state",
 ]

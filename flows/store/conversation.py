@@ -15,7 +15,9 @@ How one update travels (round trips in brackets):
    the inbox, refreshes TTLs and hands back the next waiting update - or, when the
    inbox is empty, releases the lease (and drops the pending hint) in the same atomic
    step, so an update queued concurrently either sees the lease free or is seen by the
-   drainer. Nothing waits, sleeps or retries a lock.
+   drainer. Nothing waits, sleeps or retries a lock. An adapter whose replies are
+   kept with the conversation (a web page's transcript) has them written by the same
+   script (flows.store.log).
 
 The lease is short (1.6 s) and renewed by its holder during a long turn (`renew`), so a
 drainer that dies holds up its conversation for about that long: the next submit,
@@ -28,13 +30,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
 from flows.store.client import RedisClient, is_cluster
 from flows.store.keys import KeySpace
+from flows.store.log import LogAppend, LogEntry, LogStore, parse_log
 from flows.store.lua import CLEAR_HINT_SCRIPT, build_scripts
 from flows.store.record import StoredRecord, pack_state, parse_record, unpack_state
 
@@ -90,6 +93,7 @@ class Lease:
     version: int
     state: bytes | None
     item: InboxItem | None
+    logged: list[LogEntry] = field(default_factory=list)  # see `commit`
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class Submitted:
     status: SubmitStatus
     lease: Lease | None = None  # set when status is LEASED
     lease_left: float = 0.0  # QUEUED: seconds the holder's lease has left (unless renewed)
+    retry_after: float = 0.0  # FLOODED, DROPPED: seconds until the flood window ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,7 @@ class ConversationStore:
         self.keys = keys or KeySpace()
         self.config = config or StoreConfig()
         self.cluster = self.config.cluster or is_cluster(redis)
+        self.logs = LogStore(redis, self.keys, self.config.ttl)  # conversation logs, outside a commit
         ttl_ms = _ms(self.config.ttl)
         self._lease_ms = _ms(self.config.lease)
         self._hint_ms = _ms(self.config.hint_horizon)
@@ -183,9 +189,9 @@ class ConversationStore:
         if code == 1:
             return Submitted(SubmitStatus.QUEUED, lease_left=_left(reply))
         if code == 3:
-            return Submitted(SubmitStatus.FLOODED)
+            return Submitted(SubmitStatus.FLOODED, retry_after=_left(reply))
         if code == 4:
-            return Submitted(SubmitStatus.DROPPED)
+            return Submitted(SubmitStatus.DROPPED, retry_after=_left(reply))
         if len(reply) == 4:  # the first waiting update is the caller's own: payload not echoed
             reply = [*reply, payload]
         return Submitted(SubmitStatus.LEASED, _lease_from(cid, token, reply))
@@ -201,11 +207,13 @@ class ConversationStore:
             return Acquired(AcquireStatus.BUSY, lease_left=_left(reply))
         return Acquired(AcquireStatus.LEASED, _lease_from(cid, token, reply))
 
-    async def commit(self, lease: Lease, state: bytes | Keep | None) -> CommitStatus:
+    async def commit(self, lease: Lease, state: bytes | Keep | None, log: LogAppend | None = None) -> CommitStatus:
         """Apply the outcome of `lease.item` and move `lease` on to the next update.
 
-        `state` is the new record, None to forget the conversation, or KEEP. On success
-        `lease.item` becomes the next waiting update, or None when the lease was released.
+        `state` is the new record, None to forget the conversation, or KEEP; `log`, the
+        turn's entries for a conversation log, written in the same step (flows.store.log).
+        On success `lease.item` becomes the next waiting update, or None when the lease
+        was released, and `lease.logged` the log's entries after `log.since`.
         """
         if lease.item is None:
             raise ValueError("nothing to commit: the lease has no current item")
@@ -217,9 +225,12 @@ class ConversationStore:
             change = b"w" + pack_state(state)
         cid = lease.conversation_id
         keys: tuple[str, ...] = self.keys.all_of(cid)
-        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change, int(time.time()))
+        args: tuple[Any, ...] = (lease.token, lease.version, lease.item.update_id, change, int(time.time()),
+                                 "" if self.cluster else cid)
+        if log is not None:
+            keys, args = (*keys, *log.log.keys(self.keys, cid)), (*args, *log.args())
         if not self.cluster:
-            keys, args = (*keys, self.keys.pending), (*args, cid)
+            keys = (*keys, self.keys.pending)
         reply = await self._scripts.commit(self.redis, keys, args)
         code = int(reply[0])
         if code == -1:
@@ -230,6 +241,8 @@ class ConversationStore:
         if not isinstance(state, Keep):
             lease.state = state
         lease.item = InboxItem(_str(reply[2]), _bytes_or_none(reply[3])) if code == 1 else None
+        at = 4 if code == 1 else 2  # where the log's entries are, when a log was written
+        lease.logged = parse_log(reply[at] if len(reply) > at else None, log.since) if log is not None else []
         return CommitStatus.COMMITTED
 
     async def renew(self, lease: Lease) -> bool:
@@ -278,7 +291,7 @@ def _lease_from(cid: str, token: str, reply: list[Any]) -> Lease:
 
 
 def _left(reply: list[Any]) -> float:
-    """Seconds a held lease has left, from a {1, pttl} reply (0 if it just expired)."""
+    """Seconds a key (lease, flood counter) has left, from a {code, pttl} reply (0 if it just expired)."""
     return max(0, int(reply[1])) / 1000 if len(reply) > 1 else 0.0
 
 

@@ -6,6 +6,8 @@
     <prefix>:{<cid>}:ls   STR   drain lease token (SET NX PX, short and renewed by its holder)
     <prefix>:{<cid>}:fl   STR   flood counter of the current window (exists only during it)
     <prefix>:{<cid>}:rm   HASH  reminders: kind -> {"due": ..., "text": ...}
+    <prefix>:{<cid>}:<l>  LIST  a conversation log, and <c> STR its counter (flows.store.log;
+                                the web page's transcript: wl, ws)
     <prefix>:pending      ZSET  hint: conversation id -> ms of last submit (for recover())
     <prefix>:referrals    HASH  referral source -> count
     <prefix>:reminders:due ZSET reminder index: "<kind> <cid>" -> due day (days since 1970-01-01)

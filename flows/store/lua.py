@@ -1,11 +1,11 @@
 """The Lua scripts that make every state change of a conversation one atomic round trip.
 
-KEYS = st, in, ip, ls, fl (see flows.store.keys; `commit` adds rm), all in the
-conversation's hash slot, and for `submit` and `commit` optionally a last key, the
-global pending-hint ZSET: submit adds the conversation, the commit that empties the
-inbox removes it. Only on a single Redis server, where a script may touch any key;
-under Cluster the store writes the hint with a separate command and `recover` removes
-it. The record format is in flows.store.record.
+KEYS = st, in, ip, ls, fl (see flows.store.keys; `commit` adds rm, and a conversation
+log's two keys when it writes one), all in the conversation's hash slot, and for
+`submit` and `commit` optionally a last key, the global pending-hint ZSET: submit adds
+the conversation, the commit that empties the inbox removes it. Only on a single Redis
+server, where a script may touch any key; under Cluster the store writes the hint with
+a separate command and `recover` removes it. The record format is in flows.store.record.
 
 Which update ids count as already applied (`seen` below): every id listed in the
 record's header, and every decimal id at or below its floor. Decimal ids are a
@@ -23,12 +23,13 @@ The store's tunables (TTL, lease, ...) are compiled into the scripts as constant
 (`build_scripts`), which keeps the per-call arguments to the few values that change.
 
 Replies start with a status code; the rest depends on it:
-  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains) | {3} over the flood limit,
-           send the notice | {4} over the flood limit, dropped
+  submit   {0} duplicate | {1, ms the lease has left} queued (someone else drains)
+           | {3, ms the flood window has left} over the flood limit, send the notice | {4, ms left} dropped
            | {2, v, body, next_id[, next_payload]}  (payload left out when it is the caller's)
   acquire  {0} inbox empty | {1, ms the lease has left} lease held elsewhere | {2, v, body, next_id, next_payload}
-  commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v} done, lease released
-           | {1, v, next_id, next_payload} done, lease renewed, here is the next update
+  commit   {-1} lease taken by another drainer | {-2, v} version moved | {0, v[, log]} done, lease released
+           | {1, v, next_id, next_payload[, log]} done, lease renewed, here is the next update
+           (log: when a log was given, its entries after `since`; see flows.store.log)
   renew, release   1 when the caller held the lease, else 0
 """
 
@@ -75,6 +76,33 @@ local function next_item(known)
 end
 """
 
+# Lua: append ARGV[first + 3 ..] to a log, numbered on from its counter; empty the list
+# first when ARGV[first + 2] is 'c' (numbers keep rising); keep the last ARGV[first];
+# return the entries numbered above ARGV[first + 1] (none when it is negative). Those
+# numbers are consecutive, so they are the list's last (counter - since), read as a
+# range rather than a scan of the whole list (ten times the cost at 200 entries).
+APPEND_LOG_LUA = """
+local function append_log(list, counter, ttl, first)
+  local keep, since = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
+  if ARGV[first + 2] == 'c' then redis.call('DEL', list) end
+  local count = #ARGV - first - 2
+  local n
+  if count > 0 then
+    n = redis.call('INCRBY', counter, count)
+    local items = {}
+    for i = 1, count do items[i] = (n - count + i) .. '\\t' .. ARGV[first + 2 + i] end
+    redis.call('RPUSH', list, unpack(items))
+    redis.call('LTRIM', list, -keep, -1)
+  else
+    n = tonumber(redis.call('GET', counter) or '0')
+  end
+  redis.call('PEXPIRE', list, ttl)
+  redis.call('PEXPIRE', counter, ttl)
+  if since < 0 or n <= since then return {} end
+  return redis.call('LRANGE', list, since - n, -1)
+end
+"""
+
 _SUBMIT = """
 -- ARGV: update id, payload, lease token, 'p' for a command that jumps the queue (else '')
 --       [, now ms, conversation id (with the hint key as KEYS[6])]
@@ -92,8 +120,9 @@ if FLOOD_MAX > 0 and not jump then
   local n = redis.call('INCR', KEYS[5])
   if n == 1 then redis.call('PEXPIRE', KEYS[5], FLOOD_MS) end
   if n > FLOOD_MAX then
-    if n == FLOOD_MAX + 1 then return {3} end
-    return {4}
+    local left = redis.call('PTTL', KEYS[5])
+    if n == FLOOD_MAX + 1 then return {3, left} end
+    return {4, left}
   end
 end
 -- decimal ids (Telegram's) sort numerically; up to 15 digits are exact in a double
@@ -127,10 +156,11 @@ return {2, v, body, nid, npayload}
 """
 
 _COMMIT = """
--- KEYS: st, in, ip, ls, fl, rm[, pending hint]
+-- KEYS: st, in, ip, ls, fl, rm[, log list, log counter][, pending hint (last)]
 -- ARGV: lease token, expected version, update id, mode and body: 'w'..state | 'k' | 'x',
---       now in seconds (the workers' clocks: generations are a minute long)
---       [, conversation id (with the hint key as KEYS[7])]
+--       now in seconds (the workers' clocks: generations are a minute long),
+--       conversation id when the hint key is given (else '')
+--       [, log: entries kept, since, 'c' to empty it first, entries... (see append_log)]
 -- A lease that expired while its holder stalled (a slow first answer, a busy machine)
 -- still counts if nobody took it since: the version check below sees any other commit.
 local holder = redis.call('GET', KEYS[4])
@@ -197,6 +227,8 @@ redis.call('SET', KEYS[1], table.concat(header, ' ') .. '\\n' .. body, 'PX', ttl
 -- reminders may be due later than the conversation's TTL: only ever extend them
 local rttl = redis.call('PTTL', KEYS[6])
 if rttl >= 0 and rttl < ttl then redis.call('PEXPIRE', KEYS[6], ttl) end
+-- the turn's replies, when they are kept with the conversation (a web page): with the state, once
+local logged = #ARGV > 6 and append_log(KEYS[7], KEYS[8], TTL_MS, 7)
 local two = redis.call('ZRANGE', KEYS[2], 0, 1)
 local nid = nil
 if two[1] ~= uid or two[2] then
@@ -207,13 +239,13 @@ if two[1] ~= uid or two[2] then
 end
 if nid then
   redis.call('SET', KEYS[4], ARGV[1], 'PX', LEASE_MS)
-  return {1, v, nid, redis.call('HGET', KEYS[3], nid) or false}
+  return {1, v, nid, redis.call('HGET', KEYS[3], nid) or false, logged}
 end
 -- nothing waits any more (the usual case): one call drops the inbox and the lease
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 -- and the pending hint (single server only, see above)
-if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[6]) end
-return {0, v}
+if ARGV[6] ~= '' then redis.call('ZREM', KEYS[#KEYS], ARGV[6]) end
+return {0, v, logged}
 """
 
 # KEYS: ls. ARGV: token. Keep a lease alive while its holder works on a long turn.
@@ -310,7 +342,7 @@ def build_scripts(
     return Scripts(
         submit=LuaScript(per_conversation + _SUBMIT),
         acquire=LuaScript(per_conversation + _ACQUIRE),
-        commit=LuaScript(per_conversation + _COMMIT),
+        commit=LuaScript(per_conversation + APPEND_LOG_LUA + _COMMIT),
         renew=LuaScript(header + _RENEW),
         release=LuaScript(_RELEASE),
     )

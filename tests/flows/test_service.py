@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 
 import pytest
@@ -19,11 +19,20 @@ from flows.service import (
     FLOOD_NOTICE,
     CollectingSink,
     ConversationService,
+    LogReply,
     SubmitOutcome,
     SubmitResult,
 )
 from flows.state import ConversationState
-from flows.store import ConversationStore, KeySpace, StoreConfig, encode_event
+from flows.store import (
+    ConversationLog,
+    ConversationStore,
+    KeySpace,
+    LogAppend,
+    LogEntry,
+    StoreConfig,
+    encode_event,
+)
 from flows.turn import CountReferral, ScheduleReminder, Turn
 from tests.conftest import ListDialog, make_event
 
@@ -257,6 +266,18 @@ async def test_flood_gets_one_notice_and_cancel_still_goes_through(redis: Redis,
     assert _texts(sink)[-2:] == ["bye", "got hi"]
 
 
+async def test_an_adapter_that_refuses_floods_itself_gets_no_notice_and_the_time_to_wait(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    store = ConversationStore(redis, keyspace, StoreConfig(flood_limit=2, flood_window=timedelta(seconds=30)))
+    sink = CollectingSink()
+    service = ConversationService(store, ListDialog(), sink, clock=lambda: TODAY, flood_notice=None)
+    results = [await service.submit(make_event(i, f"m{i}")) for i in range(1, 5)]
+    assert [r.outcome for r in results] == [SubmitOutcome.PROCESSED] * 2 + [SubmitOutcome.THROTTLED] * 2
+    assert all(28 < r.retry_after <= 30 for r in results[2:]) and results[0].retry_after == 0
+    assert _texts(sink) == ["got m1", "got m2"]  # no notice: the adapter says it (e.g. HTTP 429)
+
+
 async def test_a_long_turn_keeps_its_lease_and_nothing_is_applied_twice(
     redis: Redis, keyspace: KeySpace
 ) -> None:
@@ -300,3 +321,38 @@ async def test_close_cancels_a_turn_past_its_grace_and_releases_the_lease(redis:
         await turn
     assert not await redis.exists(keyspace.lease(CID))
     assert await redis.zrange(keyspace.inbox(CID), 0, -1) == [b"1"]  # still there for the next drainer
+
+
+class _LogSink:
+    """Keeps the chat with the conversation, as the web page does: replies become log entries."""
+
+    LOG = ConversationLog("tl", "tc", keep=50)
+
+    def __init__(self, stall: Callable[[InEvent], Awaitable[None]] | None = None) -> None:
+        self.stall = stall
+        self.written: list[list[LogEntry]] = []
+
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> LogReply:
+        if self.stall is not None:
+            await self.stall(event)
+        entries = tuple(f"{event.update_id}:{m.text}".encode() for m in messages)
+        return LogReply(LogAppend(self.LOG, entries, since=0), self.written.append)
+
+
+async def test_a_drainer_that_lost_its_turn_writes_no_log_and_the_one_that_took_over_writes_it_once(
+    redis: Redis, keyspace: KeySpace
+) -> None:
+    other_sink = _LogSink()
+    other = ConversationService(ConversationStore(redis, keyspace), ListDialog(), other_sink, clock=lambda: TODAY)
+
+    async def taken_over(event: InEvent) -> None:  # this worker stalls; its lease runs out, another answers
+        await redis.delete(keyspace.lease(event.conversation_id))
+        assert await other.submit(event) == SubmitResult(SubmitOutcome.PROCESSED, 1)
+
+    sink = _LogSink(taken_over)
+    stalled = ConversationService(ConversationStore(redis, keyspace), ListDialog(), sink, clock=lambda: TODAY)
+    assert await stalled.submit(make_event(1, "a")) == SubmitResult(SubmitOutcome.PROCESSED, 0)
+    logged = await stalled.store.logs.since(CID, _LogSink.LOG, 0)
+    assert logged == [LogEntry(1, b"1:got a")] and other_sink.written == [logged] and sink.written == []
+    assert (await stalled.submit(make_event(1, "a"))).outcome is SubmitOutcome.DUPLICATE  # a replay
+    assert await stalled.store.logs.since(CID, _LogSink.LOG, 0) == logged and await _seen(stalled) == ["a"]

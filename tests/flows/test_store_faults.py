@@ -10,8 +10,11 @@ from redis.asyncio import Redis
 from flows.store import (
     KEEP,
     CommitStatus,
+    ConversationLog,
     ConversationStore,
     KeySpace,
+    LogAppend,
+    LogEntry,
     StoreConfig,
     SubmitStatus,
     encode_event,
@@ -125,8 +128,9 @@ async def test_flood_gets_one_notice_then_drops_and_cancel_jumps_the_queue(
 ) -> None:
     store = ConversationStore(redis, keyspace, StoreConfig(flood_limit=5, flood_window=timedelta(seconds=1)))
     lease = (await _submit(store, 100)).lease
-    statuses = [(await _submit(store, 100 + i)).status for i in range(1, 9)]
-    assert statuses == [SubmitStatus.QUEUED] * 4 + [SubmitStatus.FLOODED] + [SubmitStatus.DROPPED] * 3
+    submitted = [await _submit(store, 100 + i) for i in range(1, 9)]
+    assert [s.status for s in submitted] == [SubmitStatus.QUEUED] * 4 + [SubmitStatus.FLOODED] + [SubmitStatus.DROPPED] * 3
+    assert all(0 <= s.retry_after <= 1 for s in submitted[4:])  # the time the window has left
     assert (await _submit(store, 200, jump=True)).status is SubmitStatus.QUEUED  # /cancel: never limited
     assert (await _submit(store, 7, user="43")).status is SubmitStatus.LEASED  # another user is unaffected
     assert lease is not None and lease.item is not None
@@ -153,3 +157,33 @@ async def test_a_drainer_that_stalled_past_its_lease_still_commits_if_nobody_too
     assert await store.commit(lease, KEEP) is CommitStatus.COMMITTED
     assert await store.commit(lease, KEEP) is CommitStatus.COMMITTED
     assert lease.item is None and (await store.read(CID)).version == 3
+
+
+async def test_a_log_is_written_only_by_the_commit_that_applies_its_update(redis: Redis, keyspace: KeySpace) -> None:
+    """A turn's log entries (the web page's transcript) land with its state: a drainer that lost
+    its lease, or whose version moved, writes none; the one that took over writes them once."""
+    log = ConversationLog("tl", "tc", keep=3)
+    store = ConversationStore(redis, keyspace, StoreConfig(lease=timedelta(milliseconds=100), ttl=timedelta(hours=1)))
+    dead = (await _submit(store, 1)).lease
+    await asyncio.sleep(0.15)  # the drainer stalls past its lease...
+    taken = (await _submit(store, 1)).lease  # ...and a redelivery takes over
+    assert dead is not None and taken is not None
+    assert await store.commit(dead, KEEP, LogAppend(log, (b"dead",), since=0)) is CommitStatus.LOST_LEASE
+    assert await store.logs.since(CID, log, 0) == [] and dead.logged == []
+    await _submit(store, 2)
+    assert await store.commit(taken, KEEP, LogAppend(log, (b"a1", b"a2"), since=0)) is CommitStatus.COMMITTED
+    assert taken.logged == [LogEntry(1, b"a1"), LogEntry(2, b"a2")]
+    assert taken.item is not None and taken.item.update_id == "2"
+    taken.version -= 1  # as if another commit had moved the record meanwhile
+    assert await store.commit(taken, KEEP, LogAppend(log, (b"stale",), since=0)) is CommitStatus.STALE_VERSION
+    taken.version += 1
+    assert await store.commit(taken, KEEP, LogAppend(log, (b"b1", b"b2"), since=1)) is CommitStatus.COMMITTED
+    assert taken.logged == [LogEntry(2, b"a2"), LogEntry(3, b"b1"), LogEntry(4, b"b2")] and taken.item is None
+    assert (await _submit(store, 1)).status is SubmitStatus.DUPLICATE  # a replay writes nothing more
+    assert [e.data for e in await store.logs.since(CID, log, 0)] == [b"a2", b"b1", b"b2"]  # the last 3 kept
+    restart = (await _submit(store, 3)).lease  # "重新开始": emptied in the same write, numbers go on
+    assert restart is not None
+    assert await store.commit(restart, KEEP, LogAppend(log, (b"c",), since=2, clear=True)) is CommitStatus.COMMITTED
+    assert restart.logged == [LogEntry(5, b"c")] == await store.logs.since(CID, log, 0)
+    for key in log.keys(keyspace, CID):  # kept as long as the conversation
+        assert 3_500_000 < await redis.pttl(key) <= 3_600_000

@@ -137,8 +137,7 @@ async def test_refusals_are_polite_and_change_nothing(http: ClientSession, web: 
                          headers={**JSON, "Origin": "https://evil.example", "X-Forwarded-Host": "bot.example"}) as resp:
         assert resp.status == 403
     after = await redis_dump()
-    changed = {k for k in after if after[k] != before.get(k)}
-    assert all(k.endswith(":wr") for k in changed), changed  # only the rate counter moved
+    assert {k for k in after if after[k] != before.get(k)} == set()  # refused before the core: not even counted
 
 
 async def test_a_burst_over_the_session_rate_gets_429(http: ClientSession, runtime: Runtime) -> None:
@@ -154,6 +153,8 @@ async def test_a_burst_over_the_session_rate_gets_429(http: ClientSession, runti
                     assert (await resp.json())["error"] == TOO_FAST
                     assert int(resp.headers["Retry-After"]) >= 1
         assert statuses == [200, 200, 429, 429]
+        status, data = await post(http, web, "/api/restart", {})
+        assert (status, data) == (429, {"error": TOO_FAST})  # and a refused restart leaves the page as it was
         async with http.get(web.url + "api/history") as resp:  # refused messages left no trace
             assert [e["text"] for e in (await resp.json())["entries"] if e["role"] == "user"] == ["第0条", "第1条"]
         async with ClientSession() as other:  # another session is not limited by this one
@@ -297,20 +298,27 @@ def test_a_queued_web_event_keeps_what_the_platform_cannot_do() -> None:
     assert decode_event(encode_event(event)) == event and not event.can_push
 
 
-async def test_past_the_cores_flood_limit_one_notice_then_429(
-    http: ClientSession, redis_url: str, key_prefix: str, dialog: GapDialog, redis: Redis
+async def test_the_web_rate_is_the_stores_flood_limit_refused_with_429_and_no_notice(
+    http: ClientSession, redis_url: str, key_prefix: str, dialog: GapDialog
 ) -> None:
-    """The core's own per-conversation flood limit (shared with Telegram) is said once, then refused."""
-    store = StoreConfig(flood_limit=3, flood_window=timedelta(seconds=60))
-    config = WebConfig(session_key="k", rate=RateLimit(limit=100, window_ms=60_000))
+    """WEB_RATE_LIMIT, not the other platforms' flood limit, counts a session's messages in the core's
+    submit; past it every request (the first included) is a polite 429, and the chat gets no notice."""
+    store = StoreConfig(flood_limit=2, flood_window=timedelta(seconds=60))  # Telegram's, say: not the web's
+    config = WebConfig(session_key="k", rate=RateLimit(limit=4, window_ms=60_000))
     async with open_runtime(redis_url, key_prefix=key_prefix, dialog=dialog, store_config=store) as rt, \
             running_web("127.0.0.1", 0, config, runtime=rt) as web:
-        seq = (await start(http, web))[-1]["seq"]  # the first of three
+        seq = (await start(http, web))[-1]["seq"]  # the first of four
         replies = []
-        for n in range(4):
-            status, data = await post(http, web, "/api/message", {"text": f"第{n}条", "since": seq})
-            replies.append((status, data))
+        for n in range(5):
+            async with http.post(web.url + "api/message", data=json.dumps({"text": f"第{n}条", "since": seq}),
+                                 headers=JSON) as resp:
+                data = await resp.json()
+                replies.append((resp.status, data, resp.headers.get("Retry-After")))
             seq = data.get("seq", seq)
-        assert [status for status, _ in replies] == [200, 200, 200, 429], replies
-        assert "太快" in bot_texts(replies[2][1]["entries"])  # the one notice, in the chat
-        assert replies[3][1] == {"error": TOO_FAST}  # then a polite refusal, the text kept by the page
+        assert [status for status, _, _ in replies] == [200, 200, 200, 429, 429], replies
+        for _, data, retry in replies[3:]:
+            assert data == {"error": TOO_FAST} and retry is not None and 1 <= int(retry) <= 60
+        async with http.get(web.url + "api/history") as resp:
+            shown = (await resp.json())["entries"]
+        assert [e["text"] for e in shown if e["role"] == "user"] == ["第0条", "第1条", "第2条"]
+        assert "太快" not in bot_texts(shown)

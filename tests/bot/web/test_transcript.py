@@ -1,6 +1,6 @@
 """The page's transcript in Redis: what a request gets back from its own write.
 
-The append script returns the entries after the page's `since` as a range of the list's
+The append (the same Lua the store's commit runs for a turn's entries) returns the entries after the page's `since` as a range of the list's
 tail (their numbers are consecutive); a full read (`since`) is the reference it must match
 whatever the page has: nothing yet, a trimmed-away number, a cleared page, a number from
 the future.
@@ -43,3 +43,6 @@ async def test_an_append_returns_what_the_page_lacks_as_a_full_read_would(redis:
     assert got == [{**entry(1), "seq": last + 1}]
     assert await transcript.append(cid, [entry(2)], since=last + 1) == [{**entry(2), "seq": last + 2}]
     assert await transcript.append(cid, [entry(3)]) == []  # since -1: nothing asked for
+    # A restart's reply empties the page in its own write (a refused restart leaves it as it was).
+    got = await transcript.append(cid, [entry(4)], since=last + 2, clear=True)
+    assert got == [{**entry(4), "seq": last + 4}] == await transcript.since(cid, 0)
