@@ -1,7 +1,6 @@
 """Web chat turns per second and latency through the JSON API, beside the core's own figure.
 
-    .venv/bin/python benchmarks/web_chat.py [--users 120] [--concurrency 12] [--rounds 5]
-        [--baseline REV|DIR ...] [--no-floor] [--no-pin]
+    .venv/bin/python benchmarks/web_chat.py [--users 120] [--concurrency 12] [--rounds 5] [--baseline REV|DIR ...]
 
 * web: `python -m bot web` (the real entry point) in a child process; simulated visitors in
   this process POST /api/start, then each message of SCRIPT (typed text and one button) to
@@ -21,9 +20,9 @@ CPU seconds are read per process (/proc), Redis's from INFO, its commands per tu
 commandstats, round trips per turn from MONITOR in a separate untimed pass; "busy" says whether
 the serving process was the bottleneck (near 100%: turns per second measure its CPU; well
 below: the machine is shared, or the hops between processes set the pace). The 2-core bound is
-what two cores could carry at the measured CPU per turn (serving process + Redis). Rounds
-alternate core and the servers (their order rotating), medians reported, so a noisy moment hits
-all alike. Redis is an embedded server of this run's own (a unix socket in a temporary folder).
+what two cores could carry at the measured CPU per turn (serving process + Redis). Rounds alternate
+core and servers (order rotating), medians reported, so a noisy moment hits all alike. Redis is this
+run's own embedded server; ports start at --port (default: the first of YB_PORTS, else 18050).
 """
 
 from __future__ import annotations
@@ -322,7 +321,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=120, help="visitors per run")
     parser.add_argument("--concurrency", type=int, default=12, help="visitors at once")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--port", type=int, default=18050, help="the web server's port (baselines: the next ones)")
+    first = int((os.environ.get("YB_PORTS") or "18050").split("-")[0])
+    parser.add_argument("--port", type=int, default=first, help="the web server's port (baselines: the next ones)")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="pin the code under test to one CPU, Redis and the client to another")
     parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,

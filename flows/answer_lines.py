@@ -95,7 +95,9 @@ def how_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
     if ways is None:
         return None
     scope = f"（仅适用于：{answer.steps_apply_if}）" if answer.steps_apply_if else ""
-    return f"办理{scope}：{ways}"
+    # An employer-caused gap is back-paid by the employer (seeds 000-002): the channels are its own.
+    who = "由单位补缴，" if answer.employer_duty is not None else ""
+    return f"办理{scope}：{who}{ways}"
 
 
 def paid_verb(answer: Answer) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flows.answer_lines import if_paid_today
 from flows.reminders import Kind
 from flows.reminders_time import add_months, morning_of
 from policies.model import Answer, BackpayVerdict, InsuranceType
@@ -64,7 +65,7 @@ def _waiting(answer: Answer, today: date) -> Plan | None:
         return None
     wait = f"{answer.waiting_months}个月" if answer.waiting_months else f"{answer.waiting_days}天"
     return Plan(Kind.WAITING, morning_of(resume), resume.isoformat(),
-                f"如今天补缴，等待期约{wait}，{_cn(resume)} 起可以报销")
+                f"{if_paid_today(answer)}，等待期约{wait}，{_cn(resume)} 起可以报销")
 
 
 def _enrolment(answer: Answer, today: date) -> Plan | None:

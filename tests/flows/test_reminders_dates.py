@@ -13,6 +13,7 @@ from flows.reminder_plan import plan_reminders
 from flows.reminders import Kind, Reminder
 from flows.reminders_time import CHINA, add_months, days_late, is_quiet, morning_of, release_at
 from flows.reminders_when import own_reminder
+from flows.render import render_card
 from policies.model import Answer, BackpayVerdict
 
 
@@ -129,6 +130,29 @@ def test_waiting_period_ends_on_the_day_benefits_resume(dialog: GapDialog) -> No
     leap = dataclasses.replace(answer, benefits_resume=date(2028, 2, 29), waiting_months=3)
     [plan] = [p for p in plan_reminders(leap, slots, date(2027, 11, 29)) if p.kind is Kind.WAITING]
     assert plan.due.date() == date(2028, 2, 29)
+
+
+def test_waiting_reminder_says_who_pays_and_when_as_the_card_does(dialog: GapDialog) -> None:
+    # The card's "能用" line and the reminder's reason agree: an employer's gap is "如单位今天补缴", a
+    # wait counted from paying again is not "补缴" (杭州), outside 天津's window it is not "今天".
+    checked = 0
+    for today in (date(2026, 11, 30), date(2027, 6, 20)):
+        for region in ("110000", "120000", "330100", "371500", "420500", "650100", "441900", "510100"):
+            for kind in ("employee", "flexible", "resident"):
+                for cause in ("personal", "employer"):
+                    for gap in (1, 2, 4, 7):
+                        slots = {"region": region, "insurance_type": kind, "gap_months": gap, "cause": cause}
+                        answer = dialog.advisor.answer(slots, today)
+                        if answer is None:
+                            continue
+                        card_when = next((line for line in render_card(answer, today).text.splitlines()
+                                          if line.startswith("能用：")), "")
+                        for plan in plan_reminders(answer, slots, today):
+                            if plan.kind is Kind.WAITING:
+                                checked += 1
+                                said = plan.reason.split("，", 1)[0]
+                                assert said in card_when, (slots, today, plan.reason, card_when)
+    assert checked > 20
 
 
 @pytest.mark.parametrize(

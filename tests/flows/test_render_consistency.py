@@ -9,6 +9,8 @@ as properties over the real engine.
 * A day benefits start is said by the card and the when part alike, or by neither; outside a local
   declaration window (天津) it is not "如今天…".
 * A retiree's lump sum is the card's cost and the cost part's, never beside "估算不了".
+* An employer-caused gap: the card's 办理 line says the employer back-pays (its channels are the
+  employer's), beside "由单位补缴，个人不用交".
 
 Over every rule region, regions without rules, every type, cause and gap, and question dates on
 both sides of 聊城's deadline; then hypothesis over the whole region index.
@@ -94,6 +96,9 @@ def _problems(a: Answer, on: date, where: str) -> list[str]:
     if any(wording.OUTSIDE_WINDOW.split("，")[0] in t.value for t in a.trace):
         if any("如今天" in said for said in (text, parts["when"])):
             out.append(f"{where}: today is outside the declaration window, yet '如今天…' is said")
+    how = _line(text, "办理")
+    if a.employer_duty is not None and how is not None and "由单位补缴" not in how:
+        out.append(f"{where}: the employer pays back, yet 办理 reads as the person's own steps: {how!r}")
     on_card = DAY.findall(_line(text, "能用：") or "")
     in_part = DAY.findall(parts["when"].split("\n", 1)[0])
     if not a.no_gap and on_card != in_part:
