@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 from redis.asyncio import Redis  # noqa: E402
 
-from benchmarks.bots import KINDS  # noqa: E402
+from benchmarks.bots import KINDS, UVLOOP  # noqa: E402
 from benchmarks.e2e_memory import memory_per_conversation  # noqa: E402
 from benchmarks.harness import Pass, PrivateRedis, TimedBotApi, Users, Workers, checkout, pct  # noqa: E402
 from benchmarks.script import e2e_script  # noqa: E402
@@ -53,7 +53,8 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
         try:
             for number, kind in enumerate(args.kinds):
                 for count in (1, 2):
-                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}k{number}")
+                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}k{number}",
+                                                  profile=args.profile)
             for group in groups.values():  # one group at a time: all at once starves a busy machine
                 await group.start()
             for kind in args.kinds:
@@ -61,6 +62,8 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                 users[kind] = Users(api, e2e_script(key), presses=kind.startswith("ours-"))
                 await users[kind].calibrate(groups[kind, 1].url)
                 await users[kind].calibrate(groups[kind, 2].url)  # warms both workers' first turns
+            for group in groups.values():
+                group.start_profiles()  # --profile: sample the measured cells only
             for number in range(args.rounds):
                 order = list(args.kinds[number % len(args.kinds):]) + list(args.kinds[:number % len(args.kinds)])
                 cells: list[Pass] = []
@@ -130,6 +133,7 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
                   f"{worker:>8.2f}{redis_us:>7.0f}{driver:>8.2f}{cmds:>6.1f}{scripts:>8.1f}{logs:>6.2f}  {bound}")
     print("\nratios, ours / plain on the same framework, per round (median, range):")
     pairs = [p for p in PAIRS if set(p) <= set(args.kinds)]
+    pairs += [(ours, plain + UVLOOP) for ours, plain in PAIRS if {ours, plain + UVLOOP} <= set(args.kinds)]
     pairs += [(k.partition("@")[0], k) for k in args.kinds if "@" in k and k.partition("@")[0] in args.kinds]
     for ours, plain in pairs:
         for workers in (1, 2):
@@ -139,7 +143,8 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
                    for a, b in zip(_cells(rounds, ours, workers, args.users),
                                    _cells(rounds, plain, workers, args.users), strict=True)]
             print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x ({_spread(per)}), "
-                  f"worker CPU per update {_med(cpu):.2f}x" + ("" if "@" in plain else "  (goal: throughput >= 1.0x)"))
+                  f"worker CPU per update {_med(cpu):.2f}x" + ("" if "@" in plain or UVLOOP in plain
+                                                               else "  (goal: throughput >= 1.0x)"))
     print("\nconcurrency 1 (one user): latency per turn, ms; 'own' leaves out the Bot API server's own time")
     for kind in args.kinds:
         cells = _cells(rounds, kind, 1, 1)
@@ -173,10 +178,20 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", action="append", default=[], metavar="REV|DIR",
                         help="also run our bot as of git revision REV (or from folder DIR, e.g. a copy with "
                              "one optimisation undone), interleaved: A/B of a change; may repeat")
+    parser.add_argument("--plain-uvloop", action="store_true",
+                        help="also run each plain bot on uvloop (plain bots are written for asyncio's default "
+                             "loop; ours runs on uvloop): both ratios are printed")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="sample our workers' CPU (benchmarks/e2e_profile.py) into DIR; it slows them a little")
     parser.add_argument("--memory", type=int, default=100_000,
                         help="conversations (each with one reminder) for the memory figure; 0 skips it")
     args = parser.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
+    if args.plain_uvloop:
+        args.kinds += [k + UVLOOP for k in args.kinds if k.startswith("plain-") and UVLOOP not in k]
+    if args.profile is not None:
+        args.profile = args.profile.resolve()
+        args.profile.mkdir(parents=True, exist_ok=True)
     args.names = {k: k for k in args.kinds}
     for baseline in args.baseline:
         folder = Path(baseline) if Path(baseline).is_dir() else checkout(baseline)
