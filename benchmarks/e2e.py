@@ -142,9 +142,9 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
             cpu = [(a.cpu_ms(sum(a.worker_cpu))) / max(b.cpu_ms(sum(b.worker_cpu)), 1e-9)
                    for a, b in zip(_cells(rounds, ours, workers, args.users),
                                    _cells(rounds, plain, workers, args.users), strict=True)]
-            print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x ({_spread(per)}), "
-                  f"worker CPU per update {_med(cpu):.2f}x" + ("" if "@" in plain or UVLOOP in plain
-                                                               else "  (goal: throughput >= 1.0x)"))
+            goal = "" if "@" in plain or UVLOOP in plain else "  (goal: throughput >= 1.0x)"
+            print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x "
+                  f"({_spread(per)}), worker CPU per update {_med(cpu):.2f}x ({_spread(cpu)}){goal}")
     print("\nconcurrency 1 (one user): latency per turn, ms; 'own' leaves out the Bot API server's own time")
     for kind in args.kinds:
         cells = _cells(rounds, kind, 1, 1)
