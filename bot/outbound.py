@@ -94,15 +94,6 @@ local slot = chat_slot(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), t
 return math.ceil((global_slot(KEYS[3], tonumber(ARGV[6]), tonumber(ARGV[7]), slot) - now) * 1000)
 """
 
-# A keyboard edit: a global slot, no earlier than the chat's 429 "not before" time (its rate is
-# not used), in one round trip (one server only). KEYS: chat rate hash, global rate hash.
-# ARGV: the global interval ms and burst. Returns the delay in microseconds.
-_EDIT_LUA = _NOW + _GLOBAL_FN + """
-local nb = tonumber(redis.call('HGET', KEYS[1], 'nb')) or 0
-local slot = global_slot(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), 0)
-return math.ceil((math.max(slot, nb) - now) * 1000)
-"""
-
 # KEYS: rate hash. ARGV: retry_after ms. Moves the chat's "not before" time forward.
 _PENALTY_LUA = """
 local t = redis.call('TIME')
@@ -156,7 +147,6 @@ class OutboundLimiter:
         # One script for both reservations saves a round trip per message (about a third
         # of the limiter's Redis CPU); a Cluster keeps them apart, in their own slots.
         self._both_script = None if is_cluster(redis) else redis.register_script(_BOTH_LUA)
-        self._edit_script = None if is_cluster(redis) else redis.register_script(_EDIT_LUA)
         self._penalty_script = redis.register_script(_PENALTY_LUA)
 
     def chat_keys(self, chat_id: str) -> tuple[str, str]:
@@ -171,8 +161,7 @@ class OutboundLimiter:
     def _chat_args(self, group: bool) -> list[float | int | str]:
         lim = self._limits
         window_max = lim.group_per_minute if group else 0
-        member = uuid.uuid4().hex if group else ""  # a group window's entry; a private chat has none
-        return [1000.0 / lim.chat_per_second, lim.chat_burst, 60000, window_max, member]
+        return [1000.0 / lim.chat_per_second, lim.chat_burst, 60000, window_max, uuid.uuid4().hex]
 
     def _global_args(self) -> list[float | int]:
         return [1000.0 / self._limits.global_per_second, self._limits.global_burst]
@@ -204,10 +193,6 @@ class OutboundLimiter:
         if per_chat:
             slot = await self.reserve_chat(chat_id, group)
             return await self.reserve_global(slot.at_ms)
-        if self._edit_script is not None:
-            delay_us = await self._edit_script(keys=[self.chat_keys(chat_id)[0], self.global_key],
-                                               args=self._global_args())
-            return max(0.0, int(delay_us) / 1e6)
         return max(await self._not_before(chat_id), await self.reserve_global())
 
     async def send_at(self, delay: float, chat_id: str, group: bool, call: Callable[[], Awaitable[T]], *,

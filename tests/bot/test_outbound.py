@@ -110,30 +110,13 @@ async def test_reserve_keeps_both_limits(redis: Redis, key_prefix: str) -> None:
     assert spread == pytest.approx([0, 0.5, 1.0], abs=0.05)
 
 
-async def _check_keyboard_edits(limiter: OutboundLimiter) -> None:
+async def test_keyboard_edits_respect_a_chats_429_but_not_its_rate(redis: Redis, key_prefix: str) -> None:
+    limiter = OutboundLimiter(redis, OutboundLimits(chat_burst=1), bot_id="1", prefix=key_prefix)
     await limiter.reserve("12", group=False)
     assert await limiter.reserve("12", group=False, per_chat=False) < 0.05  # the chat's rate is not used
     await limiter.penalize("12", 2)
     assert await limiter.reserve("12", group=False, per_chat=False) == pytest.approx(2, abs=0.05)
     assert await limiter.reserve("13", group=False, per_chat=False) < 0.05
-    # the edit held back by the chat's 429 took no global slot at that later time
-    assert await limiter.reserve("14", group=False) < 0.05
-
-
-async def test_keyboard_edits_respect_a_chats_429_but_not_its_rate(redis: Redis, key_prefix: str) -> None:
-    await _check_keyboard_edits(OutboundLimiter(redis, OutboundLimits(chat_burst=1), bot_id="1", prefix=key_prefix))
-
-
-async def test_keyboard_edits_on_a_cluster(redis_cluster: RedisClusterServers, key_prefix: str) -> None:
-    # The chat's "not before" and the global bucket lie in different slots: read one by one.
-    client = await connect(redis_cluster.url)
-    assert isinstance(client, RedisCluster)
-    try:
-        await _check_keyboard_edits(OutboundLimiter(client, OutboundLimits(chat_burst=1), bot_id="1",
-                                                    prefix=key_prefix))
-    finally:
-        await delete_prefixed(client, key_prefix)
-        await client.aclose()
 
 
 _TIGHT = OutboundLimits(chat_per_second=1, chat_burst=1, global_per_second=2, global_burst=1)
