@@ -28,6 +28,7 @@ import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -47,7 +48,8 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
     """Start every bot (1 and 2 workers), calibrate, then run the interleaved rounds."""
     client = Redis.from_url(redis.url)
     rounds: list[list[Pass]] = []
-    async with TimedBotApi() as api:
+    async with TimedBotApi() as served:
+        api = cast(TimedBotApi, served)
         groups: dict[tuple[str, int], Workers] = {}
         users: dict[str, Users] = {}
         try:
@@ -149,10 +151,10 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
     for kind in args.kinds:
         cells = _cells(rounds, kind, 1, 1)
         if cells:
-            own = [x for c in cells for x in c.own]
+            mine = [x for c in cells for x in c.own]
             every = [x for c in cells for x in c.latencies]
             print(f"  {args.names[kind]:<{width}} p50 {pct(every, .5):5.1f}  p99 {pct(every, .99):5.1f}   own: p50 "
-                  f"{pct(own, .5):5.1f}  p99 {pct(own, .99):5.1f}  ({len(every)} turns)"
+                  f"{pct(mine, .5):5.1f}  p99 {pct(mine, .99):5.1f}  ({len(every)} turns)"
                   + ("  (goal: own p99 <= 5 ms)" if kind.startswith("ours-") else ""))
     top: dict[str, float] = {}
     ours_cells = _cells(rounds, args.kinds[0], 1, args.users)
