@@ -1,6 +1,7 @@
 """End to end through the real adapters: webhook POST -> every reply at the local Bot API server.
 
-    .venv/bin/python -m benchmarks.e2e [--users 16] [--seconds 4] [--rounds 3]
+    .venv/bin/python -m benchmarks.e2e [--users 16] [--seconds 4] [--rounds 3] [--baseline REV|DIR]
+                                       [--plain-uvloop] [--profile DIR]
 
 Four bots (see benchmarks/bots.py): ours on aiogram and on python-telegram-bot, started
 with the real entry point (`python -m bot telegram`), and a plain bot on each framework
@@ -17,6 +18,10 @@ pass of `--seconds` (no warm-up between cells: an idle worker pays what a real o
 would). Per process CPU is recorded; the 2-worker line shows what two cores would
 allow at the measured CPU per update. Redis is a private redis-server started for the
 run, so its commandstats, CPU and memory are this benchmark's alone.
+
+Our processes run on uvloop (bot/__main__.py); the plain bots on asyncio's default loop, as
+plain bots are written. `--plain-uvloop` adds each plain bot on uvloop, so both ratios print.
+`--profile DIR` samples our workers during the measured cells (benchmarks/e2e_profile.py).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +44,7 @@ from redis.asyncio import Redis  # noqa: E402
 
 from benchmarks.bots import KINDS, UVLOOP  # noqa: E402
 from benchmarks.e2e_memory import memory_per_conversation  # noqa: E402
+from benchmarks.e2e_profile import record_ours, stop  # noqa: E402
 from benchmarks.harness import Pass, PrivateRedis, TimedBotApi, Users, Workers, checkout, pct  # noqa: E402
 from benchmarks.script import e2e_script  # noqa: E402
 
@@ -52,11 +59,11 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
         api = cast(TimedBotApi, served)
         groups: dict[tuple[str, int], Workers] = {}
         users: dict[str, Users] = {}
+        spies: list[subprocess.Popen[bytes]] = []
         try:
             for number, kind in enumerate(args.kinds):
                 for count in (1, 2):
-                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}k{number}",
-                                                  profile=args.profile)
+                    groups[kind, count] = Workers(kind, count, api, redis.url, f"e2e{count}k{number}")
             for group in groups.values():  # one group at a time: all at once starves a busy machine
                 await group.start()
             for kind in args.kinds:
@@ -64,8 +71,8 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                 users[kind] = Users(api, e2e_script(key), presses=kind.startswith("ours-"))
                 await users[kind].calibrate(groups[kind, 1].url)
                 await users[kind].calibrate(groups[kind, 2].url)  # warms both workers' first turns
-            for group in groups.values():
-                group.start_profiles()  # --profile: sample the measured cells only
+            if args.profile is not None:  # sample the measured cells only
+                spies = record_ours(groups.values(), args.profile)
             for number in range(args.rounds):
                 order = list(args.kinds[number % len(args.kinds):]) + list(args.kinds[:number % len(args.kinds)])
                 cells: list[Pass] = []
@@ -80,6 +87,7 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                               f"{cell.errors} errors", file=sys.stderr)
                 rounds.append(cells)
         finally:
+            await asyncio.to_thread(stop, spies)
             await asyncio.gather(*(w.stop() for w in groups.values()))
             await client.aclose()
     return rounds, {kind: u.expected for kind, u in users.items()}

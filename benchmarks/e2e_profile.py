@@ -22,8 +22,9 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 RATE = 250  # samples per second
 
@@ -91,13 +92,21 @@ def record(pid: int, out: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def stop(spy: subprocess.Popen[bytes]) -> None:
-    """Stop a `record`: py-spy writes its file on SIGINT."""
-    spy.send_signal(2)
-    try:
-        spy.wait(30)
-    except subprocess.TimeoutExpired:
-        spy.kill()
+def record_ours(groups: Iterable[Any], folder: Path) -> list[subprocess.Popen[bytes]]:
+    """`record` every worker of our bot among `groups` (benchmarks.harness.Workers) into `folder`."""
+    return [record(proc.pid, folder / f"{group.kind.replace('/', '_').replace('@', '-at-')}-x{group.count}-{n}.txt")
+            for group in groups if group.kind.startswith("ours-") for n, proc in enumerate(group.procs)]
+
+
+def stop(spies: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Stop the `record`s: py-spy writes its file on SIGINT."""
+    for spy in spies:
+        spy.send_signal(2)
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
 
 
 def report(files: Sequence[Path]) -> str:

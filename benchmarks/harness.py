@@ -184,10 +184,8 @@ class Workers:
     A kind written `ours-aiogram@/some/folder` runs the bot's code from that folder
     (an older revision, see `checkout`) with this venv's packages."""
 
-    def __init__(self, kind: str, count: int, api: FakeBotApi, redis_url: str, prefix: str,
-                 *, profile: Path | None = None) -> None:
+    def __init__(self, kind: str, count: int, api: FakeBotApi, redis_url: str, prefix: str) -> None:
         self.kind, self.count = kind, count
-        self.profile = profile  # a folder: our workers run under cProfile and leave their stats there
         self._base, _, root = kind.partition("@")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
@@ -195,7 +193,6 @@ class Workers:
                      **worker_env(api.base, api.token, self.port, redis_url, prefix, SECRET, PATH)}
         self._dir = Path(tempfile.mkdtemp(prefix=f"yb-e2e-{self._base}-"))
         self.procs: list[subprocess.Popen[bytes]] = []
-        self._spies: list[subprocess.Popen[bytes]] = []
 
     @property
     def deeplink_key(self) -> str:
@@ -224,22 +221,10 @@ class Workers:
     def cpu(self) -> list[float]:
         return [cpu_seconds(p.pid) for p in self.procs]
 
-    def start_profiles(self) -> None:
-        """With `profile`: sample our workers from now on (benchmarks/e2e_profile.py) until `stop`."""
-        from benchmarks.e2e_profile import record
-
-        if self.profile is not None and self._base.startswith("ours-"):
-            label = self.kind.replace("/", "_").replace("@", "-at-")
-            self._spies = [record(proc.pid, self.profile / f"{label}-x{self.count}-{n}.txt")
-                           for n, proc in enumerate(self.procs)]
-
     def log_lines(self) -> int:
         return sum(len((self._dir / f"worker{n}.log").read_bytes().splitlines()) for n in range(self.count))
 
     async def stop(self) -> None:
-        from benchmarks.e2e_profile import stop
-
-        await asyncio.gather(*(asyncio.to_thread(stop, spy) for spy in self._spies))
         for proc in self.procs:
             proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
