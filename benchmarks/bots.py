@@ -12,8 +12,11 @@
   does (``update_queue.put``); per update one read and write of ``chat_data`` and one
   ``sendMessage``.
 
-Run: ``python -m benchmarks.bots plain-aiogram|plain-ptb API_BASE TOKEN PORT REDIS_URL PREFIX SECRET PATH``
-(the ``ours-*`` bots are started through ``python -m bot`` by `worker_command`).
+A kind ending in ``+uvloop`` (``plain-aiogram+uvloop``) runs the plain bot on uvloop's event
+loop instead of asyncio's default one, to show how much of a ratio is the loop alone.
+
+Run: ``python -m benchmarks.bots plain-aiogram|plain-ptb [uvloop]`` with the environment of
+`worker_env` (the ``ours-*`` bots are started through ``python -m bot`` by `worker_command`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ import sys
 from typing import Any
 
 KINDS = ("ours-aiogram", "plain-aiogram", "ours-ptb", "plain-ptb")
+UVLOOP = "+uvloop"  # suffix of a plain kind run on uvloop
 
 
 def worker_command(kind: str, python: str) -> list[str]:
     """The argv that starts one worker of `kind` (the rest of its configuration is in `worker_env`)."""
     if kind.startswith("ours-"):
         return [python, "-m", "bot", "telegram", "--framework", kind.removeprefix("ours-")]
-    return [python, "-m", "benchmarks.bots", kind]
+    base, _, loop = kind.partition("+")
+    return [python, "-m", "benchmarks.bots", base, *([loop] if loop else [])]
 
 
 def worker_env(api: str, token: str, port: int, redis_url: str, prefix: str, secret: str,
@@ -128,4 +133,9 @@ if __name__ == "__main__":
     import os
 
     main = {"plain-aiogram": _plain_aiogram, "plain-ptb": _plain_ptb}[sys.argv[1]]
-    asyncio.run(main(dict(os.environ)))
+    if sys.argv[2:] == ["uvloop"]:
+        import uvloop
+
+        uvloop.run(main(dict(os.environ)))
+    else:  # as plain bots are written: asyncio's default loop
+        asyncio.run(main(dict(os.environ)))

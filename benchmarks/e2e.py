@@ -1,6 +1,7 @@
 """End to end through the real adapters: webhook POST -> every reply at the local Bot API server.
 
-    .venv/bin/python -m benchmarks.e2e [--users 16] [--seconds 4] [--rounds 3]
+    .venv/bin/python -m benchmarks.e2e [--users 16] [--seconds 4] [--rounds 3] [--baseline REV|DIR]
+                                       [--plain-uvloop] [--profile DIR]
 
 Four bots (see benchmarks/bots.py): ours on aiogram and on python-telegram-bot, started
 with the real entry point (`python -m bot telegram`), and a plain bot on each framework
@@ -17,6 +18,10 @@ pass of `--seconds` (no warm-up between cells: an idle worker pays what a real o
 would). Per process CPU is recorded; the 2-worker line shows what two cores would
 allow at the measured CPU per update. Redis is a private redis-server started for the
 run, so its commandstats, CPU and memory are this benchmark's alone.
+
+Our processes run on uvloop (bot/__main__.py); the plain bots on asyncio's default loop, as
+plain bots are written. `--plain-uvloop` adds each plain bot on uvloop, so both ratios print.
+`--profile DIR` samples our workers during the measured cells (benchmarks/e2e_profile.py).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -35,8 +42,9 @@ if str(ROOT) not in sys.path:
 
 from redis.asyncio import Redis  # noqa: E402
 
-from benchmarks.bots import KINDS  # noqa: E402
+from benchmarks.bots import KINDS, UVLOOP  # noqa: E402
 from benchmarks.e2e_memory import memory_per_conversation  # noqa: E402
+from benchmarks.e2e_profile import record_ours, stop  # noqa: E402
 from benchmarks.harness import Pass, PrivateRedis, TimedBotApi, Users, Workers, checkout, pct  # noqa: E402
 from benchmarks.script import e2e_script  # noqa: E402
 
@@ -47,9 +55,11 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
     """Start every bot (1 and 2 workers), calibrate, then run the interleaved rounds."""
     client = Redis.from_url(redis.url)
     rounds: list[list[Pass]] = []
-    async with TimedBotApi() as api:
+    async with TimedBotApi() as served:
+        api = cast(TimedBotApi, served)
         groups: dict[tuple[str, int], Workers] = {}
         users: dict[str, Users] = {}
+        spies: list[subprocess.Popen[bytes]] = []
         try:
             for number, kind in enumerate(args.kinds):
                 for count in (1, 2):
@@ -61,6 +71,8 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                 users[kind] = Users(api, e2e_script(key), presses=kind.startswith("ours-"))
                 await users[kind].calibrate(groups[kind, 1].url)
                 await users[kind].calibrate(groups[kind, 2].url)  # warms both workers' first turns
+            if args.profile is not None:  # sample the measured cells only
+                spies = record_ours(groups.values(), args.profile)
             for number in range(args.rounds):
                 order = list(args.kinds[number % len(args.kinds):]) + list(args.kinds[:number % len(args.kinds)])
                 cells: list[Pass] = []
@@ -75,6 +87,7 @@ async def measure(args: argparse.Namespace, redis: PrivateRedis) -> tuple[list[l
                               f"{cell.errors} errors", file=sys.stderr)
                 rounds.append(cells)
         finally:
+            await asyncio.to_thread(stop, spies)
             await asyncio.gather(*(w.stop() for w in groups.values()))
             await client.aclose()
     return rounds, {kind: u.expected for kind, u in users.items()}
@@ -130,6 +143,7 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
                   f"{worker:>8.2f}{redis_us:>7.0f}{driver:>8.2f}{cmds:>6.1f}{scripts:>8.1f}{logs:>6.2f}  {bound}")
     print("\nratios, ours / plain on the same framework, per round (median, range):")
     pairs = [p for p in PAIRS if set(p) <= set(args.kinds)]
+    pairs += [(ours, plain + UVLOOP) for ours, plain in PAIRS if {ours, plain + UVLOOP} <= set(args.kinds)]
     pairs += [(k.partition("@")[0], k) for k in args.kinds if "@" in k and k.partition("@")[0] in args.kinds]
     for ours, plain in pairs:
         for workers in (1, 2):
@@ -138,16 +152,17 @@ def report(rounds: list[list[Pass]], expected: dict[str, list[int]], args: argpa
             cpu = [(a.cpu_ms(sum(a.worker_cpu))) / max(b.cpu_ms(sum(b.worker_cpu)), 1e-9)
                    for a, b in zip(_cells(rounds, ours, workers, args.users),
                                    _cells(rounds, plain, workers, args.users), strict=True)]
-            print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x ({_spread(per)}), "
-                  f"worker CPU per update {_med(cpu):.2f}x" + ("" if "@" in plain else "  (goal: throughput >= 1.0x)"))
+            goal = "" if "@" in plain or UVLOOP in plain else "  (goal: throughput >= 1.0x)"
+            print(f"  {args.names[ours]} / {args.names[plain]}, {workers} worker(s): throughput {_med(per):.2f}x "
+                  f"({_spread(per)}), worker CPU per update {_med(cpu):.2f}x ({_spread(cpu)}){goal}")
     print("\nconcurrency 1 (one user): latency per turn, ms; 'own' leaves out the Bot API server's own time")
     for kind in args.kinds:
         cells = _cells(rounds, kind, 1, 1)
         if cells:
-            own = [x for c in cells for x in c.own]
+            mine = [x for c in cells for x in c.own]
             every = [x for c in cells for x in c.latencies]
             print(f"  {args.names[kind]:<{width}} p50 {pct(every, .5):5.1f}  p99 {pct(every, .99):5.1f}   own: p50 "
-                  f"{pct(own, .5):5.1f}  p99 {pct(own, .99):5.1f}  ({len(every)} turns)"
+                  f"{pct(mine, .5):5.1f}  p99 {pct(mine, .99):5.1f}  ({len(every)} turns)"
                   + ("  (goal: own p99 <= 5 ms)" if kind.startswith("ours-") else ""))
     top: dict[str, float] = {}
     ours_cells = _cells(rounds, args.kinds[0], 1, args.users)
@@ -173,10 +188,20 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", action="append", default=[], metavar="REV|DIR",
                         help="also run our bot as of git revision REV (or from folder DIR, e.g. a copy with "
                              "one optimisation undone), interleaved: A/B of a change; may repeat")
+    parser.add_argument("--plain-uvloop", action="store_true",
+                        help="also run each plain bot on uvloop (plain bots are written for asyncio's default "
+                             "loop; ours runs on uvloop): both ratios are printed")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="sample our workers' CPU (benchmarks/e2e_profile.py) into DIR; it slows them a little")
     parser.add_argument("--memory", type=int, default=100_000,
                         help="conversations (each with one reminder) for the memory figure; 0 skips it")
     args = parser.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
+    if args.plain_uvloop:
+        args.kinds += [k + UVLOOP for k in args.kinds if k.startswith("plain-") and UVLOOP not in k]
+    if args.profile is not None:
+        args.profile = args.profile.resolve()
+        args.profile.mkdir(parents=True, exist_ok=True)
     args.names = {k: k for k in args.kinds}
     for baseline in args.baseline:
         folder = Path(baseline) if Path(baseline).is_dir() else checkout(baseline)

@@ -6,10 +6,25 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from bot.logs import configure_logging
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on uvloop's event loop where there is one (not on Windows), else asyncio's.
+
+    libuv's loop spends less CPU per socket event and callback than asyncio's default one;
+    signals (SIGTERM, SIGHUP) are handled the same way (`loop.add_signal_handler`)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows has no uvloop build
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def _date(value: str) -> date:
@@ -74,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from policies import RuleError
 
         try:
-            asyncio.run(run_telegram(args.framework, settings))
+            run_loop(run_telegram(args.framework, settings))
         except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
             print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
             return 2
@@ -90,9 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.reminders.cli import list_due, send_due
 
         if args.action == "send-due":
-            print(asyncio.run(send_due(args.framework, args.now)))
+            print(run_loop(send_due(args.framework, args.now)))
         else:
-            print(asyncio.run(list_due(args.due_before)))
+            print(run_loop(list_due(args.due_before)))
         return 0
     return 2
 
@@ -116,7 +131,7 @@ def _wechat(listen: str | None) -> int:
         exit_with(exc)
     logging.getLogger().setLevel(logging.INFO)
     try:
-        asyncio.run(run_wechat(settings, host, port))
+        run_loop(run_wechat(settings, host, port))
     except RuleError as exc:  # RULES_DIR holds a broken file: say where, and do not start
         print(f"规则文件有误，未启动：{exc}", file=sys.stderr)
         return 2
