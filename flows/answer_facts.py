@@ -37,6 +37,8 @@ class National:
     wait: str | None
     cost: str | None  # the estimate uses a national rate or base
     re_enrol: str | None  # what to do after a "no"
+    keep_paying: str | None = None  # how to keep paying after leaving a job (no gap yet)
+    keep_channels: frozenset[str] = frozenset()  # names of its channels that are national
 
     def card(self, tag: str | None) -> str | None:
         """A tag as the card shows it: not when its first line already says it is all national."""
@@ -143,6 +145,11 @@ def national_of(answer: Answer) -> National:
         wait=_tag(answer, _fields(answer, "waiting_months")),
         cost=_cost_tag(answer),
         re_enrol=_tag(answer, _fields(answer, "re_enrol")) if answer.re_enrol else None,
+        # the ways alone (their channels may be local when the ways are national)
+        keep_paying=_tag(answer, [t for t in answer.trace if t.field == "keep_paying"])
+        if answer.keep_paying else None,
+        keep_channels=frozenset(t.value for t in answer.trace
+                                if t.field == "keep_paying.channels" and _tag(answer, [t])),
     )
 
 

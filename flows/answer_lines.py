@@ -100,6 +100,14 @@ def how_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
     return f"办理{scope}：{who}{ways}"
 
 
+def keep_line(answer: Answer, facts: Facts, card: bool = True) -> str | None:
+    """"现在：…" after leaving a job with no gap yet: the ways to keep paying (national said so)."""
+    keep = answer.keep_paying
+    if keep is None:
+        return None
+    return "现在：" + keep.short + tagged(_shown(facts, facts.national.keep_paying, card))
+
+
 def paid_verb(answer: Answer) -> str:
     """What starts the wait: paying the gap back, or paying again (the source says only that:
     杭州 "缴费满6个月"; a resident enrols again)."""

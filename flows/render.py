@@ -22,6 +22,7 @@ from flows.answer_lines import (
     heading,
     how_line,
     is_no,
+    keep_line,
     verdict_line,
     when_line,
 )
@@ -62,8 +63,8 @@ def render_card(
 
 
 def _card_lines(answer: Answer, facts: Facts, prefix: str | None, room: int | None, gap: str | None) -> list[str]:
-    if answer.no_gap:  # nothing to pay back: no how, when or cost
-        return [line for line in (prefix, heading(answer), verdict_line(answer)) if line]
+    if answer.no_gap:  # nothing to pay back: no how, when or cost (after leaving a job: how to keep paying)
+        return [line for line in (prefix, heading(answer), verdict_line(answer), keep_line(answer, facts)) if line]
     return [line for line in (
         prefix, wording.headline(answer), heading(answer, gap), verdict_line(answer, room),
         how_line(answer, facts), when_line(answer, facts), cost_line(answer, facts),

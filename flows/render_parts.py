@@ -25,11 +25,12 @@ from flows.answer_lines import (
 )
 from flows.messages import OutMessage
 from policies import wording
-from policies.model import Answer, Channel, ReEnrolment, Scheme
+from policies.model import Answer, Channel, KeepPaying, ReEnrolment, Scheme
 
 MAX_GENERIC_NOTES = 6  # national generic notes behind 依据和说明; local facts are never capped
 MAX_SOURCES = 8
 TOPICS = ("backpay", "window", "cost", "where", "when", "now", "why")
+KEEP_PAYING_TOPICS = ("backpay", "where", "now")  # the parts that say how to keep paying (no gap, left a job)
 
 
 def _cost_part(answer: Answer, facts: Facts) -> list[str | None]:
@@ -193,6 +194,19 @@ def _now_part(answer: Answer, facts: Facts) -> list[str | None]:
             f"📚 依据：{sources}" if sources else None, hotlines(answer)]
 
 
+def _keep_paying_part(answer: Answer, keep: KeepPaying, facts: Facts) -> list[str | None]:
+    """Left a job, no gap yet: the verdict (the old employer no longer pays), the ways to keep paying,
+    where to pay as a flexible worker (national channels said so), and the sources of all of it."""
+    lines = [f"➡️ 现在怎么办{tagged(facts.national.keep_paying)}：", *(f"• {way}" for way in keep.ways)]
+    national = facts.national.keep_channels
+    every = bool(keep.channels) and all(c.name in national for c in keep.channels)
+    where = channel_lines(keep.channels, national)
+    if where:
+        lines += [texts.KEEP_PAYING_WHERE + tagged(texts.NATIONAL_TAG if every else None) + "：", *where]
+    sources = "；".join(wording.source_line(s) for s in keep.sources)
+    return [verdict_line(answer), "\n".join(lines), f"📚 依据：{sources}" if sources else None, hotlines(answer)]
+
+
 def _re_enrol_lines(r: ReEnrolment, facts: Facts) -> list[str]:
     lines = [f"➡️ 现在怎么办：{r.how}{tagged(facts.national.re_enrol)}", *channel_lines(r.channels)]
     if r.materials:
@@ -265,7 +279,11 @@ def topic_parts(answer: Answer, on: date, topics: Topics) -> list[str]:
     for topic in TOPICS:
         if topic in topics:  # nothing to pay back: no when, cost or where of a back-payment
             nothing_due = answer.no_gap and topic != "why"
-            parts.extend([verdict_line(answer), hotlines(answer)] if nothing_due else _PARTS[topic](answer, facts))
+            keep = answer.keep_paying if topic in KEEP_PAYING_TOPICS else None
+            if nothing_due and keep is not None:  # left a job: how to keep paying, and where
+                parts.extend(_keep_paying_part(answer, keep, facts))
+            else:
+                parts.extend([verdict_line(answer), hotlines(answer)] if nothing_due else _PARTS[topic](answer, facts))
     if not any(p and p.startswith("📚") for p in parts):  # a part may cite its own (after a "no")
         parts.append(_sources_line(answer, topics))
     return list(dict.fromkeys(p for p in parts if p))

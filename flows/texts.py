@@ -110,6 +110,7 @@ NO_ENROLMENT_WINDOW_KNOWN = (
     "🗓 资料里没有{region}居民医保集中参保缴费期的具体起止日期，请向当地医保经办机构或 12393 确认。"
 )
 RETIREE_COST_NEEDS_YEARS = "💰 费用：先要知道当地规定的年限和您已缴的年限，才能算出要补几年、大约多少钱。"
+KEEP_PAYING_WHERE = "🏢 以个人身份参保缴费，去哪办"
 IF_NOT_ALLOWED = "如果当地不允许补缴这段："
 NEED_FIRST = "这要看当地规定和您的情况，先问您一句："
 PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）。还想确认一下：{question}"

@@ -122,7 +122,7 @@ def _query(ctx: Ctx, q: dict[str, YNode], regions: RegionLookup) -> Query:
         gap_months=integer(ctx, q["gap_months"], "gap_months", 0, MAX_GAP_MONTHS) if "gap_months" in q else None,
         gap_since=gap_since,
         gap_days=integer(ctx, q["gap_days"], "gap_days", 0, 18300) if "gap_days" in q else None,
-        cause=Cause(choice(ctx, q["cause"], "cause", ("employer", "personal", "unknown"))) if "cause" in q
+        cause=Cause(choice(ctx, q["cause"], "cause", ("employer", "personal", "job_change", "unknown"))) if "cause" in q
         else Cause.UNKNOWN,
         monthly_base=number(ctx, q["base"], "base", 1, 10_000_000, "5000") if "base" in q else None,
         years_paid=number(ctx, q["years_paid"], "years_paid", 0, 60, "12") if "years_paid" in q else None,

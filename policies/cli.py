@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         gap.add_argument("--gap-months", type=int, default=None)
         gap.add_argument("--gap-since", default=None, help="first unpaid month, YYYY-MM")
         gap.add_argument("--gap-days", type=int, default=None, help="gap in days up to --on (e.g. 90)")
-        p.add_argument("--cause", choices=["employer", "personal"], default=None)
+        p.add_argument("--cause", choices=["employer", "personal", "job_change"], default=None)
         p.add_argument("--on", "--today", dest="on", default=None, help="date of the question, YYYY-MM-DD (default: today)")
         p.add_argument("--base", type=float, default=None, help="monthly contribution base, yuan")
         p.add_argument("--years-paid", type=float, default=None)

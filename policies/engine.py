@@ -6,12 +6,14 @@ nothing between answers. One answer is put together here from one small module p
 * `in_force` — the rules in force along the region chain on the question's date;
 * `reader` — every value read, traced (trace, sources, notes, disagreements, as-of date);
 * `employee` (with `verdict`, `late_fee`, `cost`), `resident`, `retiree`, `unemployed` — the core;
-* `next_steps` — re-enrolment after a "no", the employer's duty for an employer-caused gap;
+* `next_steps` — re-enrolment after a "no", the employer's duty for an employer-caused gap, how
+  to keep paying after leaving a job with no gap yet;
 * `steps` (here) — channels, materials, notes and hotlines, only when back-pay is possible.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -30,7 +32,7 @@ from policies.model import (
     Scheme,
     scheme_of,
 )
-from policies.next_steps import employer_duty, re_enrolment
+from policies.next_steps import employer_duty, keep_paying, re_enrolment
 from policies.parts import Core
 from policies.reader import Reader
 from policies.resident import resident
@@ -91,16 +93,22 @@ class RuleBook:
         scheme = scheme_of(query.insurance_type)
         gap, gap_since = _gap(query)
         gap_days = (query.on - gap_since).days if gap_since is not None else None
-        cause = Cause.PERSONAL if query.cause is Cause.UNKNOWN else query.cause
+        # A job change is the person's own gap to the rules; only with no gap yet does it change the answer.
+        left_job = query.cause is Cause.JOB_CHANGE
+        asked = replace(query, cause=Cause.UNKNOWN) if left_job else query
+        cause = Cause.PERSONAL if asked.cause is Cause.UNKNOWN else asked.cause
         r = Reader(rules_in_force(files, scheme, query.on), query.insurance_type, cause, gap, gap_days)
         missing: list[str] = []
         fund = _fund_pays(r, query)
         no_gap = gap == 0 and query.insurance_type is not InsuranceType.RETIREE and fund is None
+        # Left a job with nothing unpaid yet: the old employer no longer pays, so how to keep paying.
+        leaving = no_gap and left_job and query.insurance_type is InsuranceType.EMPLOYEE
         # No gap, nothing to pay back: said plainly, no verdict, cost or re-enrolment from any band.
         if fund is not None:  # on unemployment benefit: the fund pays, whatever the gap
             core = unemployed(r, fund)
         else:
-            core = _no_gap(r) if no_gap else _core(r, query, gap, gap_since, missing)
+            core = _no_gap(r, leaving) if no_gap else _core(r, asked, gap, gap_since, missing)
+        keep = keep_paying(r) if leaving else None
         # a retiree with the years, someone on benefit: nothing to pay back either
         no_gap = no_gap or core.nothing_due
         if gap is None and query.insurance_type is not InsuranceType.RETIREE and not no_gap:
@@ -164,12 +172,14 @@ class RuleBook:
             no_gap=no_gap,
             wait_after=core.wait_after,
             enrolment_closed=core.enrolment_closed,
+            keep_paying=keep,
         )
 
 
-def _no_gap(r: Reader) -> Core:
-    """No gap: what to do instead of paying back (monthly or yearly as the scheme pays), with its source."""
-    text: str | None = r.value("no_gap")
+def _no_gap(r: Reader, left_job: bool) -> Core:
+    """No gap: what to do instead of paying back (monthly or yearly as the scheme pays; after leaving
+    a job, keep paying some other way), with its source."""
+    text: str | None = (r.value("no_gap_job_change", "no_gap") if left_job else None) or r.value("no_gap")
     return Core(BackpayVerdict.NO, text or NO_GAP, Level.NATIONAL, False)
 
 

@@ -33,6 +33,9 @@ class Scheme(StrEnum):
 class Cause(StrEnum):
     EMPLOYER = "employer"
     PERSONAL = "personal"
+    # Left or changed jobs: rules read it as the person's own gap (like unknown); with no gap yet the
+    # answer says how to keep paying now that the old employer no longer does (`Answer.keep_paying`).
+    JOB_CHANGE = "job_change"
     UNKNOWN = "unknown"
 
 
@@ -201,6 +204,17 @@ class EmployerDuty:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepPaying:
+    """Left a job, no gap yet: the old employer no longer pays; the ways to keep paying so that no
+    gap starts, where to pay as a flexible worker, and the sources."""
+
+    short: str  # the ways in one line, for the card
+    ways: tuple[str, ...]  # one line each, with the order or article it rests on
+    channels: tuple[Channel, ...]  # where to pay as a flexible worker (the region's, else national)
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """One answer. The verdict governs it: a "no" has no channels, materials, cost or resume date
     (`re_enrol` says what to do instead); a "conditional" states the condition, and its cost and
@@ -250,6 +264,7 @@ class Answer:
     # before the question's date (聊城 2025-02-28). Joining now is outside it: 国办发〔2024〕38号's
     # fixed wait applies, but whether the region takes enrolment now is local, so no resume date.
     enrolment_closed: date | None = None
+    keep_paying: KeepPaying | None = None  # no gap after leaving a job: how to keep paying
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -301,6 +316,7 @@ class Answer:
             "no_gap": self.no_gap,
             "wait_after": self.wait_after,
             "enrolment_closed": _iso(self.enrolment_closed),
+            "keep_paying": _keep_paying_json(self.keep_paying),
         }
 
 
@@ -324,6 +340,17 @@ def _re_enrol_json(r: ReEnrolment | None) -> dict[str, Any] | None:
         "benefits_resume": _iso(r.benefits_resume),
         "loses": list(r.loses),
         "sources": [_source_json(s) for s in r.sources],
+    }
+
+
+def _keep_paying_json(k: KeepPaying | None) -> dict[str, Any] | None:
+    if k is None:
+        return None
+    return {
+        "short": k.short,
+        "ways": list(k.ways),
+        "channel_details": [{"kind": c.kind, "name": c.name} for c in k.channels],
+        "sources": [_source_json(s) for s in k.sources],
     }
 
 

@@ -25,6 +25,7 @@ from policies.schema import (
     EmployerDutyRule,
     Filter,
     ItemList,
+    KeepPayingRule,
     ListItem,
     Payers,
     Range,
@@ -294,6 +295,12 @@ def p_employer_duty(ctx: Ctx, node: YNode) -> EmployerDutyRule:
     )
 
 
+def p_keep_paying(ctx: Ctx, node: YNode) -> KeepPayingRule:
+    """``{short, ways: [...]}``."""
+    f = fields(ctx, node, "value", ("short", "ways"))
+    return KeepPayingRule(text(ctx, f["short"], "short"), _texts(ctx, f["ways"], "ways"))
+
+
 Parser = Callable[[Ctx, YNode], Any]
 
 # key -> (parser, schemes it may appear under)
@@ -322,6 +329,8 @@ VALUE_PARSERS: dict[str, tuple[Parser, tuple[Scheme, ...]]] = {
     "declaration_window": (p_day_window, _E),
     "re_enrol": (p_re_enrol, _E),
     "employer_duty": (p_employer_duty, _E),
+    "keep_paying": (p_keep_paying, _E),
+    "no_gap_job_change": (p_text, _E),
     "resident_waiting": (p_resident_waiting, _R),
     "enrollment_deadline": (p_date, _R),
     "no_gap": (p_text, _BOTH),

@@ -32,6 +32,11 @@ def render_text(answer: Answer) -> str:
         lines.append("连续参保年限：" + w.continuity_text(a.continuity_reset))
     if a.re_enrol is not None:
         lines += _re_enrol_lines(a)
+    if a.keep_paying is not None:
+        lines.append("接续参保，以免断缴：")
+        lines += [f"  · {way}" for way in a.keep_paying.ways]
+        if a.keep_paying.channels:
+            lines.append("  个人参保缴费渠道：" + "；".join(c.name for c in a.keep_paying.channels))
     if a.employer_duty is not None:
         d = a.employer_duty
         lines.append(f"单位责任：由用人单位补缴{d.employer_pays}" + ("" if d.insured_pays_late_fee else "，个人无需缴纳滞纳金"))

@@ -324,3 +324,11 @@ class EmployerDutyRule:
     insured_pays_late_fee: bool
     claimable_after_payment: bool | None
     steps: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeepPayingRule:
+    """Left a job with no gap yet: how to keep paying (`keep_paying` key; where: `re_enrol`'s channels)."""
+
+    short: str
+    ways: tuple[str, ...]

@@ -97,10 +97,34 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
 def test_answers_are_consistent_for_every_type_cause_gap_and_date(book: RuleBook, code: str) -> None:
     problems: list[str] = []
     for itype in InsuranceType:
-        for cause in (Cause.EMPLOYER, Cause.PERSONAL):
+        for cause in (Cause.EMPLOYER, Cause.PERSONAL, Cause.JOB_CHANGE):
             for on in DATES:
                 for gap in GAPS:
                     problems += _problems(book, Query(code, itype, on, gap_months=gap, cause=cause))
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("code", RULE_REGIONS + WITHOUT_RULES)
+def test_a_job_change_is_the_persons_own_gap_until_there_is_none(book: RuleBook, code: str) -> None:
+    """Leaving a job changes the answer only when nothing is unpaid yet (an employee told how to keep
+    paying, with the sources of it); any gap, or anyone else, is answered as for an unstated cause."""
+    problems: list[str] = []
+    for itype in InsuranceType:
+        for on in DATES:
+            for gap in GAPS:
+                left = book.answer(Query(code, itype, on, gap_months=gap, cause=Cause.JOB_CHANGE))
+                plain = book.answer(Query(code, itype, on, gap_months=gap, cause=Cause.UNKNOWN))
+                where = f"{code} {itype} {gap}m {on}"
+                if gap == 0 and itype is InsuranceType.EMPLOYEE:
+                    keep = left.keep_paying
+                    if keep is None or not keep.ways or not keep.sources or not left.no_gap:
+                        problems.append(f"{where}: left a job, no gap, and not told how to keep paying")
+                    elif not {s.id for s in keep.sources} <= {s.id for s in left.sources}:
+                        problems.append(f"{where}: how to keep paying cites sources the answer does not list")
+                    if left.condition == plain.condition:
+                        problems.append(f"{where}: left a job, yet told what someone whose employer pays is told")
+                elif left != plain:
+                    problems.append(f"{where}: a job change changes an answer that has a gap (or is not an employee's)")
     assert not problems, "\n".join(problems[:20])
 
 
