@@ -118,10 +118,21 @@
     return box;
   }
 
+  // A paragraph of plain text whose dates ("2025-07-01") never break at their hyphens: a phone
+  // would otherwise show "约2025-" on one line and "07-01起可报销" on the next.
+  function textBlock(tag, className, text, el) {
+    var block = el(tag, className);
+    String(text).split(/(\d{4}-\d{2}-\d{2})/).forEach(function (part, i) {
+      if (!part) return;
+      block.appendChild(i % 2 ? el("span", "nobreak", part) : document.createTextNode(part));
+    });
+    return block;
+  }
+
   function draw(view, text, el, svg) {
     var card = el("section", "card");
     card.appendChild(strip(view, el));
-    card.appendChild(el("p", "text", text));
+    card.appendChild(textBlock("p", "text", text, el));
     // A "no" (or nothing to pay back) carries no cost, whatever the rows say.
     var payable = view.verdict === "yes" || view.verdict === "conditional";
     if (payable && view.cost_rows && view.cost_rows.length) card.appendChild(costTable(view.cost_rows, view.verdict, el));
@@ -135,5 +146,5 @@
     return card;
   }
 
-  window.YBView = { draw: draw };
+  window.YBView = { draw: draw, textBlock: textBlock };
 })();

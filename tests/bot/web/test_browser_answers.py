@@ -88,7 +88,7 @@ async def served(single_redis_url: str) -> AsyncIterator[Served]:
 
 # Everything in the answer that reads badly, as sentences (empty: nothing). Lines are counted by the
 # distinct tops of a text's line boxes, so a label broken inside its words shows as two lines.
-LAYOUT_PROBLEMS = """answer => {
+LAYOUT_PROBLEMS = r"""answer => {
   const problems = [];
   const width = document.documentElement.clientWidth;
   const lines = node => {
@@ -107,6 +107,16 @@ LAYOUT_PROBLEMS = """answer => {
   answer.querySelectorAll('.choice, .chip').forEach(button => {
     if (lines(button) > 1) problems.push(`button broken over lines: ${button.textContent}`);
   });
+  const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const date of node.data.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+      const range = document.createRange();
+      range.setStart(node, date.index);
+      range.setEnd(node, date.index + date[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) problems.push(`date broken over lines: ${date[0]}`);
+    }
+  }
   document.querySelectorAll('.tagline span').forEach(phrase => {
     if (lines(phrase) > 1) problems.push(`header phrase broken: ${phrase.textContent}`);
   });
