@@ -111,7 +111,7 @@
     if (entry.view && window.YBView) {
       body.appendChild(window.YBView.draw(entry.view, entry.text, el, svg));
     } else {
-      body.appendChild(el("p", "text", entry.text));
+      body.appendChild(window.YBView ? window.YBView.textBlock("p", "text", entry.text, el) : el("p", "text", entry.text));
     }
     item.appendChild(body);
     var actions = el("div", "actions");

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -28,6 +28,13 @@ from tests.bot.web.conftest import SCREENSHOTS
 MOBILE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
 BOT = ".msg.bot:not(.pending)"
+
+
+class Served(Protocol):
+    """A running web chat (in this process or the `python -m bot web` command)."""
+
+    @property
+    def url(self) -> str: ...
 
 
 @dataclass
@@ -59,7 +66,7 @@ class Watched:
 
 
 @asynccontextmanager
-async def opened(browser: Any, web: RunningWeb, path: str = "", viewport: dict[str, int] | None = None,
+async def opened(browser: Any, web: Served, path: str = "", viewport: dict[str, int] | None = None,
                  context: Any = None) -> AsyncIterator[Watched]:
     own = context is None
     if own:
