@@ -24,7 +24,7 @@
     box.appendChild(el("span", "verdict", verdict.mark + " " + verdict.label));
     box.appendChild(el("span", "tag " + (view.local_rule ? "local" : "national"),
       view.local_rule ? "本地规定" : "全国一般做法"));
-    if (view.confidence) box.appendChild(el("span", "tag confidence", "可信度：" + view.confidence));
+    if (view.confidence) box.appendChild(el("span", "tag confidence", "依据：" + view.confidence));
     if (view.changed && view.changed.length) box.appendChild(el("span", "tag changed", "已更新"));
     return box;
   }
