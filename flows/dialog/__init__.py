@@ -16,7 +16,7 @@ from datetime import date
 from flows import texts
 from flows.advisor import Advisor
 from flows.deeplink import DEFAULT_KEY, StartContext, encode_start
-from flows.dialog import asking, commands, filling, routes
+from flows.dialog import asking, commands, filling, routes, updates
 from flows.dialog.context import Ctx, Handler
 from flows.messages import ChatKind, InEvent, OutMessage
 from flows.slots import parse_button
@@ -94,7 +94,7 @@ class GapDialog:
         known = ctx.state.slots.get("insurance_type")
         scheme = InsuranceType(known) if known in _SCHEMES else None
         ctx.heard = understand(text, ctx.today, self.regions, scheme)
-        ctx.updates = filling.slot_updates(ctx.heard)
+        ctx.updates = updates.slot_updates(ctx.heard)
         filling.read_direct_reply(ctx)
         turn = self._route_text(ctx)
         if "outside_mainland" in ctx.heard.intents and "region" not in ctx.updates:
