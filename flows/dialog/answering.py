@@ -28,8 +28,7 @@ QUESTION_TOPICS = {
 def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
     """The answer card with its buttons."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                               ctx.can_remind)
+    rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
     resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
     suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
     return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
@@ -54,16 +53,14 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
         # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
         if not ask:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                                       ctx.can_remind)
+            rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
     message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                               ctx.can_remind)
+    rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
     return ctx.turn(keyboards.with_rows(message, rows))
 
 
@@ -162,8 +159,7 @@ def acknowledged(ctx: Ctx) -> Turn | None:
 def _current_card_rows(ctx: Ctx) -> keyboards.Rows:
     """The card's buttons for the answer the conversation's facts give now."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    refused = answer is not None and answer.can_backpay is BackpayVerdict.NO
-    return keyboards.card_rows(refused, ctx.group, False, ctx.can_remind)
+    return keyboards.card_rows(answer, ctx.today, ctx.group, False, ctx.can_remind)
 
 
 def human(ctx: Ctx) -> Turn:
