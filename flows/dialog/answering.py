@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows import texts
-from flows.dialog import asking, edges, keyboards, years
+from flows.dialog import asking, edges, keyboards, suggestions, years
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.render import render_card, render_topic
@@ -25,13 +27,15 @@ QUESTION_TOPICS = {
 }
 
 
-def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
-    """The answer card with its buttons."""
+def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = (),
+         slots: dict[str, Any] | None = None) -> OutMessage:
+    """The answer card with its buttons and suggestions; `slots` are those the answer was given for
+    (a "what if" answers for others than the conversation's)."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
     rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
-    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
-    suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
-    return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
+    said = ctx.state.slots if slots is None else slots
+    chips = () if ctx.group else suggestions.suggest(ctx.dialog.advisor, said, answer, ctx.today)
+    return keyboards.with_rows(message, rows, chips)
 
 
 def show_answer(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
@@ -115,7 +119,7 @@ def what_if(ctx: Ctx) -> Turn | None:
     answer = ctx.dialog.advisor.answer(hypothetical, ctx.today)
     if answer is None:
         return None
-    return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip()))
+    return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip(), slots=hypothetical))
 
 
 def off_topic(ctx: Ctx) -> Turn | None:
