@@ -142,6 +142,10 @@ OUTSIDE_MAINLAND = (
     "抱歉，我只能回答中国内地（大陆）的职工医保（含灵活就业）和城乡居民医保问题，"
     "台湾地区的健保以及香港、澳门的医疗保障不在范围内。如果您是在内地参保的，请接着告诉我情况。"
 )
+# After that note (or a reminder of it) no "没能识别这个地区": 台北 was understood, it is just not covered.
+MAINLAND_REGION = "请问您在内地哪个城市（或区县）参保？可以直接输入，比如“乌鲁木齐”“北京朝阳区”。"
+MAINLAND_ONLY_AGAIN = "台湾地区、香港、澳门的医疗保障不在我能回答的范围。"
+MAINLAND_OTHER_REGION = "想看内地其他地区的结果，直接告诉我城市名，或点“换个地区”。"
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

@@ -140,16 +140,12 @@ class GapDialog:
         )
 
 
-# Kept in `ConversationState.pending` once the user was told the bot covers mainland China only.
-_TOLD_MAINLAND = "mainland"
-
-
 def _outside_mainland(ctx: Ctx, turn: Turn) -> None:
     """Taiwan's 健保, Hong Kong or Macao named and no mainland region read: say once, politely, that
     only the mainland's schemes are answered; the turn goes on (it asks for the city as usual)."""
-    if turn.state is None or turn.state.pending.get(_TOLD_MAINLAND):
+    if turn.state is None or turn.state.pending.get(asking.TOLD_MAINLAND):
         return
-    turn.state.pending[_TOLD_MAINLAND] = 1
+    turn.state.pending[asking.TOLD_MAINLAND] = 1
     _note_first(turn, texts.OUTSIDE_MAINLAND)
 
 

@@ -140,6 +140,21 @@ def _about_a_gap(ctx: Ctx) -> bool:
     )
 
 
+def outside_mainland(ctx: Ctx) -> Turn | None:
+    """台北, 香港 or 澳门 and nothing else read: the note that only the mainland is covered is said (once,
+    by the dialog); the reply asks for a mainland city, or after an answer offers another region,
+    never "没能识别这个地区" or "答不上来" as if the place had not been understood."""
+    if "outside_mainland" not in ctx.heard.intents or ctx.state.pending.get("region"):
+        return None
+    again = texts.MAINLAND_ONLY_AGAIN if ctx.state.pending.get(asking.TOLD_MAINLAND) else None
+    if ctx.state.answered:
+        text = f"{again}{texts.MAINLAND_OTHER_REGION}" if again else texts.MAINLAND_OTHER_REGION
+        return ctx.turn(OutMessage(text, buttons=_current_card_rows(ctx)))
+    if ctx.state.step.asking != "region":
+        return None  # the first message gets the welcome; another open question is asked again as usual
+    return asking.ask(ctx, "region", again, question=texts.MAINLAND_REGION)
+
+
 def cannot_answer(ctx: Ctx) -> Turn:
     """Truly outside what the engine knows: say so, with the hotline, and keep the card's buttons."""
     return ctx.turn(OutMessage(texts.CANNOT_ANSWER, buttons=_current_card_rows(ctx)))

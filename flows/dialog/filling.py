@@ -214,6 +214,8 @@ def nothing_read(ctx: Ctx) -> Turn:
     """The message filled nothing and no route took it: greet, repeat the question, or say so."""
     if years.give_up(ctx):  # "记不清" answering the exact-years question
         return advance(ctx, prefix=texts.YEARS_UNKNOWN)
+    if (turn := answering.outside_mainland(ctx)) is not None:  # 台北 was understood: not "没能识别"
+        return turn
     if ctx.state.answered:
         return answering.cannot_answer(ctx)
     if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:
