@@ -293,3 +293,11 @@ def render_topic(answer: Answer, on: date, topics: Topics, gap: str | None = Non
     """One message answering follow-ups ("要交多少钱", "带什么材料") about an answer already given."""
     parts = [heading(answer, gap), *topic_parts(answer, on, topics), texts.DISCLAIMER]
     return OutMessage("\n\n".join(dict.fromkeys(parts)))
+
+
+def says_more(answer: Answer, on: date, topic: str) -> bool:
+    """Whether the part behind `topic` says more than the card's verdict, a hotline, its sources or
+    that the figure is unknown: a card offers a part's button only then (聊城's closed enrolment has
+    no cost to show, so no 费用明细)."""
+    said = {verdict_line(answer), hotlines(answer), texts.COST_UNKNOWN}
+    return any(p not in said and not p.startswith("📚") for p in topic_parts(answer, on, {topic}))

@@ -64,8 +64,19 @@ BTN_RESTART = "重新开始"
 BTN_UNSURE = "说不准，两种都看看"
 BTN_BACK = "↩ 上一步"
 BTN_BASE = "💰 输入缴费基数，估算费用"
-SUGGESTIONS = ("如果是单位原因呢", "需要带什么材料", "不对，是5个月")
-SUGGESTIONS_RESIDENT = ("补了能少等几个月吗", "需要带什么材料", "不对，是2年")
+# "你还可以问" under a card (flows.dialog.suggestions offers each only where it changes or adds something).
+SUGGEST_CAUSE = "如果是单位原因呢"
+SUGGEST_MATERIALS = "需要带什么材料"
+SUGGEST_SHORTER_WAIT = "补了能少等几个月吗"
+# Examples of a correction: the first value the person did not say (one that changes the answer first);
+# "不对，是…" once the slot was given, the plain statement while it was not.
+SUGGEST_GAP_VALUES = ("3个月", "5个月", "1年")
+SUGGEST_RESIDENT_GAP_VALUES = ("2年", "1年", "3个月")
+SUGGEST_YEARS_VALUES = ("20年", "15年", "25年")
+SUGGEST_GAP_FIX = "不对，是{value}"
+SUGGEST_GAP_NEW = "断了{value}"
+SUGGEST_YEARS_FIX = "不对，是交了{value}"
+SUGGEST_YEARS_NEW = "一共交了{value}"
 NO_EMPLOYER_FOR_RESIDENT = (
     "城乡居民医保（新农合）由个人按年缴费，没有单位代缴，所以不分单位原因还是个人原因，结果不变。"
     "如果您其实是单位给交的职工医保，直接说“是单位交的职工医保”，我按职工医保重新算。"
@@ -131,6 +142,10 @@ OUTSIDE_MAINLAND = (
     "抱歉，我只能回答中国内地（大陆）的职工医保（含灵活就业）和城乡居民医保问题，"
     "台湾地区的健保以及香港、澳门的医疗保障不在范围内。如果您是在内地参保的，请接着告诉我情况。"
 )
+# After that note (or a reminder of it) no "没能识别这个地区": 台北 was understood, it is just not covered.
+MAINLAND_REGION = "请问您在内地哪个城市（或区县）参保？可以直接输入，比如“乌鲁木齐”“北京朝阳区”。"
+MAINLAND_ONLY_AGAIN = "台湾地区、香港、澳门的医疗保障不在我能回答的范围。"
+MAINLAND_OTHER_REGION = "想看内地其他地区的结果，直接告诉我城市名，或点“换个地区”。"
 GAP_EDGE = "断缴时长正好在规定变化的地方：是刚好{months}个月（或更短），还是已经超过{months}个月？"
 OFF_TOPIC = (
     "这个问题不在我能算的范围（我只管医保断缴、补缴的问题）。{what}可以问当地医保经办机构、"

@@ -16,7 +16,7 @@ from datetime import date
 from flows import texts
 from flows.advisor import Advisor
 from flows.deeplink import DEFAULT_KEY, StartContext, encode_start
-from flows.dialog import asking, commands, filling, routes
+from flows.dialog import asking, commands, filling, routes, updates
 from flows.dialog.context import Ctx, Handler
 from flows.messages import ChatKind, InEvent, OutMessage
 from flows.slots import parse_button
@@ -94,7 +94,7 @@ class GapDialog:
         known = ctx.state.slots.get("insurance_type")
         scheme = InsuranceType(known) if known in _SCHEMES else None
         ctx.heard = understand(text, ctx.today, self.regions, scheme)
-        ctx.updates = filling.slot_updates(ctx.heard)
+        ctx.updates = updates.slot_updates(ctx.heard)
         filling.read_direct_reply(ctx)
         turn = self._route_text(ctx)
         if "outside_mainland" in ctx.heard.intents and "region" not in ctx.updates:
@@ -140,16 +140,12 @@ class GapDialog:
         )
 
 
-# Kept in `ConversationState.pending` once the user was told the bot covers mainland China only.
-_TOLD_MAINLAND = "mainland"
-
-
 def _outside_mainland(ctx: Ctx, turn: Turn) -> None:
     """Taiwan's 健保, Hong Kong or Macao named and no mainland region read: say once, politely, that
     only the mainland's schemes are answered; the turn goes on (it asks for the city as usual)."""
-    if turn.state is None or turn.state.pending.get(_TOLD_MAINLAND):
+    if turn.state is None or turn.state.pending.get(asking.TOLD_MAINLAND):
         return
-    turn.state.pending[_TOLD_MAINLAND] = 1
+    turn.state.pending[asking.TOLD_MAINLAND] = 1
     _note_first(turn, texts.OUTSIDE_MAINLAND)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows import texts
-from flows.dialog import asking, edges, keyboards, years
+from flows.dialog import asking, edges, keyboards, suggestions, years
 from flows.dialog.context import Ctx, Handler
 from flows.messages import OutMessage
 from flows.render import render_card, render_topic
@@ -25,14 +27,15 @@ QUESTION_TOPICS = {
 }
 
 
-def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> OutMessage:
-    """The answer card with its buttons."""
+def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = (),
+         slots: dict[str, Any] | None = None) -> OutMessage:
+    """The answer card with its buttons and suggestions; `slots` are those the answer was given for
+    (a "what if" answers for others than the conversation's)."""
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                               ctx.can_remind)
-    resident = ctx.state.slots.get("insurance_type") == InsuranceType.RESIDENT.value
-    suggestions = texts.SUGGESTIONS_RESIDENT if resident else texts.SUGGESTIONS
-    return keyboards.with_rows(message, rows, suggestions if not ctx.group else ())
+    rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
+    said = ctx.state.slots if slots is None else slots
+    chips = () if ctx.group else suggestions.suggest(ctx.dialog.advisor, said, answer, ctx.today)
+    return keyboards.with_rows(message, rows, chips)
 
 
 def show_answer(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str, ...] = ()) -> Turn:
@@ -54,16 +57,14 @@ def follow_up(ctx: Ctx, topics: set[str], prefix: str | None = None) -> Turn:
         # The loose gap still straddles an edge: both outcomes, and the short question stays open
         # (not in a group, nor once the user said they cannot tell: the card's buttons stay).
         if not ask:
-            rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                                       ctx.can_remind)
+            rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
             return ctx.turn(keyboards.with_rows(both, rows))
         return ctx.turn(OutMessage(both.text, buttons=keyboards.gap_edge_rows(*edge)))
     ctx.state.step = ANSWERED
     message = render_topic(answer, ctx.today, topics, gap=edges.loose_label(ctx.state.slots))
     if prefix:
         message = OutMessage(prefix + "\n\n" + message.text)
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, wants_base(answer, ctx),
-                               ctx.can_remind)
+    rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
     return ctx.turn(keyboards.with_rows(message, rows))
 
 
@@ -118,7 +119,7 @@ def what_if(ctx: Ctx) -> Turn | None:
     answer = ctx.dialog.advisor.answer(hypothetical, ctx.today)
     if answer is None:
         return None
-    return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip()))
+    return ctx.turn(card(ctx, answer, prefix=texts.WHAT_IF_PREFIX.strip(), slots=hypothetical))
 
 
 def off_topic(ctx: Ctx) -> Turn | None:
@@ -137,6 +138,21 @@ def _about_a_gap(ctx: Ctx) -> bool:
         or heard.gap_since is not None
         or heard.cause is not None
     )
+
+
+def outside_mainland(ctx: Ctx) -> Turn | None:
+    """台北, 香港 or 澳门 and nothing else read: the note that only the mainland is covered is said (once,
+    by the dialog); the reply asks for a mainland city, or after an answer offers another region,
+    never "没能识别这个地区" or "答不上来" as if the place had not been understood."""
+    if "outside_mainland" not in ctx.heard.intents or ctx.state.pending.get("region"):
+        return None
+    again = texts.MAINLAND_ONLY_AGAIN if ctx.state.pending.get(asking.TOLD_MAINLAND) else None
+    if ctx.state.answered:
+        text = f"{again}{texts.MAINLAND_OTHER_REGION}" if again else texts.MAINLAND_OTHER_REGION
+        return ctx.turn(OutMessage(text, buttons=_current_card_rows(ctx)))
+    if ctx.state.step.asking != "region":
+        return None  # the first message gets the welcome; another open question is asked again as usual
+    return asking.ask(ctx, "region", again, question=texts.MAINLAND_REGION)
 
 
 def cannot_answer(ctx: Ctx) -> Turn:
@@ -162,8 +178,7 @@ def acknowledged(ctx: Ctx) -> Turn | None:
 def _current_card_rows(ctx: Ctx) -> keyboards.Rows:
     """The card's buttons for the answer the conversation's facts give now."""
     answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
-    refused = answer is not None and answer.can_backpay is BackpayVerdict.NO
-    return keyboards.card_rows(refused, ctx.group, False, ctx.can_remind)
+    return keyboards.card_rows(answer, ctx.today, ctx.group, False, ctx.can_remind)
 
 
 def human(ctx: Ctx) -> Turn:

@@ -40,11 +40,16 @@ def next_extra_slot(slots: dict[str, Any], answer: Answer) -> str | None:
     return None
 
 
-def ask(ctx: Ctx, slot: str, prefix: str | None = None) -> Turn:
-    """Ask for one slot, with its buttons (and "上一步" once there is something to undo)."""
+# Kept in `ConversationState.pending` once the user was told the bot covers mainland China only.
+TOLD_MAINLAND = "mainland"
+
+
+def ask(ctx: Ctx, slot: str, prefix: str | None = None, question: str | None = None) -> Turn:
+    """Ask for one slot, with its buttons (and "上一步" once there is something to undo); `question`
+    words it for the moment (a mainland city after 台北)."""
     spec = SLOT_SPECS[slot]
     ctx.state.step = Step.ask(slot)
-    question, buttons = spec.question, spec.buttons
+    question, buttons = question or spec.question, spec.buttons
     pending = _pending_regions(ctx) if slot == "region" else ()
     if pending:  # the user answered something else while choosing among same-named regions
         question, buttons = texts.WHICH_REGION, keyboards.region_rows(pending)

@@ -86,6 +86,6 @@ def reask_or_card(ctx: Ctx, note: str) -> Turn:
     if ctx.state.answered:
         answer = ctx.dialog.advisor.answer(ctx.state.slots, ctx.today)
         if answer is not None:
-            rows = card_rows(answer.can_backpay.value == "no", ctx.group, False, ctx.can_remind)
+            rows = card_rows(answer, ctx.today, ctx.group, False, ctx.can_remind)
             return ctx.turn(OutMessage(note, buttons=rows))
     return filling.advance(ctx, prefix=note)

@@ -18,7 +18,7 @@ from flows.render import heading, topic_parts
 from flows.slots import days_label
 from flows.state import ANSWERED, Step
 from flows.turn import Turn
-from policies.model import Answer, BackpayVerdict
+from policies.model import Answer
 
 # Replies to "是刚好3个月，还是已经超过3个月？" that name no number. "没超过" says under, so the
 # under-words are tried first.
@@ -133,7 +133,7 @@ def both_outcomes(ctx: Ctx, edge: tuple[int, int]) -> Turn | None:
         return None
     ctx.state.step = ANSWERED
     ctx.state.answered = True
-    rows = keyboards.card_rows(answer.can_backpay is BackpayVerdict.NO, ctx.group, False, ctx.can_remind)
+    rows = keyboards.card_rows(answer, ctx.today, ctx.group, False, ctx.can_remind)
     return ctx.turn(keyboards.with_rows(both, rows))
 
 

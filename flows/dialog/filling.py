@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from flows import texts
@@ -14,41 +13,12 @@ from flows.slots import (
     GAP_DETAILS,
     PERSONAL_SLOTS,
     SLOT_SPECS,
-    SLOTS,
     describe,
     new_gap,
     parse_bare_reply,
 )
 from flows.turn import Turn
-from flows.understand import Understanding
-from policies.model import InsuranceType, Region
-
-
-def slot_updates(heard: Understanding) -> dict[str, Any]:
-    """The slots one message filled, as JSON-safe values for the stored state (generic over the
-    slot table: an `Understanding` field named like a slot fills it when the value is valid)."""
-    updates: dict[str, Any] = {}
-    for spec in SLOTS:
-        raw = getattr(heard, spec.name, None)
-        value = spec.validate(_stored(raw)) if raw is not None else None
-        if value is not None:
-            updates[spec.name] = value
-    if heard.gap_since is not None:  # the start month travels with the months it gives
-        updates["gap_since"] = heard.gap_since.strftime("%Y-%m")
-    if "gap_months" in updates and heard.gap_range is not None:
-        updates["gap_range"] = list(heard.gap_range)
-    if "gap_months" in updates and heard.gap_days is not None:
-        updates["gap_days"] = heard.gap_days
-    if "years_paid" in updates and heard.years_range is not None:
-        updates["years_range"] = list(heard.years_range)
-    return updates
-
-
-def _stored(value: Any) -> Any:
-    """A region by its code, an enum by its value, anything else as it is."""
-    if isinstance(value, Region):
-        return value.code
-    return value.value if isinstance(value, Enum) else value
+from policies.model import InsuranceType
 
 
 def _years_not_gap(ctx: Ctx) -> None:
@@ -244,6 +214,8 @@ def nothing_read(ctx: Ctx) -> Turn:
     """The message filled nothing and no route took it: greet, repeat the question, or say so."""
     if years.give_up(ctx):  # "记不清" answering the exact-years question
         return advance(ctx, prefix=texts.YEARS_UNKNOWN)
+    if (turn := answering.outside_mainland(ctx)) is not None:  # 台北 was understood: not "没能识别"
+        return turn
     if ctx.state.answered:
         return answering.cannot_answer(ctx)
     if ctx.state.step.kind.value == "start" or "greeting" in ctx.heard.intents:

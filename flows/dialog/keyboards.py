@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from flows import texts
 from flows.messages import Button, OutMessage
+from flows.render_parts import says_more
 from flows.slots import Rows
 from flows.state import ConversationState
-from policies.model import Region
+from policies.model import Answer, BackpayVerdict, Region
 
 # The answer card's buttons: (label, payload); each payload is routed to one follow-up topic.
 CARD_BUTTONS: tuple[tuple[str, str], ...] = (
@@ -42,10 +44,13 @@ def gap_edge_rows(low: int, edge: int) -> Rows:
     )
 
 
-def card_rows(verdict_no: bool, group: bool, offer_base: bool, remind: bool) -> Rows:
-    """Buttons under an answer card: its parts, a reminder (private chats that can be sent one),
-    a base, other region, restart."""
-    parts = NO_CARD_BUTTONS if verdict_no else CARD_BUTTONS
+def card_rows(answer: Answer | None, on: date, group: bool, offer_base: bool, remind: bool) -> Rows:
+    """Buttons under an answer card: its parts (each only when it says more than the card: never an
+    empty or "unknown" part), a reminder (private chats that can be sent one), a base, other region,
+    restart. Without an answer every part is offered (pressing one asks what is missing)."""
+    refused = answer is not None and answer.can_backpay is BackpayVerdict.NO
+    parts = tuple((label, payload) for label, payload in (NO_CARD_BUTTONS if refused else CARD_BUTTONS)
+                  if answer is None or says_more(answer, on, payload.removeprefix("a:")))
     rows: list[tuple[Button, ...]] = [
         tuple(Button(label, payload) for label, payload in parts[i : i + 2]) for i in range(0, len(parts), 2)
     ]
