@@ -133,14 +133,10 @@
     var card = el("section", "card");
     card.appendChild(strip(view, el));
     card.appendChild(textBlock("p", "text", text, el));
-    // A "no" (or nothing to pay back) carries no cost, whatever the rows say.
-    var payable = view.verdict === "yes" || view.verdict === "conditional";
-    if (payable && view.cost_rows && view.cost_rows.length) card.appendChild(costTable(view.cost_rows, view.verdict, el));
-    var dates = {};
-    Object.keys(view.timeline || {}).forEach(function (key) {
-      if (!(key === "paid_on" && view.verdict === "no")) dates[key] = view.timeline[key]; // a "no" has no paying day
-    });
-    var picture = timeline(dates, el, svg);
+    // What is drawn is what the view says: a "no" comes with no cost rows and no paying day
+    // (flows/render.py decides; tests/flows/test_dialog_card.py holds it as a property).
+    if (view.cost_rows && view.cost_rows.length) card.appendChild(costTable(view.cost_rows, view.verdict, el));
+    var picture = timeline(view.timeline || {}, el, svg);
     if (picture) card.appendChild(picture);
     if (view.sources && view.sources.length) card.appendChild(sources(view.sources, el));
     return card;
