@@ -32,6 +32,8 @@ Conventions (the policy engine and the dialog rely on them):
   A month a job ended in ("3月份离职的，之后一直没交") starts the gap the month after (the employer
   normally paid that month; see `flows.nlu.when.left_job`), when the message says something is unpaid.
   A month unpaid and since paid back ("3月份没交，4月又补上了") is that month alone, not ongoing.
+  A gap that ended - a new job began ("去年10月离职，今年3月入职": Nov-Feb, 4) or paying resumed - is
+  its months up to the month paid again, `gap_ended`, no start month (it does not run up to today).
 * Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
   years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
   work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
@@ -364,7 +366,6 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
         years_range = gap_span  # "快20年" answering "一共交了多少年": 19–20 years
     since = None if resumed else since
     return _Gap(months, since, approx, years, loose, days, unmarked, years_range, resumed and months is not None)
-
 
 
 def _one_or_other(clause: str, first: Duration, second: Duration) -> Duration | None:
