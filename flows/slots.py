@@ -143,8 +143,9 @@ SLOTS: tuple[SlotSpec, ...] = (
 # What travels with gap_months, as the message said it: the first unpaid month ("YYYY-MM"), the
 # months a loose gap can mean ([low, high]), and the days when it was said in days (the engine takes
 # them as days: 宜昌 counts 60/61 and 180/181 days; "N多天" is N+1, the least it means, with a range
-# of months). A new gap that does not bring one clears it.
-GAP_DETAILS = ("gap_since", "gap_range", "gap_days")
+# of months), and gap_ended (true: paying resumed - a new job, "又交上了" - so the gap is its months,
+# never counted up to today; echoed "已恢复缴费"). A new gap that does not bring one clears it.
+GAP_DETAILS = ("gap_since", "gap_range", "gap_days", "gap_ended")
 # What travels with years_paid: the years a loosely said figure can mean ("交了快20年": [19, 20]).
 # It may stay without years_paid: near the local requirement the figure is not used and the exact
 # years are asked (`flows.dialog.years`).
@@ -234,6 +235,8 @@ def describe(values: Mapping[str, Any], region_name: str | None = None) -> str:
             parts.append(f"已缴约{years[0]:g}–{years[1]:g}年")
         else:
             parts.append(spec.label(value))
+        if spec.name == "gap_months" and values.get("gap_ended"):
+            parts[-1] += "（已恢复缴费）"
     return "，".join(parts)
 
 

@@ -32,6 +32,8 @@ Conventions (the policy engine and the dialog rely on them):
   A month a job ended in ("3月份离职的，之后一直没交") starts the gap the month after (the employer
   normally paid that month; see `flows.nlu.when.left_job`), when the message says something is unpaid.
   A month unpaid and since paid back ("3月份没交，4月又补上了") is that month alone, not ongoing.
+  A gap that ended - a new job began ("去年10月离职，今年3月入职": Nov-Feb, 4) or paying resumed - is
+  its months up to the month paid again, `gap_ended`, no start month (it does not run up to today).
 * Years are years paid only with a word for paying or holding them ("交了18年", "15年的缴费记录");
   years required ("要求男的25年", "交够15年才能退休"), still missing ("还差3年", "再交3年就够了") or of
   work ("工龄20年") are neither; a value corrected in the message ("交了12年，不对，是13年") keeps the
@@ -55,12 +57,15 @@ from flows.nlu.normalise import clauses, normalise
 from flows.nlu.numbers import Duration, durations, years_span
 from flows.nlu.when import (
     MonthMention,
+    ended_at,
     left_job,
     missed_month,
     month_mentions,
     month_range,
     months_between,
     paid_until,
+    resumed_months,
+    resumes,
     year_start,
 )
 from policies.limits import MAX_GAP_MONTHS, MAX_YEARS_PAID
@@ -97,6 +102,7 @@ class Understanding:
     # Years said loosely ("交了快20年" 19–20, "差不多20年" 19–21, "20多年" 20–20.92): the years they can
     # mean; also for an unmarked stretch of years ("快20年"), which the dialog may take as years paid.
     years_range: tuple[float, float] | None = None
+    gap_ended: bool = False  # paying resumed (a new job, "又交上了"): the gap does not run up to today
 
     def filled(self) -> dict[str, object]:
         """The slots this message filled (region candidates and intents are not slots)."""
@@ -162,6 +168,7 @@ def understand(text: str, today: date, regions: RegionIndex, scheme: InsuranceTy
         gap_days=gap.days,
         gap_unmarked=gap.unmarked,
         years_range=gap.years_range,
+        gap_ended=gap.resumed,
     )
 
 
@@ -253,6 +260,7 @@ class _Gap:
     days: int | None = None
     unmarked: bool = False
     years_range: tuple[float, float] | None = None
+    resumed: bool = False
 
 
 def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
@@ -274,6 +282,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     correcting = lx.CORRECTION.search(text) is not None
     repaid = lx.BACKPAID_DONE.search(text) is not None  # "3月份没交，4月又补上了": that month alone
     any_gap_verb = lx.GAP_VERB.search(text) is not None  # "3月份离职的，之后一直没交": from April
+    # "去年10月离职，今年3月入职新公司": the months paid again end the gap (not when the new job does not pay)
+    back = [] if lx.NEW_JOB_UNPAID.search(text) else resumed_months(text, today)
     for _, clause in clauses(text):
         gap_verb = lx.GAP_VERB.search(clause) is not None
         not_gap = lx.NOT_GAP.search(clause) is not None
@@ -311,9 +321,15 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
             gap, vague_gap, almost, unmarked = Duration(0, len(clause), closed[1], False, "month"), False, False, False
             since, ended = closed[0], True
         elif since is None:
-            since = (paid_until(clause, today) or (left_job(clause, today) if any_gap_verb else None)
+            since = (paid_until(clause, today) or (left_job(clause, today) if any_gap_verb or back else None)
                      or _read_since(clause, today, gap_verb))
-    if since is None and gap is None and not vague_gap:
+    until, closed_by = today, ended_at(since, back, today) if since is not None else None
+    resumed = closed_by is not None or lx.RESUMED.search(text) is not None
+    if closed_by is not None:
+        since, until = closed_by
+    elif resumed:
+        since = None  # paying resumed in a month not said: the start gives no length
+    if since is None and gap is None and not vague_gap and not resumed:
         since = year_start(text, today, yearly)  # "今年没交": since January
     if total is not None or medical is not None:
         years = total if total is not None else medical
@@ -336,9 +352,11 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     if days is not None:
         since = None  # the days say when it began, to the day
     if since is not None:
-        from_since = months_between(since, today)
-        if months is None and not vague_gap:
-            return _Gap(from_since, since, False, years, years_range=years_range)  # a month: not unmarked
+        from_since = months_between(since, until)
+        if months is None and not vague_gap:  # a month: not unmarked
+            if resumed:  # kept as months, like a month paid back: not counted up to today
+                return _Gap(from_since or None, None, False, years, years_range=years_range, resumed=from_since > 0)
+            return _Gap(from_since, since, False, years, years_range=years_range)
         if months is not None and (abs(from_since - months) > 1 or (ended and from_since != months)):
             since = None  # the duration wins (see module docstring); a closed range ends before now
     if loose is not None:
@@ -346,8 +364,8 @@ def _read_gap_and_years(text: str, today: date, yearly: bool = False) -> _Gap:
     unmarked = unmarked and months is not None
     if unmarked and years is None and gap is not None and gap.unit == "year":
         years_range = gap_span  # "快20年" answering "一共交了多少年": 19–20 years
-    return _Gap(months, since, approx, years, loose, days, unmarked, years_range)
-
+    since = None if resumed else since
+    return _Gap(months, since, approx, years, loose, days, unmarked, years_range, resumed and months is not None)
 
 
 def _one_or_other(clause: str, first: Duration, second: Duration) -> Duration | None:
@@ -371,8 +389,8 @@ def _read_since(clause: str, today: date, has_gap_verb: bool) -> date | None:
 
 
 def _is_start(clause: str, mention: MonthMention, start_word: bool) -> bool:
-    if not _not_negated(clause, mention.start):
-        return False
+    if not _not_negated(clause, mention.start) or resumes(clause, mention):
+        return False  # "上个月开始又交上了": when paying resumed, not when the gap began
     if mention.half:
         return lx.START_OF_HALF.match(clause, mention.end) is not None
     if mention.bare:  # "10月份" needs "开始/起/从" right next to it

@@ -25,6 +25,8 @@ def slot_updates(heard: Understanding) -> dict[str, Any]:
         updates["gap_range"] = list(heard.gap_range)
     if "gap_months" in updates and heard.gap_days is not None:
         updates["gap_days"] = heard.gap_days
+    if "gap_months" in updates and heard.gap_ended:  # the gap ended: its months, not up to today
+        updates["gap_ended"] = True
     if "years_paid" in updates and heard.years_range is not None:
         updates["years_range"] = list(heard.years_range)
     return updates

@@ -159,6 +159,16 @@ YEARS_TARGET_BEFORE = re.compile(
 BACKPAID_DONE = re.compile(
     r"(?:补|交|缴)(?:上|齐|好|完)了(?![吗么嘛没])|(?:已经?|又|后来|都)补(?:交|缴)?了(?![吗么嘛没])"
 )
+# Paying said to have resumed, with or without its month ("后来又接着交了", "已经恢复缴费了"): the gap
+# ended, it does not run up to today. Not a question ("能接着交吗").
+RESUMED = re.compile(
+    r"(?:又|重新|接着)+(?:开始)?(?:交|缴|参保)(?:上)?了(?![吗么嘛没])"
+    r"|(?:已经?|又)恢复了?(?:缴费|参保)|恢复了(?:缴费|参保)|恢复(?:缴费|参保)了(?![吗么嘛没])"
+)
+# The new job does not pay either ("新公司还没给交", "入职后也没交"): joining did not end the gap.
+NEW_JOB_UNPAID = re.compile(
+    r"新(?:公司|单位|工作)[^,。!?;]{0,6}?(?:还没|没有?|未|不)|入职(?:以?后|之后)?[^,。!?;]{0,4}?(?:也|还|一直)(?:没|未|不)"
+)
 # Just before a stretch of time, these mean it was paid, not missed ("补交了3个月").
 PAID_BEFORE = re.compile(r"(?:交了|缴了|交过|缴过|补了)$")
 # "没给我交了3个月": the same words negated name the gap, not time paid.

@@ -202,3 +202,38 @@ def left_job(text: str, today: date) -> date | None:
             after = _shift(mention.month, 1)
             return after if after <= today else None
     return None
+
+
+# A month paid again after a gap: a new job began ("今年3月入职新公司": the new employer pays from
+# the month of joining) or paying resumed ("上个月开始又交上了"). Read only after a first unpaid month.
+_RESUMED_AFTER = re.compile(
+    r"份?(?:初|中旬|上旬|下旬|中|底|末)?(?:的时候|时)?(?:就|才|刚|已经)?(?:"
+    r"入职|(?:进了?|到了?|去了?)新的?(?:公司|单位)|找到了?(?:新的?)?工作|重新上班"
+    r"|(?:开始)?(?:又|重新|接着|继续|恢复)+(?:开始)?(?:交|缴|参保)|(?:开始)?(?:交|缴)上了|恢复(?:缴费|参保))"
+)
+
+
+def resumed_months(text: str, today: date) -> list[MonthMention]:
+    """The months said to be paid again (a new job, payment resumed), in the order said."""
+    return [mention for mention in month_mentions(text, today) if resumes(text, mention)]
+
+
+def resumes(text: str, mention: MonthMention) -> bool:
+    """Whether the month mentioned is one paid again ("3月入职新公司", "上个月开始又交上了")."""
+    return _RESUMED_AFTER.match(text, mention.end) is not None
+
+
+def ended_at(since: date, resumed: list[MonthMention], today: date) -> tuple[date, date] | None:
+    """A gap from `since` closed by the first month paid again after it: (first unpaid month, month
+    paid again), the gap being the months between; None when no month paid again follows `since`.
+    A bare month ("5月入职") is the first such month from `since` on; one not yet come means the
+    gap began a year earlier ("10月离职，3月入职" in November: last October to this March)."""
+    for mention in resumed:
+        start, upto = since, mention.month
+        if mention.bare:
+            upto = date(since.year + (upto.month < since.month), upto.month, 1)
+            if upto > today:
+                start, upto = _shift(since, -12), _shift(upto, -12)
+        if start <= upto <= today:
+            return start, upto
+    return None
