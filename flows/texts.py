@@ -127,6 +127,9 @@ NEED_FIRST = "这要看当地规定和您的情况，先问您一句："
 PROVISIONAL = "先按目前知道的情况回答（结果可能随您的回答变化）。还想确认一下：{question}"
 SOURCES_DISAGREE = "来源说法不一（见依据和说明）"
 CUT_REASON = "…（全文见“依据和说明”）"
+# A gap that ended (a new job, paying resumed): the answer's dates assume paying the gap back today,
+# and where a wait counts from resuming it may be over; keep that unknown, and say whom to ask.
+GAP_ENDED = "您已恢复缴费：以下说的是补缴断缴的那几个月；等待期可能已从恢复缴费时起算，现在能否报销请向当地医保经办机构确认。"
 GAP_EDGE_GROUP = "注意：刚好{months}个月和超过{months}个月的结果不同，以下按{used}个月回答；可以私聊我细说。"
 GAP_EDGE_SHORT = "还想确认一下：是刚好{months}个月，还是已经超过{months}个月？"
 EDGE_SAME = "不管是刚好{months}个月还是超过{months}个月，下面这些都一样："

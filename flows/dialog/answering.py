@@ -31,6 +31,8 @@ def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str
          slots: dict[str, Any] | None = None) -> OutMessage:
     """The answer card with its buttons and suggestions; `slots` are those the answer was given for
     (a "what if" answers for others than the conversation's)."""
+    if ctx.state.slots.get("gap_ended") and not answer.no_gap:
+        prefix = f"{prefix}\n{texts.GAP_ENDED}" if prefix else texts.GAP_ENDED
     message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
     rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
     said = ctx.state.slots if slots is None else slots

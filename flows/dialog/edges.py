@@ -56,13 +56,14 @@ def gap_edge(ctx: Ctx) -> tuple[int, int] | None:
 
 def loose_label(slots: dict[str, Any]) -> str | None:
     """The heading's gap when the user gave a range: "约3–4个月（按3个月计算）", never the low value
-    alone as if it were the fact; a gap said in days, as the days ("90天")."""
+    alone as if it were the fact; a gap said in days, as the days ("90天"); one that ended, so."""
     if slots.get("gap_days") is not None:
         return days_label(slots)
     loose = slots.get("gap_range")
     if not (isinstance(loose, list) and len(loose) == 2) or "gap_months" not in slots:
-        return None
-    return f"约{loose[0]}–{loose[1]}个月（按{slots['gap_months']}个月计算）"
+        return f"{slots['gap_months']}个月（已恢复缴费）" if slots.get("gap_ended") and "gap_months" in slots else None
+    ended = "，已恢复缴费" if slots.get("gap_ended") else ""
+    return f"约{loose[0]}–{loose[1]}个月（按{slots['gap_months']}个月计算{ended}）"
 
 
 def edge_labels(edge: int) -> tuple[str, str]:

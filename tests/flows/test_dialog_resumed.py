@@ -32,3 +32,17 @@ def test_a_new_gap_said_later_is_no_longer_ended(dialog: GapDialog) -> None:
     slots = chat.state.slots
     assert "gap_ended" not in slots and slots["gap_since"] == "2025-11"
     assert "已恢复缴费" not in chat.text()
+
+
+def test_an_ended_gap_is_never_answered_as_if_still_running(dialog: GapDialog) -> None:
+    # The heading says the gap ended, and where the card has room the answer says its dates are for
+    # paying the gap back and that whether benefits work now is for the local office (kept unknown).
+    chat = Chat(dialog)
+    chat.send("乌鲁木齐 个体户 去年断了8个月 后来又接着交了")
+    card = chat.text()
+    heading = next(line for line in card.splitlines() if line.startswith("📍"))
+    assert heading.endswith("断缴8个月（已恢复缴费）"), card
+    assert "您已恢复缴费" in card and "请向当地医保经办机构确认" in card
+    assert card.index("您已恢复缴费") < card.index("能用："), card
+    chat.send("不对，是去年11月开始一直没交")
+    assert "您已恢复缴费" not in chat.text() and "（已恢复缴费）" not in chat.text()
