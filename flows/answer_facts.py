@@ -31,7 +31,7 @@ class National:
     them. Each is a tag to show beside the part ("全国通行做法，以当地为准", or "全国统一规定" for a
     national official rule such as 国办发〔2024〕38号's wait), or None when the part is local."""
 
-    said_first: bool  # the answer opens by saying all of it is national practice (NATIONAL_ONLY)
+    said_first: bool  # the answer opens by saying all of it is national practice (NATIONAL_FIRST)
     channels: frozenset[str]  # names of back-pay channels that are national
     materials: str | None  # every material is national
     wait: str | None
@@ -139,7 +139,7 @@ def national_of(answer: Answer) -> National:
         and _tag(answer, found)
     )
     return National(
-        said_first=wording.headline(answer) == wording.NATIONAL_ONLY,
+        said_first=wording.headline(answer) in wording.NATIONAL_FIRST,
         channels=national_channels,
         materials=_tag(answer, _fields(answer, "materials")) if answer.materials else None,
         wait=_tag(answer, _fields(answer, "waiting_months")),

@@ -265,6 +265,9 @@ class Answer:
     # fixed wait applies, but whether the region takes enrolment now is local, so no resume date.
     enrolment_closed: date | None = None
     keep_paying: KeepPaying | None = None  # no gap after leaving a job: how to keep paying
+    # the region (or its province) has rule files of its own, whether or not any of them decided this
+    # answer: a national answer then says the local rules do not cover the case, not that none exist
+    regional_rules: bool = False
 
     @property
     def channel_kinds(self) -> tuple[str, ...]:
@@ -317,6 +320,7 @@ class Answer:
             "wait_after": self.wait_after,
             "enrolment_closed": _iso(self.enrolment_closed),
             "keep_paying": _keep_paying_json(self.keep_paying),
+            "regional_rules": self.regional_rules,
         }
 
 

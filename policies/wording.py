@@ -52,6 +52,10 @@ MISSING_TEXT = {
 }
 UNKNOWN = "资料未说明，请向当地医保经办机构确认"
 NATIONAL_ONLY = "未找到本地规定，以下按全国通行做法回答（请拨打12393向当地核实）"
+# The region has rules of its own, but none covers this case (宁波's and 武汉's are for a person's own
+# gap; an employer-caused one takes the national employer duty): "未找到本地规定" would be untrue.
+NATIONAL_NOT_COVERED = "当地规定未涉及这种情况，以下按全国通行做法回答（请拨打12393向当地核实）"
+NATIONAL_FIRST = (NATIONAL_ONLY, NATIONAL_NOT_COVERED)  # first lines saying all of it is national practice
 # The verdict is national practice but the answer also states local rules (天津's window, 聊城's
 # enrolment period): "未找到本地规定" alone would contradict them.
 NATIONAL_VERDICT = "未找到本地规定说明能否补缴，以下判断按全国通行做法，本地的其他规定见下文（请拨打12393向当地核实）"
@@ -94,7 +98,9 @@ def headline(answer: Answer) -> str | None:
     when the answer also uses local rules, that only the verdict is national practice)."""
     if not answer.local_rule and answer.region.level is not Level.NATIONAL and not answer.no_gap:
         local = any(t.level is not Level.NATIONAL and t.field != "hotlines" for t in answer.trace)
-        return NATIONAL_VERDICT if local else NATIONAL_ONLY
+        if local:
+            return NATIONAL_VERDICT
+        return NATIONAL_NOT_COVERED if answer.regional_rules else NATIONAL_ONLY
     return None
 
 

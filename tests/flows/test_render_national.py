@@ -25,7 +25,7 @@ from policies import BackpayVerdict, Cause, InsuranceType, Query, RuleBook, load
 from policies.loader import RULES_DIR, load_rule_files
 from policies.model import Answer, Level, TraceEntry
 from policies.regions import RegionIndex
-from policies.wording import NATIONAL_ONLY, headline
+from policies.wording import NATIONAL_FIRST, headline
 
 TODAY = date(2025, 6, 10)
 REGIONS = RegionIndex.load()
@@ -77,7 +77,7 @@ def _card_problems(a: Answer, where: str) -> list[str]:
     out: list[str] = []
     if a.no_gap:
         return out
-    said_first = headline(a) == NATIONAL_ONLY  # the first line says all of it is national practice
+    said_first = headline(a) in NATIONAL_FIRST  # the first line says all of it is national practice
     how, when, cost, now = (_line(card, p) for p in ("办理", "能用：", "费用：", "现在："))
     if how is not None:
         ways = _ways(how)

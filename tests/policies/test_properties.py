@@ -16,7 +16,7 @@ from policies import BackpayVerdict, Cause, InsuranceType, LateFeePayer, Query, 
 from policies.engine import EARLIEST
 from policies.loader import RULES_DIR, load_rule_files
 from policies.render import render_text
-from policies.wording import NATIONAL_ONLY, NATIONAL_VERDICT
+from policies.wording import NATIONAL_FIRST, NATIONAL_NOT_COVERED, NATIONAL_ONLY, NATIONAL_VERDICT
 
 WITHOUT_RULES = ["510100", "610100", "410100"]  # 成都, 西安, 郑州: no file on their chain but national
 RULE_REGIONS = sorted(rf.region_code for rf in load_rule_files(RULES_DIR) if rf.region_code != "000000")
@@ -58,10 +58,11 @@ def _problems(book: RuleBook, q: Query) -> list[str]:
     first = text.split("\n", 1)[0]
     # nothing to pay back is not a verdict of national practice (it is the law: 第六十条, 第四十八条)
     local_facts = any(t.level.value != "national" and t.field != "hotlines" for t in a.trace)
-    national_first = NATIONAL_VERDICT if local_facts else NATIONAL_ONLY  # never "no local rule" beside one
+    # never "no local rule" beside one, nor where the region has rules that do not cover the case
+    national_first = NATIONAL_VERDICT if local_facts else NATIONAL_NOT_COVERED if a.regional_rules else NATIONAL_ONLY
     if not a.local_rule and not a.no_gap and first != national_first:
         out.append(f"{where}: local_rule is false but the first line is {first!r}")
-    if (a.local_rule or a.no_gap) and first in (NATIONAL_ONLY, NATIONAL_VERDICT):
+    if (a.local_rule or a.no_gap) and first in (*NATIONAL_FIRST, NATIONAL_VERDICT):
         out.append(f"{where}: a local verdict (or nothing to pay) is announced as national practice")
     if a.no_gap:
         if a.cost is not None or a.channels or a.materials or a.re_enrol or a.employer_duty or a.waiting_range:
