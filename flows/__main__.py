@@ -62,11 +62,13 @@ def to_json(u: Understanding) -> dict[str, Any]:
         "gap_approximate": u.gap_approximate,
         "gap_range": list(u.gap_range) if u.gap_range else None,
         "gap_days": u.gap_days,
+        "gap_ended": u.gap_ended,  # paying resumed: the gap is its months, not counted up to today
         "region_candidates": [
             {"code": r.code, "name": r.name, "full_name": r.full_name} for r in u.region_candidates
         ],
         "intents": sorted(u.intents),
         "years_paid": u.years_paid,
+        "years_range": list(u.years_range) if u.years_range else None,  # a hedged figure ("快20年")
         "gender": u.gender.value if u.gender else None,
         "monthly_base": u.monthly_base,
     }
@@ -85,11 +87,13 @@ def to_summary(u: Understanding) -> str:
     if u.gap_months is not None:
         about = "约" if u.gap_approximate else ""
         since = f"（从 {u.gap_since:%Y年%m月} 起）" if u.gap_since else ""
-        lines.append(f"断缴：{about}{u.gap_months} 个月{since}")
+        ended = "，已恢复缴费" if u.gap_ended else ""
+        lines.append(f"断缴：{about}{u.gap_months} 个月{since}{ended}")
     if u.cause is not None:
         lines.append(f"断缴原因：{CAUSE_LABELS.get(u.cause, '不清楚')}")
     if u.years_paid is not None:
-        lines.append(f"已缴年限：{u.years_paid:g} 年")
+        low, high = u.years_range or (None, None)
+        lines.append(f"已缴年限：{u.years_paid:g} 年" + (f"（约{low:g}–{high:g}年）" if u.years_range else ""))
     if u.gender is not None:
         lines.append(f"性别：{GENDER_LABELS[u.gender]}")
     if u.monthly_base is not None:

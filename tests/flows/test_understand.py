@@ -473,6 +473,16 @@ def test_cli_json_since_and_cause(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_cli_json_and_summary_say_an_ended_gap_and_hedged_years(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "交了快20年，去年断了8个月 后来又接着交了"
+    code, out, _ = run_cli(capsys, "understand", text, "--today", "2026-11-30", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["gap_months"], data["gap_ended"], data["years_range"]) == (8, True, [19.0, 20.0])
+    code, out, _ = run_cli(capsys, "understand", text, "--today", "2026-11-30")
+    assert code == 0 and "8 个月，已恢复缴费" in out and "约19–20年" in out
+
+
 def test_cli_summary(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "understand", "新农合停了一年", "--today", "2026-11-22")
     assert code == 0
