@@ -31,9 +31,13 @@ def card(ctx: Ctx, answer: Answer, prefix: str | None = None, changed: tuple[str
          slots: dict[str, Any] | None = None) -> OutMessage:
     """The answer card with its buttons and suggestions; `slots` are those the answer was given for
     (a "what if" answers for others than the conversation's)."""
-    if ctx.state.slots.get("gap_ended") and not answer.no_gap:
+    gap = edges.loose_label(ctx.state.slots)
+    ended = bool(ctx.state.slots.get("gap_ended")) and not answer.no_gap
+    if ended:
         prefix = f"{prefix}\n{texts.GAP_ENDED}" if prefix else texts.GAP_ENDED
-    message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=edges.loose_label(ctx.state.slots))
+    message = render_card(answer, ctx.today, prefix=prefix, changed=changed, gap=gap)
+    if ended and texts.GAP_ENDED not in message.text:  # no room for both: the note matters more than the echo
+        message = render_card(answer, ctx.today, prefix=texts.GAP_ENDED, changed=changed, gap=gap)
     rows = keyboards.card_rows(answer, ctx.today, ctx.group, wants_base(answer, ctx), ctx.can_remind)
     said = ctx.state.slots if slots is None else slots
     chips = () if ctx.group else suggestions.suggest(ctx.dialog.advisor, said, answer, ctx.today)

@@ -20,6 +20,7 @@ def test_an_ended_gap_is_answered_for_its_months_and_echoed_as_resumed(dialog: G
     assert chat.state.answered, chat.text()
     assert (slots["gap_months"], slots.get("gap_since"), slots["gap_ended"]) == (4, None, True)
     assert "断缴4个月（已恢复缴费）" in chat.text()
+    assert "您已恢复缴费" in chat.text()  # kept even where the card has no room for the echo as well
     answer = dialog.advisor.answer(slots, TODAY)
     assert answer is not None and answer.gap_months == 4
 
@@ -35,8 +36,8 @@ def test_a_new_gap_said_later_is_no_longer_ended(dialog: GapDialog) -> None:
 
 
 def test_an_ended_gap_is_never_answered_as_if_still_running(dialog: GapDialog) -> None:
-    # The heading says the gap ended, and where the card has room the answer says its dates are for
-    # paying the gap back and that whether benefits work now is for the local office (kept unknown).
+    # The heading says the gap ended, and the answer says its dates are for paying the gap back and
+    # that whether benefits work now is for the local office (kept unknown).
     chat = Chat(dialog)
     chat.send("乌鲁木齐 个体户 去年断了8个月 后来又接着交了")
     card = chat.text()
