@@ -7,6 +7,7 @@ day of the month. A bare month ("10月份") means the latest such month not afte
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -176,11 +177,20 @@ _PAID_UNTIL = re.compile(r"(?:(?:交|缴)费?(?:到了?|至)|最后一(?:次|个
 
 def paid_until(text: str, today: date) -> date | None:
     """The month after the last month said to be paid (the first unpaid one), or None."""
+    return _month_after(text, today, lambda m: _PAID_UNTIL.search(text, max(0, m.start - 8), m.start) is not None)
+
+
+def _month_after(text: str, today: date, marked: Callable[[MonthMention], bool]) -> date | None:
+    """The month after the first month mentioned that `marked` picks, if not after today."""
     for mention in month_mentions(text, today):
-        if _PAID_UNTIL.search(text, max(0, mention.start - 8), mention.start):
+        if marked(mention):
             after = _shift(mention.month, 1)
             return after if after <= today else None
     return None
+
+
+# What may follow a month before the event it dates: "3月份", "4月底的时候就", "去年10月才".
+_AFTER_MONTH = r"份?(?:初|中旬|上旬|下旬|中|底|末)?(?:的时候|时)?"
 
 
 # A job that ended in a month: "3月份离职的", "去年10月辞职后", "4月底被裁了". The employer normally
@@ -189,7 +199,7 @@ def paid_until(text: str, today: date) -> date | None:
 # the one after. Said back in the echo ("2025年4月起断缴"), so a user whose March was not paid can
 # correct it.
 _LEFT_JOB = re.compile(
-    r"份?(?:初|中旬|上旬|下旬|中|底|末)?(?:的时候|时)?(?:就|才|刚)?(?:从[^,。!?;]{0,6}?)?"
+    _AFTER_MONTH + r"(?:就|才|刚)?(?:从[^,。!?;]{0,6}?)?"
     r"(?:离职|辞职|辞工|被辞退|被裁员?|被开除|离开(?:了)?(?:公司|单位)|失业(?!金|保险))"
 )
 
@@ -197,17 +207,13 @@ _LEFT_JOB = re.compile(
 def left_job(text: str, today: date) -> date | None:
     """The month after a month in which a job is said to have ended (the first unpaid month), or
     None; see `_LEFT_JOB` for why the month after."""
-    for mention in month_mentions(text, today):
-        if _LEFT_JOB.match(text, mention.end):
-            after = _shift(mention.month, 1)
-            return after if after <= today else None
-    return None
+    return _month_after(text, today, lambda m: _LEFT_JOB.match(text, m.end) is not None)
 
 
 # A month paid again after a gap: a new job began ("今年3月入职新公司": the new employer pays from
 # the month of joining) or paying resumed ("上个月开始又交上了"). Read only after a first unpaid month.
 _RESUMED_AFTER = re.compile(
-    r"份?(?:初|中旬|上旬|下旬|中|底|末)?(?:的时候|时)?(?:就|才|刚|已经)?(?:"
+    _AFTER_MONTH + r"(?:就|才|刚|已经)?(?:"
     r"入职|(?:进了?|到了?|去了?)新的?(?:公司|单位)|找到了?(?:新的?)?工作|重新上班"
     r"|(?:开始)?(?:又|重新|接着|继续|恢复)+(?:开始)?(?:交|缴|参保)|(?:开始)?(?:交|缴)上了|恢复(?:缴费|参保))"
 )
