@@ -173,8 +173,8 @@ class RuleBook:
             wait_after=core.wait_after,
             enrolment_closed=core.enrolment_closed,
             keep_paying=keep,
-            # rules of the region's own chain (the national file is last) in force for this scheme today
-            regional_rules=bool(rules_in_force(files[:-1], scheme, query.on).entries),
+            # rules of the region's own chain in force for this scheme today (read once, above)
+            regional_rules=any(e.level is not Level.NATIONAL for found in r.now.entries.values() for e in found),
         )
 
 
