@@ -22,6 +22,7 @@ from bot.metrics import (
     TURNS,
 )
 from flows.messages import InEvent, OutMessage
+from flows.sinks import LogReply
 
 
 def reply_kind(message: OutMessage) -> str:
@@ -40,14 +41,16 @@ def count_replies(messages: Iterable[OutMessage]) -> None:
 
 
 class MeteredSink:
-    """A Sink that counts replies by kind, then hands them to `inner`."""
+    """A Sink that counts replies by kind, then hands them to `inner` (and returns what it returns:
+    a `LogReply` for the commit to write, see flows.sinks)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> None:
+    async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> LogReply | None:
         count_replies(messages)
-        await self.inner.deliver(event, messages)
+        reply: LogReply | None = await self.inner.deliver(event, messages)
+        return reply
 
 
 class MeteredService:

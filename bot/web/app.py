@@ -17,7 +17,7 @@ from pathlib import Path
 import redis.exceptions
 from aiohttp import web
 
-from bot.metered import MeteredService
+from bot.metered import MeteredService, MeteredSink
 from bot.ops_http import add_ops_routes, readiness
 from bot.runtime import Runtime
 from bot.web.api import ApiError, ChatApi, json_response
@@ -130,7 +130,7 @@ async def make_web_app(runtime: Runtime, config: WebConfig | None = None,
     # The web's own store: the same keys and scripts, with the session rate as its flood limit
     # (web conversations are submitted only here). Over it a request gets 429, no notice.
     store = ConversationStore(runtime.redis, keys, config.rate.store_config(runtime.store.config))
-    service = ConversationService(store, runtime.dialog, TranscriptSink(transcript), clock=clock,
+    service = ConversationService(store, runtime.dialog, MeteredSink(TranscriptSink(transcript)), clock=clock,
                                   flood_notice=None)
     api = ChatApi(MeteredService(service, "web"), transcript, SessionSigner(key), runtime.dialog.deeplink_key)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _same_origin])

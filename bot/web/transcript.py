@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from bot.metered import count_replies
 from flows.messages import InEvent, OutMessage
 from flows.service import LogReply
 from flows.store import ConversationLog, KeySpace, LogAppend, LogEntry, LogStore
@@ -117,7 +116,6 @@ class TranscriptSink:
     transcript: Transcript
 
     async def deliver(self, event: InEvent, messages: Sequence[OutMessage]) -> LogReply:
-        count_replies(messages)  # bot.metered's reply counts (a MeteredSink would drop the LogReply)
         cid = event.conversation_id
         exchange = CURRENT.get()
         own = exchange if exchange is not None and exchange.update_id == event.update_id else None
